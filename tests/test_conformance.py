@@ -1,0 +1,234 @@
+"""The conformance suite: what every device must do the same way through the engine.
+
+Parametrized over ``CONFORMANCE_DEVICES`` (conftest): the real MicroPython unix port on a
+pty, and the simulated boards as they arrive. Replays of the captured transcripts run in
+test_protocol_transcripts.py through the same protocol core.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import workbench
+from workbench import ExecTimeout, Profile
+from workbench.engine.engine import Engine
+from workbench.trace import TraceRecorder
+from workbench.transports import open_port
+
+
+def interrupt_when_output_starts(session: workbench.Session, marker: str = "started"):
+    """An on_output callback that interrupts (from another thread) once ``marker`` shows."""
+    seen = threading.Event()
+
+    def on_output(stream: str, text: str) -> None:
+        if marker in text and not seen.is_set():
+            seen.set()
+            threading.Thread(target=session.interrupt).start()
+
+    return on_output, seen
+
+
+def test_exec_ok(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec("print(1 + 1)")
+    assert result.stdout.replace("\r\n", "\n") == "2\n"
+    assert result.stderr == ""
+    assert result.exception is None and result.ok
+
+
+def test_exec_exception_keeps_stdout_and_parses_traceback(device_url: str) -> None:
+    code = "def f():\n  return 1/0\nprint('before')\nf()"
+    with workbench.connect(device_url) as s:
+        result = s.exec(code)
+        after = s.exec("print('after')")
+    assert result.stdout.strip() == "before"
+    assert result.exception is not None
+    assert result.exception.type_name == "ZeroDivisionError"
+    assert [f.line for f in result.exception.frames] == [4, 2]
+    assert result.exception.stdin_line == 2
+    assert after.stdout.strip() == "after"
+
+
+def test_exec_syntax_error(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec("print('unclosed")
+        after = s.exec("print('fine')")
+    assert result.exception is not None
+    assert result.exception.type_name == "SyntaxError"
+    assert result.exception.stdin_line == 1
+    assert after.stdout.strip() == "fine"
+
+
+def test_unicode_output_and_code(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec("s = 'héllo ✓ 日本'\nprint(s, len(s))")
+    assert result.stdout.strip() == "héllo ✓ 日本 10"
+
+
+def test_state_persists_between_execs(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        s.exec("x = 41")
+        assert s.exec("print(x + 1)").stdout.strip() == "42"
+
+
+def test_output_streams_as_it_arrives(device_url: str) -> None:
+    chunks: list[tuple[str, str]] = []
+    with workbench.connect(device_url) as s:
+        result = s.exec("for i in range(3):\n  print('line', i)", on_output=lambda st, t: chunks.append((st, t)))
+    assert "".join(t for st, t in chunks if st == "stdout") == result.stdout
+    assert result.stdout.split() == ["line", "0", "line", "1", "line", "2"]
+
+
+def test_100kb_through_raw_paste(device_url: str) -> None:
+    lines = [f"v{i} = {i}" for i in range(9000)]
+    code = "\n".join(lines) + "\nprint('sum', sum([v0, v1, v8999]))\n"
+    assert len(code) > 100_000
+    with workbench.connect(device_url) as s:
+        result = s.exec(code)
+        again = s.exec("print(v8998)")
+    assert result.raw_paste is True
+    assert result.bytes_sent == len(code.encode())
+    assert result.stdout.strip() == "sum 9000"
+    assert again.stdout.strip() == "8998"
+
+
+def test_forced_plain_raw_mode(device_url: str) -> None:
+    code = "\n".join(f"w{i} = {i}" for i in range(600)) + "\nprint(w599)\n"
+    with workbench.connect(device_url, Profile(raw_paste="never", chunk_delay_s=0.0)) as s:
+        result = s.exec(code)
+        again = s.exec("print('again')")
+    assert result.raw_paste is False
+    assert result.stdout.strip() == "599"
+    assert again.stdout.strip() == "again"
+    assert s.raw_paste_supported is None  # never asked
+
+
+@pytest.mark.parametrize("raw_paste", ["auto", "never"])
+def test_interrupt_while_true(device_url: str, raw_paste: str) -> None:
+    with workbench.connect(device_url, Profile(raw_paste=raw_paste)) as s:
+        on_output, seen = interrupt_when_output_starts(s)
+        result = s.exec("print('started')\nwhile True:\n  pass", on_output=on_output)
+        after = s.exec("print('after')")
+    assert seen.is_set()
+    assert result.exception is not None and result.exception.type_name == "KeyboardInterrupt"
+    assert after.stdout.strip() == "after"
+
+
+def test_exec_timeout_interrupts_and_session_recovers(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        with pytest.raises(ExecTimeout) as caught:
+            s.exec("while True:\n  pass", timeout=0.3)
+        after = s.exec("print('after')")
+    assert "running code" in str(caught.value)
+    assert after.stdout.strip() == "after"
+
+
+def test_soft_reset_clears_state(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        s.exec("y = 1")
+        s.soft_reset()
+        assert s.state == "raw REPL, ready"
+        result = s.exec("print('y' in globals())")
+    assert result.stdout.strip() == "False"
+
+
+def test_sys_exit_reboots_and_next_exec_works(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec("import sys\nsys.exit()")
+        after = s.exec("print('alive')")
+    assert result.soft_rebooted is True
+    assert after.stdout.strip() == "alive"
+
+
+def test_leave_raw_then_exec_enters_again(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        s.exec("pass")
+        s.leave_raw()
+        assert s.state == "friendly REPL"
+        assert s.exec("print('back')").stdout.strip() == "back"
+
+
+def test_trace_names_the_protocol_steps(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        s.exec("print(1)")
+        records = s.trace.records()
+    notes = " ".join(r.note for r in records if r.dir == "tx")
+    meanings = " ".join(r.meaning for r in records if r.dir == "rx")
+    assert "CTRL-A: enter the raw REPL" in notes
+    assert "raw-paste" in notes
+    assert "raw-paste accepted, window" in meanings
+    assert "run finished" in meanings
+
+
+# --------------------------------------------------------------------------- starting states
+def _engine(url: str) -> Engine:
+    port = open_port(url)
+    return Engine(port, Profile(), TraceRecorder(), url=url)
+
+
+def _read_until(engine: Engine, marker: bytes, limit_s: float = 3.0) -> bytes:
+    """Read raw bytes (bypassing the engine) until ``marker``, bounded by ``limit_s``."""
+    import time
+
+    port = engine.port
+    end = time.monotonic() + limit_s
+    data = b""
+    while marker not in data:
+        assert time.monotonic() < end, f"device did not send {marker!r}; got {data[-80:]!r}"
+        data += port.read(max(1, port.in_waiting))
+    return data
+
+
+def _friendly(engine: Engine) -> None:
+    _read_until(engine, b">>> ")
+
+
+def _left_in_raw(engine: Engine) -> None:
+    engine.port.write(b"\r\x01")
+    _read_until(engine, b"raw REPL; CTRL-B to exit\r\n>")
+
+
+def _left_in_raw_paste(engine: Engine) -> None:
+    _left_in_raw(engine)
+    engine.port.write(b"\x05A\x01")
+    _read_until(engine, b"R\x01")
+    engine.port.write(b"x = 1\n")  # half a paste, never finished
+
+
+def _running_raw(engine: Engine) -> None:
+    _left_in_raw(engine)
+    engine.port.write(b"while True:\n  pass\x04")
+    _read_until(engine, b"OK")
+
+
+def _running_raw_paste(engine: Engine) -> None:
+    _left_in_raw(engine)
+    engine.port.write(b"\x05A\x01")
+    _read_until(engine, b"R\x01")
+    engine.port.write(b"print('started')\nwhile True:\n  pass\n\x04")
+    _read_until(engine, b"started")
+
+
+def _printing_continuously(engine: Engine) -> None:
+    _left_in_raw(engine)
+    engine.port.write(b"while True:\n  print('spam ' * 8)\x04")
+    _read_until(engine, b"spam spam")
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [_friendly, _left_in_raw, _left_in_raw_paste, _running_raw, _running_raw_paste, _printing_continuously],
+    ids=["friendly", "left-in-raw", "left-in-raw-paste", "running-raw", "running-raw-paste", "printing"],
+)
+def test_enter_raw_from_any_state(device_url: str, setup) -> None:
+    engine = _engine(device_url)
+    try:
+        setup(engine)
+        engine.enter_raw()
+        result = engine.exec("print('ready')")
+        assert result.stdout.strip() == "ready"
+        assert engine.exec("print(2 * 21)").stdout.strip() == "42"
+    finally:
+        engine.port.close()

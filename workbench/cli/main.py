@@ -1,0 +1,220 @@
+"""The ``workbench`` command: the app with no arguments, headless commands otherwise.
+
+Exit status: 0 ok; 1 the code raised on the device (its traceback on stderr); 2 usage or
+unreadable input; 3 could not connect, protocol error or timeout. Errors are one line
+starting with ``workbench:``; a traceback from our own code never reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.engine import Session
+
+EXIT_OK = 0
+EXIT_RAISED = 1
+EXIT_USAGE = 2
+EXIT_DEVICE = 3
+
+DEFAULT_DEVICE = "spawn://micropython"
+
+URL_HELP = """device URLs:
+  /dev/ttyACM0, COM3          a serial port
+  socket://HOST:PORT          raw TCP (ser2net raw mode, an ESP32 telnet bridge)
+  rfc2217://HOST:PORT         RFC 2217 (ser2net telnet(rfc2217)): baud rate and DTR/RTS too
+  spawn://micropython         the local MicroPython unix port on a pty (any command on PATH)
+  spawn:///path/to/micropython  a given interpreter executable
+  loop://                     pyserial's loopback (for testing only)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; ``--help`` of each command lists its options."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="A terminal workbench for MicroPython boards (raw REPL / raw-paste). "
+        "Without a command, starts the app.",
+        epilog=URL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "-d", "--device", help=f"device URL for the app (default: one board if found, else {DEFAULT_DEVICE})"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add_device_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=URL_HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.add_argument("url", metavar="URL", help="device URL (see below)")
+        cmd.add_argument("--timeout", type=_positive_float, metavar="S",
+                         help="stop the code (CTRL-C) if it runs longer than S seconds")
+        cmd.add_argument("--trace", metavar="FILE.jsonl", help="save every byte of the exchange")
+        cmd.add_argument("--raw-paste", choices=("auto", "always", "never"), default="auto",
+                         help="raw-paste use (default: auto, ask the device once)")
+        cmd.add_argument("--response-timeout", type=_positive_float, metavar="S", default=2.0,
+                         help="longest wait for any protocol reply (default 2)")
+        return cmd
+
+    exec_cmd = add_device_command("exec", "run a piece of code on the device")
+    exec_cmd.add_argument("code", metavar="CODE", help="Python code, e.g. \"print(1+1)\"")
+    run_cmd = add_device_command("run", "run a local .py file on the device")
+    run_cmd.add_argument("file", metavar="FILE.py", help="the script to send")
+
+    ports = sub.add_parser("ports", help="list serial ports with a board guess")
+    ports.add_argument("--json", action="store_true", help="machine-readable output")
+
+    trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
+    trace.add_argument("file", metavar="FILE.jsonl")
+    trace.add_argument("--hex", action="store_true", help="a hex dump instead of one line per record")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def _version() -> str:
+    from workbench import __version__
+
+    return f"workbench {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and ``python -m workbench``."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from workbench.app.main import run_app
+
+            return run_app(args.device)
+        if args.command in ("exec", "run"):
+            return _cmd_exec(args)
+        if args.command == "ports":
+            return _cmd_ports(args)
+        if args.command == "trace":
+            return _cmd_trace(args)
+    except WorkbenchError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    return EXIT_USAGE
+
+
+def _error(message: str) -> None:
+    print(f"workbench: {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_exec(args: argparse.Namespace) -> int:
+    from workbench.engine import Profile, connect
+
+    if args.command == "run":
+        try:
+            code = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _error(f"cannot read {args.file}: {exc}")
+            return EXIT_USAGE
+    else:
+        code = args.code
+    profile = Profile(raw_paste=args.raw_paste, response_timeout_s=args.response_timeout)
+
+    def on_output(stream: str, text: str) -> None:
+        out = sys.stdout if stream == "stdout" else sys.stderr
+        out.write(text)
+        out.flush()
+
+    with connect(args.url, profile) as session:
+        try:
+            with _ctrl_c_interrupts(session):
+                result = session.exec(code, timeout=args.timeout, on_output=on_output)
+        finally:
+            if args.trace:
+                _save_trace(session, args.trace)
+    return EXIT_OK if result.ok else EXIT_RAISED
+
+
+@contextlib.contextmanager
+def _ctrl_c_interrupts(session: Session) -> Iterator[None]:
+    """First Ctrl-C here stops the code on the device; a second one gives up waiting."""
+    presses = 0
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            raise KeyboardInterrupt
+        _error("interrupting the code on the device (Ctrl-C again to give up)")
+        session.interrupt()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _save_trace(session: Session, path: str) -> None:
+    from workbench.trace import save_jsonl
+
+    trace = session.trace
+    meta = {
+        "device": session.url,
+        "dropped_records": trace.dropped_records,
+        "dropped_bytes": trace.dropped_bytes,
+    }
+    try:
+        save_jsonl(path, trace.records(), meta)
+    except OSError as exc:
+        _error(f"cannot save the trace to {path}: {exc}")
+
+
+def _cmd_ports(args: argparse.Namespace) -> int:
+    from workbench.ports import format_ports_table, list_ports
+
+    found = list_ports()
+    if args.json:
+        print(json.dumps([port.to_json() for port in found], indent=2))
+    else:
+        print(format_ports_table(found))
+    return EXIT_OK
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from workbench.trace import TraceFileError, annotate, load_jsonl, render_hex, render_text
+
+    try:
+        records, meta = load_jsonl(args.file)
+    except TraceFileError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    records = annotate(records)
+    if meta.get("dropped_records"):
+        print(f"# {meta['dropped_records']} older records were dropped by the ring buffer")
+    print(render_hex(records) if args.hex else render_text(records))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""The raw REPL engine: drives the protocol core over a pyserial port.
+
+Every method runs on the session's worker thread, the only thread that touches the port
+(see :mod:`workbench.engine.session`). The one exception is ``interrupt_requested`` and
+``closing``, two events other threads set and the read loop checks between reads.
+
+Every wait has a deadline taken from the protocol core (which takes it from the profile);
+a missed deadline raises :class:`DeviceTimeout` naming the step, what was expected and the
+last bytes that did arrive, and leaves the engine able to re-enter the raw REPL.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import serial
+
+from workbench.engine.profile import Profile
+from workbench.engine.result import ExecResult
+from workbench.errors import (
+    DeviceDisconnected,
+    DeviceTimeout,
+    ExecTimeout,
+    NotSupported,
+    SessionClosed,
+    WorkbenchError,
+)
+from workbench.protocol import (
+    RUNNING_STATES,
+    Event,
+    ExecAccepted,
+    ExecFinished,
+    FriendlyPrompt,
+    Output,
+    PasteAcknowledged,
+    PasteEndedEarly,
+    RawPasteAccepted,
+    RawPasteRefused,
+    RawReady,
+    RawReplConnection,
+    SoftReboot,
+    State,
+    Timeouts,
+)
+from workbench.protocol.constants import END_OF_INPUT
+from workbench.trace.record import TraceRecorder
+from workbench.transports import has_modem_lines
+
+OutputCallback = Callable[[str, str], None]
+
+#: Longest single blocking read, so interrupts and close requests are seen promptly.
+POLL_SLICE_S = 0.05
+#: Resend CTRL-C if a run has not ended this long after the last one.
+INTERRUPT_RETRY_S = 0.5
+INTERRUPT_ATTEMPTS = 4
+_RECENT = 256
+
+
+class Engine:
+    """Protocol driver for one open port. Not thread-safe: one thread calls it."""
+
+    def __init__(
+        self,
+        port: serial.SerialBase,
+        profile: Profile,
+        trace: TraceRecorder,
+        *,
+        url: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.port = port
+        self.url = url or str(getattr(port, "portstr", ""))
+        self.trace = trace
+        self.clock = clock
+        self.profile = profile
+        self.conn = RawReplConnection(self._timeouts(profile), now=clock())
+        self.raw_paste_supported: bool | None = None
+        self.interrupt_requested = threading.Event()
+        self.closing = threading.Event()
+        self._events: deque[Event] = deque()
+        self._recent = b""
+        self._timeout_now = port.timeout
+        self._interrupts_sent = 0
+        self._interrupt_retry_at: float | None = None
+
+    @staticmethod
+    def _timeouts(profile: Profile) -> Timeouts:
+        return Timeouts(response_s=profile.response_timeout_s, reset_s=profile.reset_timeout_s)
+
+    def set_profile(self, profile: Profile) -> None:
+        """Use new settings from the next step on, without reconnecting."""
+        self.profile = profile
+        self.conn.timeouts = self._timeouts(profile)
+
+    # ------------------------------------------------------------------ port I/O
+    def _write(self, data: bytes, note: str) -> None:
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise DeviceDisconnected(f"{self.url}: writing to the device failed: {exc}") from exc
+        self.trace.record("tx", data, note)
+
+    def _read(self, wait_s: float) -> bytes:
+        """Whatever the device has sent, waiting up to ``wait_s`` for the first byte."""
+        port = self.port
+        try:
+            if wait_s <= 0:
+                waiting = port.in_waiting
+                return port.read(waiting) if waiting else b""
+            slice_s = min(wait_s, POLL_SLICE_S)
+            if abs(self._timeout_now - slice_s) > 0.002:
+                port.timeout = self._timeout_now = slice_s
+            first = port.read(1)
+            if not first:
+                return b""
+            waiting = port.in_waiting
+            return first + port.read(waiting) if waiting else first
+        except (serial.SerialException, OSError) as exc:
+            raise DeviceDisconnected(f"{self.url}: reading from the device failed: {exc}") from exc
+
+    def _feed(self, data: bytes) -> None:
+        conn = self.conn
+        conn.receive_data(data, self.clock())
+        events = conn.events()
+        self._recent = (self._recent + data)[-_RECENT:]
+        self._events.extend(events)
+        if self.trace.enabled:
+            self.trace.record("rx", data, "", "; ".join(e.describe() for e in events))
+
+    # ------------------------------------------------------------------ the loop
+    def _next(self, on_event: Callable[[Event], None] | None = None) -> Event:
+        """Run the protocol until the core reports an event; send what it allows meanwhile."""
+        conn = self.conn
+        while not self._events:
+            if self.closing.is_set():
+                raise SessionClosed(f"{self.url}: session closed")
+            now = self.clock()
+            out = conn.data_to_send(now)
+            if out:
+                self._write(out, _describe_sent(out, conn))
+                continue
+            if self.interrupt_requested.is_set():
+                self.interrupt_requested.clear()
+                self._interrupt_running(now)
+            elif self._interrupt_retry_at is not None and now >= self._interrupt_retry_at:
+                self._interrupt_running(now)
+            wait = POLL_SLICE_S
+            expect = conn.expectation
+            if expect.deadline is not None:
+                if now >= expect.deadline:
+                    raise self._timeout_error(now)
+                wait = min(wait, expect.deadline - now)
+            send_at = conn.next_send_at
+            if send_at is not None:
+                wait = min(wait, max(0.0, send_at - now))
+            data = self._read(wait)
+            if data:
+                self._feed(data)
+        event = self._events.popleft()
+        if on_event is not None:
+            on_event(event)
+        return event
+
+    def _wait_for(
+        self, wanted: tuple[type[Event], ...], on_event: Callable[[Event], None] | None = None
+    ) -> Event:
+        while True:
+            event = self._next(on_event)
+            if isinstance(event, wanted):
+                return event
+
+    def _timeout_error(self, now: float) -> DeviceTimeout:
+        expect = self.conn.expectation
+        received = self._recent + self.conn.pending_bytes
+        waited = now - expect.since
+        if self.conn.state in (State.STDOUT, State.STDERR):
+            return ExecTimeout("running code", "the end of the run (exec timeout)", received, waited)
+        return DeviceTimeout(expect.step, expect.expected, received, waited)
+
+    def _interrupt_running(self, now: float) -> None:
+        if self.conn.state not in RUNNING_STATES:
+            self._interrupt_retry_at = None
+            return
+        if self._interrupts_sent >= INTERRUPT_ATTEMPTS:
+            self._interrupt_retry_at = None
+            return
+        self._write(self.conn.interrupt(now), "CTRL-C: interrupt running code")
+        self._interrupts_sent += 1
+        self._interrupt_retry_at = now + INTERRUPT_RETRY_S
+
+    def _drain_quiet(self, quiet_s: float, limit_s: float) -> None:
+        """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``)."""
+        end = self.clock() + limit_s
+        last = self.clock()
+        while True:
+            now = self.clock()
+            if now - last >= quiet_s or now >= end:
+                return
+            data = self._read(min(quiet_s - (now - last), end - now))
+            if data:
+                self._feed(data)
+                last = self.clock()
+
+    # ------------------------------------------------------------------ operations
+    def poll_idle(self) -> None:
+        """Take in whatever an idle device printed (so the trace shows every byte)."""
+        data = self._read(0.0)
+        if data:
+            self._feed(data)
+            self._events.clear()
+
+    def ensure_raw(self) -> None:
+        """Enter the raw REPL unless we know we are at its prompt."""
+        if self.conn.state is not State.RAW_READY:
+            self.enter_raw()
+
+    def enter_raw(self) -> None:
+        """Get to the raw prompt from any state: friendly REPL, running code, raw-paste left
+        open by another tool, boot noise, a board printing without pause.
+        """
+        profile = self.profile
+        last: DeviceTimeout | None = None
+        for _attempt in range(profile.retries + 1):
+            self._events.clear()
+            self.conn.mark_unknown()
+            self._write(self.conn.interrupt(self.clock()), "CR CTRL-C CTRL-C: stop whatever runs")
+            self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
+            self._events.clear()
+            self._write(self.conn.enter_raw(self.clock()), "CR CTRL-A: enter the raw REPL")
+            try:
+                self._wait_for((RawReady,))
+                return
+            except DeviceTimeout as exc:
+                last = exc
+        assert last is not None
+        raise DeviceTimeout(
+            "entering the raw REPL",
+            f"{last.expected} (tried {profile.retries + 1} times)",
+            last.received,
+            last.waited_s,
+        )
+
+    def interrupt(self) -> None:
+        """CTRL-C while idle: stop anything the device runs on its own (main.py, a loop)."""
+        self._write(self.conn.interrupt(self.clock()), "CTRL-C: interrupt")
+        self._drain_quiet(self.profile.interrupt_delay_s, self.profile.response_timeout_s)
+        self._events.clear()
+
+    def exec(
+        self, code: str | bytes, timeout: float | None = None, on_output: OutputCallback | None = None
+    ) -> ExecResult:
+        """Run ``code`` in the raw REPL; see :meth:`Session.exec`."""
+        started = self.clock()
+        payload = code.encode(self.profile.encoding) if isinstance(code, str) else bytes(code)
+        if not payload.strip():
+            payload = b"\n"  # an empty raw line + CTRL-D would soft-reset the board
+        if END_OF_INPUT in payload:
+            raise WorkbenchError("code contains a CTRL-D byte (0x04), which ends the code early")
+        run_timeout = timeout if timeout is not None else self.profile.exec_timeout_s
+        self.ensure_raw()
+        raw_paste = self._negotiate_raw_paste()
+        collector = _OutputCollector(self.profile.encoding, on_output)
+        marks: dict[str, float] = {}
+
+        def on_event(event: Event) -> None:
+            if isinstance(event, Output):
+                collector.add(event)
+            elif isinstance(event, ExecAccepted | PasteAcknowledged | PasteEndedEarly):
+                marks.setdefault("accepted", self.clock())
+
+        self._interrupts_sent = 0
+        self._interrupt_retry_at = None
+        send_start = self.clock()
+        self.conn.send_code(
+            payload,
+            send_start,
+            chunk_size=self.profile.chunk_size,
+            chunk_delay_s=self.profile.chunk_delay_s,
+            run_timeout_s=run_timeout,
+        )
+        try:
+            finished = self._wait_for((ExecFinished,), on_event)
+        except ExecTimeout:
+            self._recover_after_timeout()
+            raise
+        finally:
+            self._interrupt_retry_at = None
+        assert isinstance(finished, ExecFinished)
+        ended = self.clock()
+        rebooted = self._back_to_prompt()
+        accepted = marks.get("accepted", ended)
+        return ExecResult(
+            stdout=collector.text("stdout"),
+            stderr=collector.text("stderr"),
+            exception=finished.exception,
+            raw_paste=raw_paste,
+            bytes_sent=len(payload),
+            send_s=accepted - send_start,
+            run_s=ended - accepted,
+            total_s=self.clock() - started,
+            soft_rebooted=rebooted,
+        )
+
+    def _negotiate_raw_paste(self) -> bool:
+        mode = self.profile.raw_paste
+        if mode == "never" or (mode == "auto" and self.raw_paste_supported is False):
+            return False
+        self._write(self.conn.request_raw_paste(self.clock()), "CTRL-E A CTRL-A: ask for raw-paste")
+        answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
+        if isinstance(answer, RawPasteAccepted):
+            self.raw_paste_supported = True
+            return True
+        self.raw_paste_supported = False
+        self._wait_for((RawReady,))
+        if mode == "always":
+            raise NotSupported(f"{self.url}: the device refused raw-paste (profile says always)")
+        return False
+
+    def _back_to_prompt(self) -> bool:
+        """After a run: the raw prompt, or (SystemExit on a board) a soft reboot first."""
+        rebooted = False
+        while True:
+            event = self._wait_for((RawReady, SoftReboot))
+            if isinstance(event, RawReady):
+                return rebooted
+            rebooted = True
+
+    def _recover_after_timeout(self) -> None:
+        """Stop the code that ran too long and get back to the prompt, best effort."""
+        try:
+            self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, interrupt")
+            self.conn.set_run_deadline(self.clock() + self.profile.response_timeout_s)
+            self._wait_for((ExecFinished,))
+            self._back_to_prompt()
+        except WorkbenchError:
+            self.conn.mark_unknown()
+
+    def soft_reset(self) -> None:
+        """CTRL-D at the raw prompt; returns at the raw prompt of the rebooted board."""
+        self.ensure_raw()
+        self._write(self.conn.soft_reset(self.clock()), "CTRL-D on an empty line: soft reset")
+        self._wait_for((SoftReboot,))
+        self._wait_for((RawReady,))
+
+    def hard_reset(self) -> None:
+        """Pulse the reset line (RTS on ESP32-style bridges), then enter the raw REPL."""
+        port = self.port
+        restart = getattr(port, "reset_device", None)
+        if callable(restart):
+            restart()
+        elif has_modem_lines(port):
+            try:
+                port.dtr = False
+                port.rts = True
+                time.sleep(0.1)
+                port.rts = False
+            except (serial.SerialException, OSError) as exc:
+                raise DeviceDisconnected(f"{self.url}: DTR/RTS reset failed: {exc}") from exc
+        else:
+            raise NotSupported(
+                f"{self.url}: this transport has no DTR/RTS lines for a hard reset; "
+                "use a soft reset, or machine.reset() on the device"
+            )
+        self.raw_paste_supported = None
+        self.conn.mark_unknown()
+        self._events.clear()
+        self._drain_quiet(0.2, self.profile.reset_timeout_s)
+        self.enter_raw()
+
+    def leave_raw(self) -> None:
+        """CTRL-B: back to the friendly REPL."""
+        if self.conn.state in RUNNING_STATES or self.conn.state is State.UNKNOWN:
+            self.enter_raw()
+        if self.conn.state is State.FRIENDLY:
+            return
+        self._write(self.conn.leave_raw(self.clock()), "CTRL-B: leave the raw REPL")
+        self._wait_for((FriendlyPrompt,))
+
+
+class _OutputCollector:
+    """Keeps both streams and hands decoded text to the caller as it arrives."""
+
+    def __init__(self, encoding: str, on_output: OutputCallback | None) -> None:
+        factory = codecs.getincrementaldecoder(encoding)
+        self._decoders = {"stdout": factory("replace"), "stderr": factory("replace")}
+        self._parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self._on_output = on_output
+
+    def add(self, event: Output) -> None:
+        text = self._decoders[event.stream].decode(event.data)
+        if text:
+            self._parts[event.stream].append(text)
+            if self._on_output is not None:
+                self._on_output(event.stream, text)
+
+    def text(self, stream: str) -> str:
+        tail = self._decoders[stream].decode(b"", final=True)
+        if tail:
+            self._parts[stream].append(tail)
+            if self._on_output is not None:
+                self._on_output(stream, tail)
+        return "".join(self._parts[stream])
+
+
+def _describe_sent(data: bytes, conn: RawReplConnection) -> str:
+    """The note of a write the core produced (code, CTRL-D), for the trace."""
+    body = len(data) - data.endswith(END_OF_INPUT)
+    parts = []
+    if body:
+        mode = "raw-paste" if conn.state in (State.PASTE_SENDING, State.PASTE_ENDING) else "raw mode"
+        parts.append(f"code {body} B ({mode})")
+    if data.endswith(END_OF_INPUT):
+        parts.append("CTRL-D: end of code")
+    return ", ".join(parts)

@@ -1,0 +1,51 @@
+"""The few protocol settings the engine needs; full device profiles build on this.
+
+Defaults suit a board on native USB and the local interpreter. Slow USB bridges want
+longer timeouts and smaller plain-raw chunks; the profiles issue adds presets, storage and
+measurement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+RawPasteMode = Literal["auto", "always", "never"]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Protocol settings for one device. Units are in the names."""
+
+    response_timeout_s: float = 2.0
+    """Longest wait for any protocol reply (banner, OK, window credit, prompt)."""
+    reset_timeout_s: float = 10.0
+    """Longest wait for a soft or hard reset to reach the raw prompt again."""
+    exec_timeout_s: float | None = None
+    """Longest a run may take; None lets code run until it ends or is interrupted."""
+    interrupt_delay_s: float = 0.05
+    """After CTRL-C, how long output must be quiet before CTRL-A is sent."""
+    startup_delay_s: float = 0.0
+    """Wait after opening the port before the first byte (boards that reset on open)."""
+    raw_paste: RawPasteMode = "auto"
+    """auto: ask once per connection and remember; always: fail if refused; never."""
+    chunk_size: int = 256
+    """Plain raw mode writes code in pieces of this size..."""
+    chunk_delay_s: float = 0.01
+    """...this far apart, so a small UART buffer is not overrun."""
+    retries: int = 2
+    """Extra attempts at entering the raw REPL before giving up."""
+    baudrate: int = 115200
+    dtr: bool | None = None
+    """DTR level set on open (None: leave as the driver sets it)."""
+    rts: bool | None = None
+    """RTS level set on open (None: leave as the driver sets it)."""
+    encoding: str = "utf-8"
+    trace_budget_bytes: int = 8 * 1024 * 1024
+
+    def with_changes(self, **changes: object) -> Profile:
+        """A copy with some fields changed (profiles are immutable so sessions can share)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+DEFAULT_PROFILE = Profile()

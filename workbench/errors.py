@@ -1,0 +1,52 @@
+"""Errors a user of the library or the CLI can meet, each with a message that stands alone.
+
+Every error says what was being done and what to try; the CLI prints ``str(error)`` as its
+one-line reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class: anything the workbench reports to its user."""
+
+    exit_code = 3
+
+
+class ConnectError(WorkbenchError):
+    """The device could not be opened (no such port, busy, refused, bad URL)."""
+
+
+class DeviceDisconnected(WorkbenchError):
+    """The port failed under us: cable pulled, process ended, socket closed."""
+
+
+class NotSupported(WorkbenchError):
+    """The transport cannot do what was asked (for example DTR/RTS on a socket)."""
+
+
+class SessionClosed(WorkbenchError):
+    """The session was closed; open a new one."""
+
+
+class DeviceTimeout(WorkbenchError):
+    """The device did not answer in time.
+
+    Names the step, what was expected and the last bytes that did arrive, because "timeout"
+    alone does not tell a user whether the board is silent, rebooting or talking nonsense.
+    """
+
+    def __init__(self, step: str, expected: str, received: bytes, waited_s: float) -> None:
+        self.step = step
+        self.expected = expected
+        self.received = received
+        self.waited_s = waited_s
+        got = repr(received[-64:]) if received else "nothing"
+        super().__init__(
+            f"timeout after {waited_s:.2f} s while {step}: expected {expected}, "
+            f"last bytes received: {got}"
+        )
+
+
+class ExecTimeout(DeviceTimeout):
+    """The code ran longer than the exec timeout; it was interrupted."""

@@ -1,0 +1,605 @@
+"""The host side of the raw REPL and raw-paste protocols as a pure state machine.
+
+Modelled on h11: the caller feeds device bytes with :meth:`RawReplConnection.receive_data`,
+pulls :mod:`events <workbench.protocol.events>` with :meth:`next_event`, and asks for the
+bytes of a request (``interrupt()``, ``enter_raw()``, ...), which it then writes itself.
+No I/O, no threads, no clocks: the current time is an argument, and the next deadline is a
+value (:attr:`deadline`) that the caller checks. That keeps the protocol testable with
+recorded transcripts and makes the same code drive real ports, simulated boards and the
+offline trace viewer.
+
+What the device does is ``shared/runtime/pyexec.c`` in MicroPython:
+
+* raw REPL: no echo; code then CTRL-D; ``OK``; stdout; CTRL-D; stderr; CTRL-D; ``>``;
+* raw-paste: ``CTRL-E A CTRL-A`` answered by ``R\\x01`` + u16 window (or ``R\\x00``, or the
+  raw banner on firmware older than 1.14); the host never sends beyond its credit; the
+  device grants a window with CTRL-A and acknowledges the host's CTRL-D with its own;
+* CTRL-D on an empty raw line: ``OK``, then a soft reboot.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+
+from workbench.protocol import constants as c
+from workbench.protocol.errors import LocalProtocolError
+from workbench.protocol.events import (
+    NEED_DATA,
+    Event,
+    ExecAccepted,
+    ExecFinished,
+    FriendlyPrompt,
+    NeedData,
+    Output,
+    PasteAcknowledged,
+    PasteEndedEarly,
+    RawPasteAccepted,
+    RawPasteRefused,
+    RawReady,
+    SoftReboot,
+    StdoutEnded,
+    UnexpectedBytes,
+    WindowCredit,
+)
+from workbench.protocol.scanner import scan
+from workbench.protocol.tracebacks import parse_traceback
+
+
+class State(enum.Enum):
+    """What the host believes the device is doing; values read well in error messages."""
+
+    UNKNOWN = "state unknown"
+    FRIENDLY = "friendly REPL"
+    ENTERING_RAW = "entering the raw REPL"
+    AWAIT_PROMPT = "waiting for the raw prompt"
+    RAW_READY = "raw REPL, ready"
+    RAW_SENDING = "sending code (raw mode)"
+    AWAIT_OK = "waiting for OK"
+    PASTE_NEGOTIATING = "asking for raw-paste"
+    PASTE_WINDOW = "reading the raw-paste window size"
+    PASTE_SENDING = "sending code (raw-paste)"
+    PASTE_ENDING = "waiting for the end-of-paste acknowledgement"
+    STDOUT = "running (stdout)"
+    STDERR = "running (stderr)"
+    SOFT_RESETTING = "soft reset"
+    LEAVING_RAW = "leaving the raw REPL"
+
+
+#: States in which code may be running on the device: only an interrupt makes sense.
+RUNNING_STATES = frozenset(
+    {State.AWAIT_OK, State.PASTE_SENDING, State.PASTE_ENDING, State.STDOUT, State.STDERR}
+)
+
+_BANNERS = ((c.RAW_BANNER, "banner"), (c.RAW_BANNER_LF, "banner"))
+_REBOOTS = tuple((line, "reboot") for line in c.SOFT_REBOOT_LINES)
+_IDLE_PATTERNS = ((c.FRIENDLY_PROMPT, "friendly"), *_BANNERS, *_REBOOTS)
+_PROMPT_PATTERNS = ((c.RAW_PROMPT, "prompt"), *_BANNERS, *_REBOOTS)
+_PASTE_PATTERNS = ((c.RAW_PASTE_ACCEPTED, "accepted"), (c.RAW_PASTE_REFUSED, "refused"), *_BANNERS)
+_RESET_PATTERNS = ((c.OK, "ok"), *_IDLE_PATTERNS)
+
+#: Keep at most this much of a traceback for parsing; output itself streams through.
+_STDERR_KEEP = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long the host waits for each kind of answer, in seconds.
+
+    ``response_s`` bounds every wait for a protocol reply (banner, ``OK``, window credit,
+    prompt); ``reset_s`` a soft reboot, which runs ``boot.py`` and may take longer.
+    """
+
+    response_s: float = 2.0
+    reset_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What the host waits for: the step, the bytes expected, and until when."""
+
+    step: str
+    expected: str
+    deadline: float | None
+    since: float = 0.0
+
+
+class RawReplConnection:
+    """Host-side raw REPL protocol state; see the module docstring."""
+
+    def __init__(self, timeouts: Timeouts | None = None, *, now: float = 0.0) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self.state = State.UNKNOWN
+        self.window = 0
+        self.credit = 0
+        self._buf = bytearray()
+        self._events: deque[Event] = deque()
+        self._stderr = bytearray()
+        self._code = b""
+        self._offset = 0
+        self._raw_paste = False
+        self._chunk_size = 0
+        self._chunk_delay = 0.0
+        self._next_chunk_at = 0.0
+        self._eof_owed = False
+        self._run_deadline: float | None = None
+        self._now = now
+        self._expect = Expectation("connect", "anything", None, now)
+        self._last_reboot = b""
+
+    # ------------------------------------------------------------------ device side
+    def receive_data(self, data: bytes, now: float) -> None:
+        """Feed bytes read from the device; events become available from next_event()."""
+        self._now = now
+        if not data:
+            return
+        self._buf += data
+        self._process()
+
+    def next_event(self) -> Event | NeedData:
+        """The next event, or NEED_DATA when the buffered bytes decide nothing more."""
+        if self._events:
+            return self._events.popleft()
+        return NEED_DATA
+
+    def events(self) -> list[Event]:
+        """Drain every available event (convenience for tests and the annotator)."""
+        out = list(self._events)
+        self._events.clear()
+        return out
+
+    @property
+    def deadline(self) -> float | None:
+        """When the device must next have answered, or None when no answer is due."""
+        return self._expect.deadline
+
+    @property
+    def expectation(self) -> Expectation:
+        """The step and expected bytes, for a timeout message that names them."""
+        return self._expect
+
+    @property
+    def pending_bytes(self) -> bytes:
+        """Bytes held back because they may start a pattern (shown in timeout errors)."""
+        return bytes(self._buf)
+
+    @property
+    def code_remaining(self) -> int:
+        """Code bytes not yet handed out by :meth:`data_to_send`."""
+        return len(self._code) - self._offset
+
+    # ------------------------------------------------------------------ host requests
+    def interrupt(self, now: float) -> bytes:
+        """CTRL-C: stop running code, or clear the line and stop whatever runs.
+
+        While code runs a single CTRL-C is enough and the run ends normally with a
+        KeyboardInterrupt traceback; in other states the host does not know what runs, so it
+        empties the line first and interrupts twice (code may catch one KeyboardInterrupt).
+        """
+        self._now = now
+        if self.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING):
+            return c.INTERRUPT_RUNNING
+        if self.state is State.PASTE_SENDING:
+            # The device's reader takes CTRL-C as end of input and answers with CTRL-D.
+            self._drop_code()
+            self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            return c.INTERRUPT_RUNNING
+        if self.state in (State.RAW_READY, State.RAW_SENDING):
+            self._drop_code()
+            self._set_state(State.RAW_READY, None)
+            return c.INTERRUPT_RUNNING  # CTRL-C on a raw line just clears it
+        if self.state is not State.FRIENDLY:
+            self._set_state(State.UNKNOWN, None)
+        return c.INTERRUPT_IDLE
+
+    def enter_raw(self, now: float) -> bytes:
+        """CR CTRL-A: enter the raw REPL (or re-print its banner when already there)."""
+        self._now = now
+        self._refuse_while_running("enter the raw REPL")
+        self._drop_code()
+        self._set_state(State.ENTERING_RAW, now + self.timeouts.response_s)
+        return c.ENTER_RAW
+
+    def request_raw_paste(self, now: float) -> bytes:
+        """CTRL-E A CTRL-A at the raw prompt: ask whether raw-paste is available."""
+        self._now = now
+        self._require(State.RAW_READY, "ask for raw-paste")
+        self._set_state(State.PASTE_NEGOTIATING, now + self.timeouts.response_s)
+        return c.RAW_PASTE_REQUEST
+
+    def send_code(
+        self,
+        code: bytes,
+        now: float,
+        *,
+        chunk_size: int = 0,
+        chunk_delay_s: float = 0.0,
+        run_timeout_s: float | None = None,
+    ) -> None:
+        """Queue code for :meth:`data_to_send`; raw-paste if it was just accepted.
+
+        Plain raw mode hands the code out in ``chunk_size`` pieces at most every
+        ``chunk_delay_s`` (slow boards lose bytes otherwise); raw-paste never beyond the
+        window credit. ``run_timeout_s`` bounds the whole run (None: code may run forever).
+        """
+        self._now = now
+        if not code:
+            raise LocalProtocolError("empty code: CTRL-D on an empty raw line would soft-reset")
+        if self.state is State.PASTE_SENDING and not self._raw_paste:
+            self._raw_paste = True
+        elif self.state is State.RAW_READY:
+            self._raw_paste = False
+            self._set_state(State.RAW_SENDING, None)
+        else:
+            raise LocalProtocolError(
+                f"cannot send code while {self.state.value}: enter the raw REPL first"
+            )
+        self._code = bytes(code)
+        self._offset = 0
+        self._chunk_size = chunk_size if chunk_size > 0 else len(code)
+        self._chunk_delay = max(0.0, chunk_delay_s)
+        self._next_chunk_at = now
+        self._run_deadline = None if run_timeout_s is None else now + run_timeout_s
+
+    def data_to_send(self, now: float) -> bytes:
+        """Bytes the host may write now: code within credit or pacing, then CTRL-D.
+
+        Returns b"" when it must wait (no credit, or the next plain-raw chunk is not due:
+        see :attr:`next_send_at`).
+        """
+        self._now = now
+        if self._eof_owed:
+            self._eof_owed = False
+            return c.END_OF_INPUT
+        if self.state is State.PASTE_SENDING and self._raw_paste:
+            return self._paste_data(now)
+        if self.state is State.RAW_SENDING:
+            return self._raw_data(now)
+        return b""
+
+    @property
+    def next_send_at(self) -> float | None:
+        """When :meth:`data_to_send` will next have something (plain raw pacing)."""
+        if self._eof_owed:
+            return self._now
+        if self.state is State.RAW_SENDING:
+            return self._next_chunk_at
+        if self.state is State.PASTE_SENDING and self._raw_paste and self.credit > 0:
+            return self._now
+        return None
+
+    def soft_reset(self, now: float) -> bytes:
+        """CTRL-D on an empty line: soft reboot (raw REPL: the board stays in raw mode)."""
+        self._now = now
+        if self.state not in (State.RAW_READY, State.FRIENDLY):
+            raise LocalProtocolError(
+                f"cannot soft-reset while {self.state.value}: enter the raw REPL first"
+            )
+        self._set_state(State.SOFT_RESETTING, now + self.timeouts.reset_s)
+        return c.END_OF_INPUT
+
+    def leave_raw(self, now: float) -> bytes:
+        """CTRL-B: back to the friendly REPL and its banner."""
+        self._now = now
+        self._refuse_while_running("leave the raw REPL")
+        self._set_state(State.LEAVING_RAW, now + self.timeouts.response_s)
+        return c.LEAVE_RAW
+
+    def observe_sent(self, data: bytes, now: float) -> str:
+        """Follow bytes that *some* host wrote (a saved trace, another tool) and say what
+        they mean. Unlike the request methods this never refuses: it is a reader's view.
+        """
+        self._now = now
+        if not data:
+            return ""
+        stripped = data.lstrip(b"\r")
+        if stripped and set(stripped) == {c.CTRL_C}:
+            times = "twice" if len(stripped) == 2 else f"x{len(stripped)}" if len(stripped) > 2 else ""
+            running = self.state in RUNNING_STATES
+            self.interrupt(now)
+            what = "interrupt running code" if running else "interrupt, clear the line"
+            return f"CTRL-C {times}: {what}".replace("  ", " ")
+        if stripped == b"\x01" and self.state not in RUNNING_STATES:
+            self.enter_raw(now)
+            return "CTRL-A: enter the raw REPL"
+        if data == c.RAW_PASTE_REQUEST and self.state is State.RAW_READY:
+            self.request_raw_paste(now)
+            return "CTRL-E A CTRL-A: ask for raw-paste"
+        if data == c.LEAVE_RAW and self.state not in RUNNING_STATES:
+            self.leave_raw(now)
+            return "CTRL-B: leave the raw REPL"
+        if data == c.END_OF_INPUT and self.state in (State.RAW_READY, State.FRIENDLY):
+            self.soft_reset(now)
+            return "CTRL-D on an empty line: soft reset"
+        if self.state is State.PASTE_SENDING:
+            return self._observe_paste(data, now)
+        if self.state in (State.RAW_READY, State.RAW_SENDING):
+            ends = data.endswith(c.END_OF_INPUT)
+            body = len(data) - ends
+            if ends:
+                self._set_state(State.AWAIT_OK, now + self.timeouts.response_s)
+            else:
+                self._set_state(State.RAW_SENDING, None)
+            parts = [f"code {body} B (raw mode)"] if body else []
+            if ends:
+                parts.append("CTRL-D: execute")
+            return ", ".join(parts)
+        if self._eof_owed and data == c.END_OF_INPUT:
+            self._eof_owed = False
+            return "CTRL-D: end of paste (the device ended it early)"
+        if self.state is State.FRIENDLY:
+            return f"{len(data)} B typed at the friendly REPL"
+        return f"{len(data)} B while {self.state.value}"
+
+    def _observe_paste(self, data: bytes, now: float) -> str:
+        ends = data.endswith(c.END_OF_INPUT)
+        body = len(data) - ends
+        self.credit -= body
+        self._raw_paste = True
+        parts = []
+        if body:
+            over = f", {-self.credit} B BEYOND the credit (will be lost)" if self.credit < 0 else ""
+            parts.append(f"code {body} B (raw-paste, credit left {max(self.credit, 0)}{over})")
+        if ends:
+            self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            parts.append("CTRL-D: end of paste")
+        return ", ".join(parts)
+
+    def set_run_deadline(self, deadline: float | None) -> None:
+        """Move the deadline of the current run (the engine's exec timeout and recovery)."""
+        self._run_deadline = deadline
+        if self.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING):
+            self._expect = Expectation(self._expect.step, self._expect.expected, deadline, self._now)
+
+    def mark_unknown(self) -> None:
+        """Forget what we believed (after a timeout or a reconnect); buffered bytes go too."""
+        self._drop_code()
+        self._buf.clear()
+        self._stderr.clear()
+        self._set_state(State.UNKNOWN, None)
+
+    # ------------------------------------------------------------------ internals
+    def _refuse_while_running(self, what: str) -> None:
+        if self.state in RUNNING_STATES:
+            raise LocalProtocolError(f"cannot {what} while {self.state.value}: interrupt first")
+
+    def _require(self, state: State, what: str) -> None:
+        if self.state is not state:
+            raise LocalProtocolError(f"cannot {what} while {self.state.value}")
+
+    def _drop_code(self) -> None:
+        self._code = b""
+        self._offset = 0
+        self._eof_owed = False
+
+    def _set_state(self, state: State, deadline: float | None) -> None:
+        self.state = state
+        self._expect = Expectation(state.value, _EXPECTED[state], deadline, self._now)
+
+    def _raw_data(self, now: float) -> bytes:
+        if now < self._next_chunk_at:
+            return b""
+        end = min(len(self._code), self._offset + self._chunk_size)
+        chunk = self._code[self._offset : end]
+        self._offset = end
+        self._next_chunk_at = now + self._chunk_delay
+        if self._offset >= len(self._code):
+            self._drop_code()
+            self._set_state(State.AWAIT_OK, now + self.timeouts.response_s)
+            return chunk + c.END_OF_INPUT
+        return chunk
+
+    def _paste_data(self, now: float) -> bytes:
+        n = min(self.credit, len(self._code) - self._offset)
+        chunk = self._code[self._offset : self._offset + n]
+        self._offset += n
+        self.credit -= n
+        if self._offset >= len(self._code):
+            self._drop_code()
+            self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            return chunk + c.END_OF_INPUT
+        if self.credit == 0:
+            self._expect = Expectation(
+                "sending code (raw-paste)",
+                "CTRL-A (window credit) from the device",
+                now + self.timeouts.response_s,
+                now,
+            )
+        return chunk
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _stray(self, data: bytes | bytearray) -> None:
+        if data:
+            self._emit(UnexpectedBytes(bytes(data), self.state.value))
+
+    def _process(self) -> None:
+        """Turn as much of the buffer as possible into events."""
+        while self._buf:
+            handler = _HANDLERS.get(self.state, RawReplConnection._on_idle)
+            if not handler(self):
+                return
+
+    # Each handler consumes from self._buf and returns True when it made progress.
+    def _on_common(self, key: str | None) -> bool:
+        """Patterns that mean the same thing in every waiting state."""
+        if key == "banner":
+            self._set_state(State.AWAIT_PROMPT, self._now + self.timeouts.response_s)
+            return True
+        if key == "reboot":
+            self._emit(SoftReboot(_REBOOT_TEXT[self._last_reboot]))
+            # After a reboot the board prints boot output, then a banner and prompt.
+            self._set_state(State.UNKNOWN, self._now + self.timeouts.reset_s)
+            return True
+        if key == "friendly":
+            self._emit(FriendlyPrompt())
+            if self.state is not State.ENTERING_RAW:
+                self._set_state(State.FRIENDLY, None)
+            return True
+        return key is not None
+
+    def _scan_common(self, patterns: tuple[tuple[bytes, str], ...]) -> str | None:
+        match, safe = scan(self._buf, patterns)
+        if safe:
+            self._stray(self._buf[:safe])
+        if match is None:
+            del self._buf[:safe]
+            return None
+        if match.key == "reboot":
+            self._last_reboot = bytes(self._buf[match.start : match.end])
+        del self._buf[: match.end]
+        return match.key
+
+    def _on_idle(self) -> bool:
+        key = self._scan_common(_IDLE_PATTERNS)
+        return self._on_common(key)
+
+    def _on_await_prompt(self) -> bool:
+        key = self._scan_common(_PROMPT_PATTERNS)
+        if key == "prompt":
+            self._set_state(State.RAW_READY, None)
+            self._emit(RawReady())
+            return True
+        return self._on_common(key)
+
+    def _on_await_ok(self) -> bool:
+        key = self._scan_common(((c.OK, "ok"), *_BANNERS, *_REBOOTS))
+        if key == "ok":
+            self._set_state(State.STDOUT, self._run_deadline)
+            self._emit(ExecAccepted())
+            return True
+        return self._on_common(key)
+
+    def _on_paste_negotiating(self) -> bool:
+        key = self._scan_common(_PASTE_PATTERNS)
+        if key == "accepted":
+            self._set_state(State.PASTE_WINDOW, self._now + self.timeouts.response_s)
+            return True
+        if key == "refused":
+            self._emit(RawPasteRefused(old_firmware=False))
+            self._set_state(State.AWAIT_PROMPT, self._now + self.timeouts.response_s)
+            return True
+        if key == "banner":
+            # Old firmware put CTRL-E and 'A' in its line buffer and took CTRL-A as "print
+            # the banner again"; the buffer is empty again and a '>' follows.
+            self._emit(RawPasteRefused(old_firmware=True))
+        return self._on_common(key)
+
+    def _on_paste_window(self) -> bool:
+        if len(self._buf) < 2:
+            return False
+        self.window = self._buf[0] | (self._buf[1] << 8)
+        del self._buf[:2]
+        self.credit = self.window  # the size itself grants one window; CTRL-A grants another
+        self._raw_paste = False
+        self._set_state(State.PASTE_SENDING, None)
+        self._emit(RawPasteAccepted(self.window))
+        return True
+
+    def _on_paste_flow(self) -> bool:
+        """PASTE_SENDING / PASTE_ENDING: single control bytes from the device."""
+        buf = self._buf
+        i = 0
+        while i < len(buf):
+            byte = buf[i]
+            if byte == c.CTRL_A:
+                self.credit += self.window
+                self._emit(WindowCredit(self.window, self.credit))
+                if self.state is State.PASTE_SENDING and self._raw_paste:
+                    self._set_state(State.PASTE_SENDING, None)
+                i += 1
+                continue
+            if byte == c.CTRL_D:
+                if self.state is State.PASTE_SENDING:
+                    # The device stopped reading (a compile error, or it ran out of memory)
+                    # and now discards input until the host's CTRL-D or CTRL-C.
+                    self._drop_code()
+                    self._eof_owed = True
+                    self._emit(PasteEndedEarly())
+                else:
+                    self._emit(PasteAcknowledged())
+                del buf[: i + 1]
+                self._stderr.clear()
+                self._set_state(State.STDOUT, self._run_deadline)
+                return True
+            j = i
+            while j < len(buf) and buf[j] not in (c.CTRL_A, c.CTRL_D):
+                j += 1
+            self._stray(buf[i:j])
+            i = j
+        buf.clear()
+        return False
+
+    def _on_stdout(self) -> bool:
+        end = self._buf.find(c.CTRL_D)
+        if end < 0:
+            self._emit(Output("stdout", bytes(self._buf)))
+            self._buf.clear()
+            return False
+        if end:
+            self._emit(Output("stdout", bytes(self._buf[:end])))
+        del self._buf[: end + 1]
+        self._stderr.clear()
+        self._set_state(State.STDERR, self._run_deadline)
+        self._emit(StdoutEnded())
+        return True
+
+    def _on_stderr(self) -> bool:
+        end = self._buf.find(c.CTRL_D)
+        chunk = bytes(self._buf if end < 0 else self._buf[:end])
+        if chunk:
+            self._emit(Output("stderr", chunk))
+            if len(self._stderr) < _STDERR_KEEP:
+                self._stderr += chunk[: _STDERR_KEEP - len(self._stderr)]
+        if end < 0:
+            self._buf.clear()
+            return False
+        del self._buf[: end + 1]
+        exception = parse_traceback(self._stderr.decode("utf-8", "replace"))
+        self._stderr.clear()
+        self._set_state(State.AWAIT_PROMPT, self._now + self.timeouts.response_s)
+        self._emit(ExecFinished(exception))
+        return True
+
+    def _on_soft_resetting(self) -> bool:
+        key = self._scan_common(_RESET_PATTERNS)
+        if key == "ok":
+            return True  # CTRL-D accepted on an empty line: the reboot follows
+        return self._on_common(key)
+
+
+_REBOOT_TEXT = {
+    line: line.decode().strip() for line in c.SOFT_REBOOT_LINES
+} | {b"": "soft reboot"}
+
+_HANDLERS = {
+    State.AWAIT_PROMPT: RawReplConnection._on_await_prompt,
+    State.AWAIT_OK: RawReplConnection._on_await_ok,
+    State.PASTE_NEGOTIATING: RawReplConnection._on_paste_negotiating,
+    State.PASTE_WINDOW: RawReplConnection._on_paste_window,
+    State.PASTE_SENDING: RawReplConnection._on_paste_flow,
+    State.PASTE_ENDING: RawReplConnection._on_paste_flow,
+    State.STDOUT: RawReplConnection._on_stdout,
+    State.STDERR: RawReplConnection._on_stderr,
+    State.SOFT_RESETTING: RawReplConnection._on_soft_resetting,
+}
+
+_EXPECTED = {
+    State.UNKNOWN: "a prompt or banner",
+    State.FRIENDLY: "nothing (friendly REPL idle)",
+    State.ENTERING_RAW: "the banner 'raw REPL; CTRL-B to exit' and '>'",
+    State.AWAIT_PROMPT: "the raw prompt '>'",
+    State.RAW_READY: "nothing (raw REPL idle)",
+    State.RAW_SENDING: "nothing while code is written",
+    State.AWAIT_OK: "'OK' after the code and CTRL-D",
+    State.PASTE_NEGOTIATING: "'R' CTRL-A + window size, 'R' NUL, or the raw banner",
+    State.PASTE_WINDOW: "the two bytes of the raw-paste window size",
+    State.PASTE_SENDING: "CTRL-A (window credit) from the device",
+    State.PASTE_ENDING: "CTRL-D acknowledging the end of the paste",
+    State.STDOUT: "program output ending with CTRL-D",
+    State.STDERR: "traceback text ending with CTRL-D",
+    State.SOFT_RESETTING: "'OK', 'MPY: soft reboot' and the banner",
+    State.LEAVING_RAW: "the friendly prompt '>>> '",
+}

@@ -1,0 +1,104 @@
+"""Recording the trace in bounded memory.
+
+A board can print for hours; the recorder keeps the newest records within a byte budget
+and counts what it dropped, so a user knows the view is partial rather than guessing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["tx", "rx"]
+
+#: Fixed cost charged per record on top of its payload (object, timestamp, note).
+RECORD_OVERHEAD = 96
+
+
+@dataclass(slots=True)
+class TraceRecord:
+    """One read or write: ``t`` seconds since the trace began, as in the transcripts.
+
+    ``note`` is what the host meant by a write (the transcripts' field); ``meaning`` is the
+    protocol's reading of the bytes (control bytes named, credit, sections).
+    """
+
+    t: float
+    dir: Direction
+    data: bytes
+    note: str = ""
+    meaning: str = ""
+
+    def cost(self) -> int:
+        """Bytes charged against the recorder's budget."""
+        return len(self.data) + len(self.note) + len(self.meaning) + RECORD_OVERHEAD
+
+
+class TraceRecorder:
+    """Thread-safe ring buffer of :class:`TraceRecord` with a byte budget.
+
+    Written by the thread that owns the port, read by the UI; ``listeners`` are called on
+    the writing thread and must only hand the record on (the app posts a message).
+    """
+
+    def __init__(
+        self,
+        budget_bytes: int = 8 * 1024 * 1024,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        enabled: bool = True,
+    ) -> None:
+        self.budget_bytes = budget_bytes
+        self.enabled = enabled
+        self._clock = clock
+        self._start = clock()
+        self._records: deque[TraceRecord] = deque()
+        self._used = 0
+        self._lock = threading.Lock()
+        self.dropped_records = 0
+        self.dropped_bytes = 0
+        self.total_records = 0
+        self.listeners: list[Callable[[TraceRecord], None]] = []
+
+    def now(self) -> float:
+        """Seconds since the recorder started (the ``t`` of a record made now)."""
+        return self._clock() - self._start
+
+    def record(self, direction: Direction, data: bytes, note: str = "", meaning: str = "") -> None:
+        """Add one record (no-op when disabled or empty)."""
+        if not self.enabled or not data:
+            return
+        rec = TraceRecord(self._clock() - self._start, direction, bytes(data), note, meaning)
+        cost = rec.cost()
+        with self._lock:
+            self._records.append(rec)
+            self._used += cost
+            self.total_records += 1
+            while self._used > self.budget_bytes and len(self._records) > 1:
+                old = self._records.popleft()
+                self._used -= old.cost()
+                self.dropped_records += 1
+                self.dropped_bytes += len(old.data)
+        for listener in self.listeners:
+            listener(rec)
+
+    def records(self) -> list[TraceRecord]:
+        """A snapshot of the records kept, oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    @property
+    def used_bytes(self) -> int:
+        """Budget bytes in use now."""
+        return self._used
+
+    def clear(self) -> None:
+        """Forget every record (the drop counters too)."""
+        with self._lock:
+            self._records.clear()
+            self._used = 0
+            self.dropped_records = self.dropped_bytes = self.total_records = 0

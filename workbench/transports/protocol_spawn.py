@@ -1,0 +1,293 @@
+"""pyserial URL handler ``spawn://``: a local MicroPython interpreter that behaves like a board.
+
+``spawn://micropython`` runs that command from PATH, ``spawn:///abs/path/micropython`` a
+file; ``?arg=-X&arg=heapsize=1M`` passes arguments. The interpreter sits on its own pty
+(see :mod:`pty_process`). Two things a board does and the unix port does not are added here:
+
+* **Soft reset.** The unix port exits where a board reboots. The handler starts it again,
+  writes ``MPY: soft reboot\\r\\n`` and, when the old process was in the raw REPL, takes the
+  new one into the raw REPL so that the host reads the raw banner, as from a board.
+* **CTRL-C during raw-paste code.** Code that arrived by raw-paste runs with the terminal in
+  raw mode, where CTRL-C is an ordinary byte. When CTRL-C is written while the interpreter
+  has its SIGINT handler installed, the pty has ISIG off and code has been sent, the
+  handler delivers SIGINT itself instead of writing the byte.
+
+pyserial finds this module through ``serial.protocol_handler_packages`` (registered by
+:mod:`workbench.transports`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import time
+import urllib.parse
+
+from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Timeout
+
+from workbench.protocol.constants import FRIENDLY_PROMPT, RAW_BANNER
+from workbench.transports.pty_process import PtyProcess, resolve_executable
+
+_READ_SIZE = 65536
+_SOFT_REBOOT = b"MPY: soft reboot\r\n"
+_TAIL = 32  # bytes of output kept to find a banner split across reads
+BOOT_TIMEOUT_S = 5.0
+
+
+class Serial(SerialBase):
+    """A MicroPython child process on a pty, seen as a serial port."""
+
+    #: The engine asks this before a DTR/RTS reset; a restart of the process stands in.
+    supports_modem_lines = False
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._proc: PtyProcess | None = None
+        self._executable = ""
+        self._args: tuple[str, ...] = ()
+        self._rx = bytearray()
+        self._tail = b""
+        self._raw_mode = False
+        self._code_sent = False
+        self._discard_until_banner = False
+        self._gone: str | None = None
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ pyserial API
+    def open(self) -> None:
+        """Start the interpreter."""
+        if self.is_open:
+            raise SerialException("Port is already open.")
+        if self._port is None:
+            raise SerialException("Port must be configured before it can be used.")
+        self._executable, self._args = self._parse_url(self.portstr)
+        try:
+            self._proc = PtyProcess(self._executable, self._args)
+        except OSError as exc:
+            raise SerialException(f"could not start {self._executable}: {exc}") from exc
+        self._rx.clear()
+        self._tail = b""
+        self._raw_mode = False
+        self._code_sent = False
+        self._gone = None
+        self.is_open = True
+        self._wait_until_booted()
+
+    def close(self) -> None:
+        """Stop the interpreter and free its pty."""
+        if self._proc is not None:
+            self._proc.close()
+            self._proc = None
+        self.is_open = False
+
+    def _reconfigure_port(self) -> None:
+        """Baud rate and framing mean nothing on a pty; accepted and ignored."""
+
+    def _update_dtr_state(self) -> None:
+        """No modem lines (pyserial calls this on open)."""
+
+    def _update_rts_state(self) -> None:
+        """No modem lines (pyserial calls this on open)."""
+
+    def _update_break_state(self) -> None:
+        """No break condition on a pty."""
+
+    @property
+    def in_waiting(self) -> int:
+        """Bytes readable now without blocking."""
+        self._check_open()
+        if not self._rx:
+            self._pump(0.0)
+        return len(self._rx)
+
+    def read(self, size: int = 1) -> bytes:
+        """Read up to ``size`` bytes, waiting at most ``timeout`` for all of them."""
+        self._check_open()
+        timeout = Timeout(self._timeout)
+        while len(self._rx) < size:
+            remaining = timeout.time_left()
+            if remaining is not None and remaining <= 0 and not timeout.is_infinite:
+                break
+            self._pump(None if timeout.is_infinite else remaining)
+            if timeout.expired():
+                break
+        out = bytes(self._rx[:size])
+        del self._rx[:size]
+        return out
+
+    def write(self, data: bytes) -> int:
+        """Write to the interpreter; CTRL-C becomes SIGINT where the pty would not do it."""
+        self._check_open()
+        if self._gone:
+            raise SerialException(self._gone)
+        data = bytes(data)
+        self._restart_if_exited()
+        proc = self._proc
+        assert proc is not None
+        if b"\x03" in data and self._code_sent and not proc.terminal_isig() and proc.catches_sigint():
+            proc.send_sigint()
+            data = data.replace(b"\x03", b"")
+        if b"\x04" in data:
+            self._code_sent = True
+        view = memoryview(data)
+        deadline = None if self._write_timeout is None else time.monotonic() + self._write_timeout
+        while view:
+            try:
+                written = os.write(proc.master_fd, view)
+            except BlockingIOError:
+                written = 0
+            except OSError as exc:
+                raise SerialException(f"write to the interpreter failed: {exc}") from exc
+            view = view[written:]
+            if view:
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                _, ready, _ = select.select([], [proc.master_fd], [], wait)
+                if not ready:
+                    raise SerialException("write timeout: the interpreter does not read its input")
+        return len(data)
+
+    def reset_input_buffer(self) -> None:
+        """Discard everything the interpreter has printed and we have not read."""
+        self._check_open()
+        self._pump(0.0)
+        self._rx.clear()
+
+    def reset_output_buffer(self) -> None:
+        """Nothing is buffered on our side of the pty."""
+
+    def reset_device(self) -> None:
+        """Stand-in for a DTR/RTS reset pulse: restart the interpreter (friendly REPL)."""
+        self._check_open()
+        self._restart(announce=b"", to_raw=False)
+
+    @property
+    def slave_path(self) -> str:
+        """The interpreter's side of the pty (for diagnostics)."""
+        return self._proc.slave_path if self._proc else ""
+
+    @property
+    def pid(self) -> int | None:
+        """The interpreter's process id, while it runs."""
+        return self._proc.pid if self._proc else None
+
+    # ------------------------------------------------------------------ internals
+    def _check_open(self) -> None:
+        if not self.is_open:
+            raise PortNotOpenError()
+
+    @staticmethod
+    def _parse_url(url: str) -> tuple[str, tuple[str, ...]]:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "spawn":
+            raise SerialException(f"expected a spawn:// URL, got {url!r}")
+        target = parts.netloc + parts.path if parts.netloc else parts.path
+        if not target:
+            raise SerialException("spawn:// needs a command or an absolute path, e.g. spawn://micropython")
+        args = tuple(urllib.parse.parse_qs(parts.query).get("arg", []))
+        try:
+            return resolve_executable(target), args
+        except FileNotFoundError as exc:
+            raise SerialException(str(exc)) from exc
+
+    def _pump(self, timeout: float | None) -> None:
+        """Move what the interpreter printed into our buffer, waiting up to ``timeout``."""
+        proc = self._proc
+        if proc is None:
+            raise PortNotOpenError()
+        if self._gone:
+            if self._rx:
+                return
+            raise SerialException(self._gone)
+        ready, _, _ = select.select([proc.master_fd], [], [], timeout)
+        if not ready:
+            return
+        try:
+            data = os.read(proc.master_fd, _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise SerialException(f"read from the interpreter failed: {exc}") from exc
+            data = b""
+        if data:
+            self._receive(data)
+        else:
+            self._on_exit()
+
+    def _restart_if_exited(self) -> None:
+        """A write must reach the running interpreter, not one that exited unnoticed."""
+        proc = self._proc
+        assert proc is not None
+        if proc.exit_code() is None:
+            return
+        while self._proc is proc and not self._gone:
+            self._pump(0.0)  # drain what it printed last; the EIO restarts it
+
+    def _receive(self, data: bytes) -> None:
+        window = self._tail + data
+        raw_at = window.rfind(RAW_BANNER)
+        friendly_at = window.rfind(FRIENDLY_PROMPT)
+        if raw_at >= 0 or friendly_at >= 0:
+            self._raw_mode = raw_at > friendly_at
+        self._tail = window[-_TAIL:]
+        if self._discard_until_banner:
+            start = window.find(RAW_BANNER)
+            if start < 0:
+                return
+            self._discard_until_banner = False
+            data = window[start:]
+        self._rx += data
+
+    def _on_exit(self) -> None:
+        """The interpreter closed its pty: a soft reset, sys.exit(), or a crash."""
+        proc = self._proc
+        assert proc is not None
+        code = proc.process.wait(timeout=5.0)
+        if code < 0:
+            self._gone = f"the MicroPython process died (signal {-code})"
+            if not self._rx:
+                raise SerialException(self._gone)
+            return
+        self._restart(announce=_SOFT_REBOOT, to_raw=self._raw_mode)
+
+    def _restart(self, *, announce: bytes, to_raw: bool) -> None:
+        old = self._proc
+        if old is not None:
+            old.close()
+        try:
+            self._proc = PtyProcess(self._executable, self._args)
+        except OSError as exc:
+            self._proc = None
+            self._gone = f"could not restart {self._executable}: {exc}"
+            raise SerialException(self._gone) from exc
+        self._tail = b""
+        self._code_sent = False
+        self._raw_mode = False
+        self._discard_until_banner = False
+        start = len(self._rx)
+        self._wait_until_booted()
+        if to_raw:
+            # A board rebooted in the raw REPL stays there: hide the friendly banner and
+            # pass on the raw banner the interpreter prints after CTRL-A.
+            del self._rx[start:]
+            self._raw_mode = True
+            self._discard_until_banner = True
+            os.write(self._proc.master_fd, b"\x01")
+        self._rx[start:start] = announce
+
+    def _wait_until_booted(self) -> None:
+        """Hold writes until the interpreter shows its prompt, as a booted board would.
+
+        Until the unix port puts its terminal in raw mode, ISIG is on and nobody handles
+        SIGINT, so a CTRL-C written that early would kill it instead of interrupting.
+        """
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        start = len(self._rx)
+        while FRIENDLY_PROMPT not in self._rx[start:]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SerialException(
+                    f"{self._executable} printed no '>>> ' prompt within {BOOT_TIMEOUT_S:.0f} s; "
+                    f"it said: {bytes(self._rx[start:])[-80:]!r}"
+                )
+            self._pump(remaining)
