@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Exec latency and raw-paste throughput: workbench vs mpremote vs a minimal loop.
 
 Run by hand (not part of the test suite)::
@@ -32,22 +31,24 @@ import time
 import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import mpremote  # noqa: E402
-from mpremote.transport_serial import SerialTransport  # noqa: E402
+import mpremote
+from mpremote.transport_serial import SerialTransport
 
-import workbench  # noqa: E402
+import workbench
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 IO_TIMEOUT_S = 10.0  # bound on any single protocol step of the minimal loop
 EXEC_TIMEOUT_S = 30.0  # bound on one workbench exec
 BOOT_TIMEOUT_S = 5.0
 KB = 1024
+NL = b"\n"
 
 
 class BenchError(RuntimeError):
@@ -65,17 +66,21 @@ def find_micropython() -> str:
 
 
 def make_code(size: int) -> bytes:
-    """About ``size`` bytes of lines like ``v123 = 123``, cut at a line end."""
+    """Exactly ``size`` bytes: lines like ``v123 = 123``, topped up by one comment line."""
     lines: list[bytes] = []
     total = 0
     i = 0
     while True:
         line = b"v%d = %d\n" % (i, i)
-        if total + len(line) > size:
-            return b"".join(lines)
+        if total + len(line) > size - 2:
+            break
         lines.append(line)
         total += len(line)
         i += 1
+    lines.append(b"#" + b"-" * (size - total - 2) + b"\n")
+    code = b"".join(lines)
+    assert len(code) == size
+    return code
 
 
 # ---------------------------------------------------------------------------- pty plumbing
@@ -149,7 +154,7 @@ class DirectInterpreter:
         master, slave = os.openpty()
         try:
             tty.setraw(slave)  # no echo, no output post-processing
-            self.proc = subprocess.Popen(  # noqa: S603
+            self.proc = subprocess.Popen(
                 [executable],
                 stdin=slave,
                 stdout=slave,
@@ -189,7 +194,7 @@ class Bridge:
         else:
             self.kind = "python relay process"
             cmd = [sys.executable, os.path.abspath(__file__), "--relay", link, executable]
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -217,7 +222,7 @@ def relay_main(link: str, executable: str) -> None:
     tty.setraw(outer_s)  # kept open, so the outer master never reads EIO between clients
     inner_m, inner_s = os.openpty()
     tty.setraw(inner_s)
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [executable], stdin=inner_s, stdout=inner_s, stderr=inner_s, close_fds=True
     )
     os.close(inner_s)
@@ -344,7 +349,7 @@ class WorkbenchMethod(Method):
         self.does_code = self.profile.raw_paste != "never"
         self.send_s: dict[int, list[float]] = {}
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
         session = self.session
         session.trace.enabled = self.trace
         if session.profile is not self.profile:
@@ -391,6 +396,7 @@ class MpremoteMethod(Method):
 class Samples:
     passes: list[float] = field(default_factory=list)
     code: dict[int, list[float]] = field(default_factory=dict)
+    cpu: dict[int, list[float]] = field(default_factory=dict)  # this process's CPU time
 
     def pass_ms(self) -> float | None:
         return statistics.median(self.passes) * 1e3 if self.passes else None
@@ -399,17 +405,39 @@ class Samples:
         times = self.code.get(size)
         return size / statistics.median(times) / KB if times else None
 
+    def cell_pass(self) -> str:
+        return with_spread(self.pass_ms(), ".3f", self.passes)
+
+    def cell_kbps(self, size: int) -> str:
+        return with_spread(self.kbps(size), ".0f", self.code.get(size, []))
+
+
+def spread(times: list[float]) -> float | None:
+    """Half the interquartile range, relative to the median (None below 4 samples)."""
+    if len(times) < 4:
+        return None
+    q1, _, q3 = statistics.quantiles(times, n=4)
+    return (q3 - q1) / 2 / statistics.median(times)
+
+
+def with_spread(value: float | None, spec: str, times: list[float]) -> str:
+    if value is None:
+        return "-"
+    rel = spread(times)
+    return format(value, spec) + ("" if rel is None else f" ±{100 * rel:.0f}%")
+
 
 @dataclass
 class Plan:
     rounds: int
-    passes: int  # pass execs per method per round
-    slow_passes: int  # the same for mpremote's 10 ms polling path
-    reps: dict[int, int]  # code execs per method per round, by code size
+    passes: int  # pass execs per method per round...
+    blocks: int  # ...in this many blocks, methods taking turns between blocks
+    slow_passes: int  # pass execs per round for mpremote's 10 ms polling path
+    reps: dict[int, int]  # code execs per method per round, by code size (one at a time)
 
 
-QUICK = Plan(rounds=3, passes=100, slow_passes=15, reps={10 * KB: 3, 100 * KB: 1})
-FULL = Plan(rounds=7, passes=400, slow_passes=40, reps={10 * KB: 6, 100 * KB: 2})
+QUICK = Plan(rounds=3, passes=100, blocks=2, slow_passes=16, reps={10 * KB: 3, 100 * KB: 1})
+FULL = Plan(rounds=9, passes=600, blocks=10, slow_passes=40, reps={10 * KB: 8, 100 * KB: 3})
 
 
 def timed(fn: Callable[[], None], n: int, out: list[float]) -> None:
@@ -420,33 +448,49 @@ def timed(fn: Callable[[], None], n: int, out: list[float]) -> None:
         out.append(clock() - t0)
 
 
+def timed_code(fn: Callable[[], None], wall: list[float], cpu: list[float]) -> None:
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    fn()
+    t1 = time.perf_counter()
+    cpu.append(time.process_time() - c0)
+    wall.append(t1 - t0)
+
+
 def run_plan(
     methods: list[Method], plan: Plan, codes: dict[int, bytes], slow: set[str], progress: bool
 ) -> dict[str, Samples]:
+    """Round after round, methods take turns: a block of passes each, then one code exec
+    each, so that slow drifts of the machine (CPU placement, frequency) hit all alike.
+    """
     samples = {m.name: Samples() for m in methods}
-    for m in methods:  # warm up: first exec enters raw / negotiates raw-paste
+
+    def prepared(m: Method) -> Method:
         if isinstance(m, WorkbenchMethod):
-            m._prepare()
+            m.prepare()
+        return m
+
+    for m in methods:  # warm up: first exec enters raw / negotiates raw-paste
+        prepared(m)
         for _ in range(3):
             m.run_pass()
         if m.does_code:
-            m.run_code(codes[min(codes)])
+            for code in codes.values():
+                m.run_code(code)
     for r in range(plan.rounds):
         shift = r % len(methods)
         order = methods[shift:] + methods[:shift]
-        for m in order:
-            if isinstance(m, WorkbenchMethod):
-                m._prepare()
-            n = plan.slow_passes if m.name in slow else plan.passes
-            timed(m.run_pass, n, samples[m.name].passes)
-        for size, code in codes.items():
+        for _ in range(plan.blocks):
             for m in order:
-                if not m.does_code:
-                    continue
-                if isinstance(m, WorkbenchMethod):
-                    m._prepare()
-                timed(lambda m=m, code=code: m.run_code(code), plan.reps[size],
-                      samples[m.name].code.setdefault(size, []))
+                n = plan.slow_passes if m.name in slow else plan.passes
+                timed(prepared(m).run_pass, max(1, n // plan.blocks), samples[m.name].passes)
+        for size, code in codes.items():
+            for _ in range(plan.reps[size]):
+                for m in order:
+                    if m.does_code:
+                        got = samples[m.name]
+                        timed_code(partial(prepared(m).run_code, code),
+                                   got.code.setdefault(size, []), got.cpu.setdefault(size, []))
         if progress:
             print(f"  round {r + 1}/{plan.rounds} done", file=sys.stderr, flush=True)
     return samples
@@ -470,9 +514,67 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
 
 
+def profile_main(exe: str, code: bytes) -> int:
+    """Where workbench's exec time goes: the engine without the session's worker thread,
+    timed against the session and the minimal loop, then cProfile of the engine's loop.
+    All over the interpreter's own pty (spawn:// and the direct ceiling).
+    """
+    import cProfile
+    import pstats
+
+    from workbench.engine.engine import Engine
+    from workbench.trace.record import TraceRecorder
+    from workbench.transports import open_port
+
+    cleanups: list[Callable[[], None]] = []
+    try:
+        port = open_port("spawn://micropython")
+        cleanups.append(port.close)
+        engine = Engine(port, workbench.DEFAULT_PROFILE, TraceRecorder(), url="spawn://micropython")
+        session = workbench.connect("spawn://micropython")
+        cleanups.append(session.close)
+        direct = DirectInterpreter(exe)
+        cleanups.append(direct.close)
+        loop = MinimalLoop(direct.fd)
+        contenders: dict[str, Callable[[], object]] = {
+            "minimal loop, raw-paste": partial(loop.raw_paste, b"pass"),
+            "Engine.exec (caller's thread)": partial(engine.exec, "pass"),
+            "Session.exec (worker thread)": partial(session.exec, "pass"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        for name, fn in contenders.items():
+            for _ in range(20):
+                fn()
+        for _ in range(10):
+            for name, fn in contenders.items():
+                timed(fn, 200, times[name])  # type: ignore[arg-type]
+        print("exec('pass') over the interpreter's own pty, medians of 2000:")
+        for name, values in times.items():
+            print(f"  {name:32} {statistics.median(values) * 1e3:.3f} ms")
+
+        for label, payload, n in (("pass", b"pass", 2000), (f"{len(code)} B of code", code, 20)):
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(n):
+                engine.exec(payload)
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            calls = stats.total_calls  # type: ignore[attr-defined]
+            print(f"\ncProfile of Engine.exec({label}) x {n}: {calls / n:.0f} function calls per exec, "
+                  f"{stats.total_tt / n * 1e3:.3f} ms per exec under the profiler")  # type: ignore[attr-defined]
+            stats.sort_stats("tottime").print_stats(14)
+        return 0
+    finally:
+        for cleanup in reversed(cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (< 1 minute)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of the table: where workbench's exec time goes (cProfile)")
     parser.add_argument("--relay", nargs=2, metavar=("LINK", "EXE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay:
@@ -482,6 +584,8 @@ def main() -> int:
     plan = QUICK if args.quick else FULL
     exe = find_micropython()
     codes = {size: make_code(size) for size in sorted(plan.reps)}
+    if args.profile:
+        return profile_main(exe, codes[10 * KB])
     workdir = tempfile.mkdtemp(prefix="wb-bench-")
     cleanups: list[Callable[[], None]] = []
     started = time.monotonic()
@@ -551,7 +655,8 @@ def main() -> int:
         ]
         print(
             f"bench_exec: {'quick' if args.quick else 'default'} mode, {plan.rounds} rounds; "
-            f"per round and method: {plan.passes} x pass ({plan.slow_passes} for the symlink row), "
+            f"per round and method: {plan.passes} x pass in {plan.blocks} blocks "
+            f"({plan.slow_passes} for the symlink row), "
             + ", ".join(f"{plan.reps[s]} x {len(c)} B" for s, c in codes.items()),
             file=sys.stderr,
             flush=True,
@@ -568,14 +673,14 @@ def main() -> int:
               f"(PTY,link=...,rawer <-> EXEC:micropython,pty,rawer); "
               f"(a) and the direct ceiling use the interpreter's own pty")
         print(f"raw-paste window: {direct_loop.window} B (plus one initial grant); code: "
-              + ", ".join(f"{len(c)} B ({c.count(b'\n')} lines)" for c in codes.values()))
-        print(f"medians; throughput = code bytes / wall time of the whole exec call, KB = 1024 B; "
-              f"{plan.rounds} rounds, {elapsed:.0f} s")
+              + ", ".join(f"{len(c)} B ({c.count(NL)} lines)" for c in codes.values()))
+        print(f"medians (± half the interquartile range); throughput = code bytes / wall time of the "
+              f"whole exec call, KB = 1024 B; {plan.rounds} rounds, {elapsed:.0f} s")
         print()
         rows = []
         for m in methods:
             s = samples[m.name]
-            rows.append([m.name, fmt(s.pass_ms(), ".3f")] + [fmt(s.kbps(z), ".0f") for z in sizes])
+            rows.append([m.name, s.cell_pass()] + [s.cell_kbps(z) for z in sizes])
         headers = ["method", "exec pass (ms)"] + [f"raw-paste {z // KB} KB (KB/s)" for z in sizes]
         print_table(headers, rows)
 
@@ -612,12 +717,25 @@ def main() -> int:
         print("(ceiling: the raw-paste minimal loop on the same transport; mp = mpremote on the bridge,"
               " so for (a) the mpremote ratios compare different transports)")
 
+        print()
+        print(f"diagnostics ({os.cpu_count()} CPUs; the interpreter, socat and this process share them)")
+        drows = []
         for m in methods:
-            if isinstance(m, WorkbenchMethod) and m.send_s:
-                parts = [f"{z // KB} KB {z / statistics.median(t) / KB:.0f} KB/s"
-                         for z, t in sorted(m.send_s.items())]
-                print(f"  {m.name.strip()}: send phase only (bytes / ExecResult.send_s): "
-                      + ", ".join(parts))
+            if not m.does_code:
+                continue
+            got = samples[m.name]
+            row = [m.name.strip()]
+            row += [fmt(statistics.median(got.cpu[z]) * 1e3 if got.cpu.get(z) else None, ".2f") for z in sizes]
+            sends = getattr(m, "send_s", {})
+            row += [fmt(z / statistics.median(sends[len(codes[z])]) / KB if sends else None, ".0f")
+                    for z in sizes]
+            drows.append(row)
+        dheaders = ["method"] + [f"host CPU / {z // KB} KB exec (ms)" for z in sizes]
+        dheaders += [f"send phase {z // KB} KB (KB/s)" for z in sizes]
+        print_table(dheaders, drows)
+        print("(host CPU: this process, all threads, per exec. send phase, workbench only: bytes /"
+              " ExecResult.send_s, i.e. until the device acknowledges the end of the code; the"
+              " device parses while it reads, then compiles and runs)")
 
         print()
         print("targets")

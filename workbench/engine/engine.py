@@ -137,6 +137,7 @@ class Engine:
         conn = self.conn
         while not self._events:
             if self.closing.is_set():
+                self._stop_code_before_close()
                 raise SessionClosed(f"{self.url}: session closed")
             now = self.clock()
             out = conn.data_to_send(now)
@@ -191,6 +192,14 @@ class Engine:
         self._write(self.conn.interrupt(now), "CTRL-C: interrupt running code")
         self._interrupts_sent += 1
         self._interrupt_retry_at = now + INTERRUPT_RETRY_S
+
+    def _stop_code_before_close(self) -> None:
+        """Closing mid-run: leave the board idle rather than running our code unattended."""
+        if self.conn.state in RUNNING_STATES:
+            try:
+                self._write(self.conn.interrupt(self.clock()), "CTRL-C: session closing")
+            except DeviceDisconnected:
+                pass
 
     def _drain_quiet(self, quiet_s: float, limit_s: float) -> None:
         """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``)."""

@@ -127,6 +127,7 @@ class RawReplConnection:
         self._now = now
         self._expect = Expectation("connect", "anything", None, now)
         self._last_reboot = b""
+        self._friendly_paste = False
 
     # ------------------------------------------------------------------ device side
     def receive_data(self, data: bytes, now: float) -> None:
@@ -179,6 +180,9 @@ class RawReplConnection:
         """
         self._now = now
         if self.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING):
+            # A device that ended a paste early waits for CTRL-C or CTRL-D: this one will do,
+            # and a CTRL-D sent later would land on an empty raw line and soft-reset it.
+            self._eof_owed = False
             return c.INTERRUPT_RUNNING
         if self.state is State.PASTE_SENDING:
             # The device's reader takes CTRL-C as end of input and answers with CTRL-D.
@@ -295,11 +299,14 @@ class RawReplConnection:
             return ""
         stripped = data.lstrip(b"\r")
         if stripped and set(stripped) == {c.CTRL_C}:
-            times = "twice" if len(stripped) == 2 else f"x{len(stripped)}" if len(stripped) > 2 else ""
+            self._friendly_paste = False
+            times = {1: "", 2: " twice"}.get(len(stripped), f" x{len(stripped)}")
             running = self.state in RUNNING_STATES
             self.interrupt(now)
             what = "interrupt running code" if running else "interrupt, clear the line"
-            return f"CTRL-C {times}: {what}".replace("  ", " ")
+            return f"CTRL-C{times}: {what}"
+        if self.state is State.UNKNOWN:
+            self._assume_state_from_host(data)
         if stripped == b"\x01" and self.state not in RUNNING_STATES:
             self.enter_raw(now)
             return "CTRL-A: enter the raw REPL"
@@ -309,7 +316,9 @@ class RawReplConnection:
         if data == c.LEAVE_RAW and self.state not in RUNNING_STATES:
             self.leave_raw(now)
             return "CTRL-B: leave the raw REPL"
-        if data == c.END_OF_INPUT and self.state in (State.RAW_READY, State.FRIENDLY):
+        if self.state is State.FRIENDLY:
+            return self._observe_friendly(data, now)
+        if data == c.END_OF_INPUT and self.state is State.RAW_READY:
             self.soft_reset(now)
             return "CTRL-D on an empty line: soft reset"
         if self.state is State.PASTE_SENDING:
@@ -328,9 +337,29 @@ class RawReplConnection:
         if self._eof_owed and data == c.END_OF_INPUT:
             self._eof_owed = False
             return "CTRL-D: end of paste (the device ended it early)"
-        if self.state is State.FRIENDLY:
-            return f"{len(data)} B typed at the friendly REPL"
         return f"{len(data)} B while {self.state.value}"
+
+    def _assume_state_from_host(self, data: bytes) -> None:
+        """A trace that starts mid-session: what the host sent tells where it believed the
+        device was (a line typed with CR: friendly REPL; code or a raw-paste request: raw).
+        """
+        if data.endswith(b"\r") or data == b"\x05":
+            self._set_state(State.FRIENDLY, None)
+        elif data[:1] not in (b"\x01", b"\x03"):
+            self._set_state(State.RAW_READY, None)
+
+    def _observe_friendly(self, data: bytes, now: float) -> str:
+        """The friendly REPL: typed lines, its own paste mode (CTRL-E ... CTRL-D), CTRL-D."""
+        if data == b"\x05":
+            self._friendly_paste = True
+            return "CTRL-E: friendly paste mode (lines are echoed with '=== ')"
+        if data == c.END_OF_INPUT:
+            if self._friendly_paste:
+                self._friendly_paste = False
+                return "CTRL-D: end of paste mode, run the pasted lines"
+            self.soft_reset(now)
+            return "CTRL-D on an empty line: soft reset"
+        return f"{len(data)} B typed at the friendly REPL"
 
     def _observe_paste(self, data: bytes, now: float) -> str:
         ends = data.endswith(c.END_OF_INPUT)

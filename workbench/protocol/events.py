@@ -145,6 +145,8 @@ class UnexpectedBytes(Event):
     state: str
 
     def describe(self) -> str:
+        if self.state == "friendly REPL":
+            return f"{len(self.data)} B of friendly REPL text (echo, output, banner)"
         return f"{len(self.data)} B outside a frame (while {self.state})"
 
 
