@@ -31,10 +31,19 @@ requires_micropython = pytest.mark.skipif(
     real_interpreter_skip_reason() is not None, reason=real_interpreter_skip_reason() or ""
 )
 
-#: Every device the conformance suite must pass on. The simulated boards join this list.
+#: Every device the conformance suite must pass on: the real interpreter and each simulated board.
 CONFORMANCE_DEVICES = [
     pytest.param("spawn://micropython", marks=requires_micropython, id="micropython"),
+    *(
+        pytest.param(f"sim://{name}", id=f"sim-{name}")
+        for name in ("generic", "esp32", "esp8266", "rp2040", "stm32", "circuitpython", "legacy")
+    ),
 ]
+
+
+def has_raw_paste(url: str) -> bool:
+    """Firmware before MicroPython 1.14 (sim://legacy) has no raw-paste."""
+    return not url.startswith("sim://legacy")
 
 
 @pytest.fixture(params=CONFORMANCE_DEVICES)

@@ -12,6 +12,7 @@ from workbench.errors import (
     ExecTimeout,
     NotSupported,
     SessionClosed,
+    TransferError,
     WorkbenchError,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "Profile",
     "Session",
     "SessionClosed",
+    "TransferError",
     "WorkbenchError",
     "__version__",
     "connect",

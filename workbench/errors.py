@@ -29,6 +29,10 @@ class SessionClosed(WorkbenchError):
     """The session was closed; open a new one."""
 
 
+class TransferError(WorkbenchError):
+    """Code did not reach the device intact (bytes lost on the way); the run was stopped."""
+
+
 class DeviceTimeout(WorkbenchError):
     """The device did not answer in time.
 

@@ -27,6 +27,7 @@ from workbench.errors import (
     ExecTimeout,
     NotSupported,
     SessionClosed,
+    TransferError,
     WorkbenchError,
 )
 from workbench.protocol import (
@@ -45,6 +46,7 @@ from workbench.protocol import (
     SoftReboot,
     State,
     Timeouts,
+    WindowCredit,
 )
 from workbench.protocol.constants import END_OF_INPUT
 from workbench.trace.record import TraceRecorder
@@ -233,7 +235,7 @@ class Engine:
         """
         profile = self.profile
         last: DeviceTimeout | None = None
-        for _attempt in range(profile.retries + 1):
+        for attempt in range(profile.retries + 1):
             self._events.clear()
             self.conn.mark_unknown()
             self._write(self.conn.interrupt(self.clock()), "CR CTRL-C CTRL-C: stop whatever runs")
@@ -242,9 +244,15 @@ class Engine:
             self._write(self.conn.enter_raw(self.clock()), "CR CTRL-A: enter the raw REPL")
             try:
                 self._wait_for((RawReady,))
-                return
             except DeviceTimeout as exc:
                 last = exc
+                continue
+            if attempt:
+                # An earlier attempt's CTRL-A may still be on its way: let its banner arrive
+                # now, not in answer to the next request (where it would read as old firmware).
+                self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
+                self._events.clear()
+            return
         assert last is not None
         raise DeviceTimeout(
             "entering the raw REPL",
@@ -272,20 +280,28 @@ class Engine:
         run_timeout = timeout if timeout is not None else self.profile.exec_timeout_s
         self.ensure_raw()
         raw_paste = self._negotiate_raw_paste()
+        sent = payload
+        audit = _PasteAudit(self.conn.window, len(payload)) if raw_paste else None
+        if audit is not None:
+            sent = audit.padded(payload)
         collector = _OutputCollector(self.profile.encoding, on_output)
         marks: dict[str, float] = {}
 
         def on_event(event: Event) -> None:
             if isinstance(event, Output):
                 collector.add(event)
+            elif isinstance(event, WindowCredit) and audit is not None:
+                audit.credits += 1
             elif isinstance(event, ExecAccepted | PasteAcknowledged | PasteEndedEarly):
                 marks.setdefault("accepted", self.clock())
+                if isinstance(event, PasteAcknowledged) and audit is not None and audit.damaged():
+                    self._interrupt_running(self.clock())  # do not let damaged code run on
 
         self._interrupts_sent = 0
         self._interrupt_retry_at = None
         send_start = self.clock()
         self.conn.send_code(
-            payload,
+            sent,
             send_start,
             chunk_size=self.profile.chunk_size,
             chunk_delay_s=self.profile.chunk_delay_s,
@@ -301,6 +317,12 @@ class Engine:
         assert isinstance(finished, ExecFinished)
         ended = self.clock()
         rebooted = self._back_to_prompt()
+        if audit is not None and audit.damaged():
+            raise TransferError(
+                f"{self.url}: raw-paste damaged: the device acknowledged {audit.credits - 1} of "
+                f"{audit.expected} windows, so bytes were lost on the way to the board; the run "
+                "was interrupted. Try a lower baud rate, a smaller window or plain raw mode."
+            )
         accepted = marks.get("accepted", ended)
         return ExecResult(
             stdout=collector.text("stdout"),
@@ -388,6 +410,32 @@ class Engine:
             return
         self._write(self.conn.leave_raw(self.clock()), "CTRL-B: leave the raw REPL")
         self._wait_for((FriendlyPrompt,))
+
+
+class _PasteAudit:
+    """Checks that a raw-paste arrived whole, from the device's own window credits.
+
+    The device sends CTRL-A each time it has read a full window, so after reading N bytes
+    it has sent N // window of them (plus one with its answer). Padding a multi-window
+    paste with newlines to a whole number of windows makes every lost byte cost one CTRL-A.
+    """
+
+    def __init__(self, window: int, size: int) -> None:
+        self.window = window
+        self.enabled = window > 0 and size > window
+        self.credits = 0
+        self.expected = 0
+
+    def padded(self, payload: bytes) -> bytes:
+        if not self.enabled:
+            return payload
+        padded = payload + b"\n" * (-len(payload) % self.window)
+        self.expected = len(padded) // self.window
+        return padded
+
+    def damaged(self) -> bool:
+        # One CTRL-A comes with the device's answer, before any code; the rest are windows.
+        return self.enabled and self.credits - 1 < self.expected
 
 
 class _OutputCollector:

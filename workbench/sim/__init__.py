@@ -1,0 +1,1 @@
+"""Simulated MicroPython boards: firmware, wire and a separate process that runs the code."""

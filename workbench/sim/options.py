@@ -1,0 +1,89 @@
+"""``sim://BOARD?option=value&...``: which board, and which faults to inject.
+
+Every option is documented here and in docs/simulated-boards.md with an example; an unknown
+option or a bad value is refused with a message that lists what is accepted.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass, fields
+
+from workbench.sim.boards import BoardSpec, board
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """Fault injection and overrides; None means "as the board has it"."""
+
+    latency_ms: float | None = None
+    """One-way delay per chunk, e.g. ``sim://esp32?latency_ms=30`` (a slow USB bridge)."""
+    baud: int | None = None
+    """Line rate; bytes/s = baud/10. ``sim://generic?baud=9600``; ``baud=0``: unlimited."""
+    drop: float = 0.0
+    """Probability that each byte on its way to the board is lost: ``sim://esp32?drop=0.001``."""
+    corrupt: float = 0.0
+    """Probability that each byte on its way to the board arrives altered: ``corrupt=0.0005``."""
+    noise: int = 0
+    """Garbage bytes printed at every boot, before the banner: ``sim://esp32?noise=200``."""
+    disconnect_after: int | None = None
+    """Bytes (both ways) after which the cable is pulled: ``sim://rp2040?disconnect_after=5000``."""
+    hang_after: int | None = None
+    """Bytes after which the board stops answering: ``sim://stm32?hang_after=3000``."""
+    no_flow_control: bool = False
+    """Advertises raw-paste but never grants credit: ``sim://generic?no_flow_control=1``."""
+    window: int | None = None
+    """Raw-paste window override (half the input buffer): ``sim://generic?window=32`` (nRF)."""
+    boot_ms: float | None = None
+    """Boot time override, e.g. ``sim://esp32?boot_ms=0`` for fast tests."""
+    seed: int | None = None
+    """Random seed for drop/corrupt/noise, so a failing case can be replayed: ``seed=7``."""
+
+
+_CONVERTERS = {
+    "latency_ms": float,
+    "baud": int,
+    "drop": float,
+    "corrupt": float,
+    "noise": int,
+    "disconnect_after": int,
+    "hang_after": int,
+    "no_flow_control": lambda text: text.lower() in ("1", "true", "yes", "on", ""),
+    "window": int,
+    "boot_ms": float,
+    "seed": int,
+}
+
+
+def parse_sim_url(url: str) -> tuple[BoardSpec, SimOptions]:
+    """Split ``sim://esp32?drop=0.01`` into the board and its options (ValueError if bad)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "sim":
+        raise ValueError(f"expected a sim:// URL, got {url!r}")
+    name = (parts.netloc or parts.path.lstrip("/")).lower()
+    spec = board(name)
+    values: dict[str, object] = {}
+    known = {f.name for f in fields(SimOptions)}
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if key not in known:
+            raise ValueError(f"unknown sim:// option {key!r}; known options: {', '.join(sorted(known))}")
+        try:
+            values[key] = _CONVERTERS[key](value)
+        except ValueError:
+            raise ValueError(f"sim:// option {key}={value!r} is not a valid value") from None
+    options = SimOptions(**values)  # type: ignore[arg-type]
+    _check(options)
+    return spec, options
+
+
+def _check(options: SimOptions) -> None:
+    for name in ("drop", "corrupt"):
+        value = getattr(options, name)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"sim:// option {name} is a probability between 0 and 1, got {value}")
+    for name in ("latency_ms", "baud", "noise", "disconnect_after", "hang_after", "boot_ms"):
+        value = getattr(options, name)
+        if value is not None and value < 0:
+            raise ValueError(f"sim:// option {name} cannot be negative, got {value}")
+    if options.window is not None and not 8 <= options.window <= 32768:
+        raise ValueError(f"sim:// option window must be between 8 and 32768, got {options.window}")
