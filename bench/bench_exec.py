@@ -2,13 +2,14 @@
 
 Run by hand (not part of the test suite)::
 
-    /work/venv/bin/python bench/bench_exec.py            # a few minutes
-    /work/venv/bin/python bench/bench_exec.py --quick    # under a minute
+    /work/venv/bin/python bench/bench_exec.py            # about a minute
+    /work/venv/bin/python bench/bench_exec.py --quick    # about ten seconds
+    /work/venv/bin/python bench/bench_exec.py --profile  # where workbench's time goes
 
-Every method talks to its own MicroPython unix-port interpreter (the same executable),
-all from this one Python process. Runs alternate between methods round by round (the
-order rotates each round) and every figure is the median of its samples. See
-bench/README.md for what each row means.
+All methods run in this one Python process against the same MicroPython unix-port
+executable; each transport has an interpreter of its own (rows on one transport share
+it). Runs alternate between methods (see run_plan) and every figure is the median of its
+samples. See bench/README.md for what each row means.
 
 Throughput is code bytes divided by the wall-clock time of the whole exec call, as the
 caller sees it (send, compile and run of the code, back to the raw prompt); KB = 1024 B.
@@ -48,6 +49,10 @@ IO_TIMEOUT_S = 10.0  # bound on any single protocol step of the minimal loop
 EXEC_TIMEOUT_S = 30.0  # bound on one workbench exec
 BOOT_TIMEOUT_S = 5.0
 KB = 1024
+#: Every interpreter gets this heap (the unix port's default, 2 MB, can fail to find a
+#: contiguous block for the 100 KB code once fragmented: MemoryError).
+HEAP_ARGS = ("-X", "heapsize=8M")
+SPAWN_URL = "spawn://micropython?" + "&".join(f"arg={a}" for a in HEAP_ARGS)
 NL = b"\n"
 
 
@@ -107,6 +112,15 @@ def read_until(fd: int, suffix: bytes, deadline: float, buf: bytes = b"") -> byt
     return buf
 
 
+def read_reply(fd: int, eots: int, deadline: float, buf: bytes = b"") -> bytes:
+    """Read to the raw prompt: ``>`` after at least ``eots`` CTRL-Ds (output, error, and
+    in raw-paste the acknowledgement of the host's CTRL-D), whatever the output says.
+    """
+    while not (buf.endswith(b">") and buf.count(b"\x04") >= eots):
+        buf += read_some(fd, deadline)
+    return buf
+
+
 def write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
@@ -155,7 +169,7 @@ class DirectInterpreter:
         try:
             tty.setraw(slave)  # no echo, no output post-processing
             self.proc = subprocess.Popen(
-                [executable],
+                [executable, *HEAP_ARGS],
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
@@ -190,7 +204,7 @@ class Bridge:
         socat = shutil.which("socat")
         if socat:
             self.kind = "socat"
-            cmd = [socat, f"PTY,link={link},rawer", f"EXEC:{executable},pty,rawer"]
+            cmd = [socat, f"PTY,link={link},rawer", f"EXEC:{' '.join([executable, *HEAP_ARGS])},pty,rawer"]
         else:
             self.kind = "python relay process"
             cmd = [sys.executable, os.path.abspath(__file__), "--relay", link, executable]
@@ -211,9 +225,26 @@ class Bridge:
         time.sleep(0.1)  # let the interpreter print its banner (whoever opens it drains it)
 
     def close(self) -> None:
+        # The interpreter first, so that the bridge reaps it and exits by itself; then
+        # whatever is left of the process group.
+        if self.proc.poll() is None:
+            for pid in child_pids(self.proc.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2.0)
         stop_process_group(self.proc)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.link)
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc; empty where that is not available)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
 
 
 def relay_main(link: str, executable: str) -> None:
@@ -223,7 +254,7 @@ def relay_main(link: str, executable: str) -> None:
     inner_m, inner_s = os.openpty()
     tty.setraw(inner_s)
     proc = subprocess.Popen(
-        [executable], stdin=inner_s, stdout=inner_s, stderr=inner_s, close_fds=True
+        [executable, *HEAP_ARGS], stdin=inner_s, stdout=inner_s, stderr=inner_s, close_fds=True
     )
     os.close(inner_s)
     os.symlink(os.ttyname(outer_s), link)
@@ -252,7 +283,6 @@ class Method:
     """One way of running code; ``run_pass`` and ``run_code`` are what gets timed."""
 
     name = ""
-    group = ""  # rows are grouped by transport in the ratios
     does_code = True
 
     def run_pass(self) -> None:
@@ -276,7 +306,7 @@ class MinimalLoop:
     def plain_raw(self, code: bytes) -> None:
         fd = self.fd
         write_all(fd, code + b"\x04")
-        reply = read_until(fd, b"\x04\x04>", time.monotonic() + IO_TIMEOUT_S)
+        reply = read_reply(fd, 2, time.monotonic() + IO_TIMEOUT_S)
         if reply != b"OK\x04\x04>":
             raise BenchError(f"plain raw: unexpected reply {reply[-200:]!r}")
 
@@ -309,15 +339,14 @@ class MinimalLoop:
             write_all(fd, view[pos:end])
             credit -= end - pos
             pos = end
-        tail = read_until(fd, b"\x04\x04>", deadline)
+        tail = read_reply(fd, 3, deadline)
         if tail.lstrip(b"\x01") != b"\x04\x04\x04>":
             raise BenchError(f"raw-paste: unexpected reply {tail[-200:]!r}")
 
 
 class CeilingMethod(Method):
-    def __init__(self, name: str, group: str, loop: MinimalLoop, paste: bool) -> None:
+    def __init__(self, name: str, loop: MinimalLoop, paste: bool) -> None:
         self.name = name
-        self.group = group
         self.loop = loop
         self.does_code = paste
         self._pass = loop.raw_paste if paste else loop.plain_raw
@@ -335,14 +364,12 @@ class WorkbenchMethod(Method):
     def __init__(
         self,
         name: str,
-        group: str,
         session: workbench.Session,
         *,
         trace: bool = True,
         profile: workbench.Profile | None = None,
     ) -> None:
         self.name = name
-        self.group = group
         self.session = session
         self.trace = trace
         self.profile = profile or workbench.DEFAULT_PROFILE
@@ -368,9 +395,8 @@ class WorkbenchMethod(Method):
 
 
 class MpremoteMethod(Method):
-    def __init__(self, name: str, group: str, path: str) -> None:
+    def __init__(self, name: str, path: str) -> None:
         self.name = name
-        self.group = group
         # timeout bounds every blocking pyserial read; read_until has its own 10 s bound.
         self.transport = SerialTransport(path, baudrate=115200, timeout=IO_TIMEOUT_S)
         self.is_pty = self.transport.is_pty
@@ -461,7 +487,9 @@ def run_plan(
     methods: list[Method], plan: Plan, codes: dict[int, bytes], slow: set[str], progress: bool
 ) -> dict[str, Samples]:
     """Round after round, methods take turns: a block of passes each, then one code exec
-    each, so that slow drifts of the machine (CPU placement, frequency) hit all alike.
+    each, so that slow drifts of the machine (CPU placement, frequency) hit all alike. The
+    order rotates every round and reverses every other turn, so no method always follows
+    the same one (methods sharing an interpreter are neighbours in the list).
     """
     samples = {m.name: Samples() for m in methods}
 
@@ -480,13 +508,13 @@ def run_plan(
     for r in range(plan.rounds):
         shift = r % len(methods)
         order = methods[shift:] + methods[:shift]
-        for _ in range(plan.blocks):
-            for m in order:
+        for i in range(plan.blocks):
+            for m in order if i % 2 == 0 else order[::-1]:
                 n = plan.slow_passes if m.name in slow else plan.passes
                 timed(prepared(m).run_pass, max(1, n // plan.blocks), samples[m.name].passes)
         for size, code in codes.items():
-            for _ in range(plan.reps[size]):
-                for m in order:
+            for i in range(plan.reps[size]):
+                for m in order if i % 2 == 0 else order[::-1]:
                     if m.does_code:
                         got = samples[m.name]
                         timed_code(partial(prepared(m).run_code, code),
@@ -528,10 +556,10 @@ def profile_main(exe: str, code: bytes) -> int:
 
     cleanups: list[Callable[[], None]] = []
     try:
-        port = open_port("spawn://micropython")
+        port = open_port(SPAWN_URL)
         cleanups.append(port.close)
-        engine = Engine(port, workbench.DEFAULT_PROFILE, TraceRecorder(), url="spawn://micropython")
-        session = workbench.connect("spawn://micropython")
+        engine = Engine(port, workbench.DEFAULT_PROFILE, TraceRecorder(), url=SPAWN_URL)
+        session = workbench.connect(SPAWN_URL)
         cleanups.append(session.close)
         direct = DirectInterpreter(exe)
         cleanups.append(direct.close)
@@ -586,6 +614,7 @@ def main() -> int:
     codes = {size: make_code(size) for size in sorted(plan.reps)}
     if args.profile:
         return profile_main(exe, codes[10 * KB])
+    load_before = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="wb-bench-")
     cleanups: list[Callable[[], None]] = []
     started = time.monotonic()
@@ -603,7 +632,7 @@ def main() -> int:
         bridge_loop = MinimalLoop(bridge_fd)
 
         # -- workbench ----------------------------------------------------------------
-        wb_spawn = workbench.connect("spawn://micropython")
+        wb_spawn = workbench.connect(SPAWN_URL)
         cleanups.append(wb_spawn.close)
         bridge_w = Bridge(exe, os.path.join(workdir, "workbench"))
         cleanups.append(bridge_w.close)
@@ -614,11 +643,11 @@ def main() -> int:
         # -- mpremote -----------------------------------------------------------------
         bridge_mp = Bridge(exe, os.path.join(workdir, "mp-pts"))
         cleanups.append(bridge_mp.close)
-        mp_pts = MpremoteMethod(f"mpremote SerialTransport {bridge_mp.pts}", "bridge", bridge_mp.pts)
+        mp_pts = MpremoteMethod(f"mpremote SerialTransport {bridge_mp.pts}", bridge_mp.pts)
         cleanups.append(mp_pts.close)
         bridge_ms = Bridge(exe, os.path.join(workdir, "mp-link"))
         cleanups.append(bridge_ms.close)
-        mp_sym = MpremoteMethod("mpremote SerialTransport symlink", "bridge", bridge_ms.link)
+        mp_sym = MpremoteMethod("mpremote SerialTransport symlink", bridge_ms.link)
         cleanups.append(mp_sym.close)
         if not mp_pts.is_pty or mp_sym.is_pty:
             raise BenchError("mpremote's pty detection did not go as expected")
@@ -628,7 +657,7 @@ def main() -> int:
             "cd_paste": "ceiling, direct pty, raw-paste",
             "cb_raw": "ceiling, bridge pts, plain raw",
             "cb_paste": "ceiling, bridge pts, raw-paste",
-            "wa": "(a) workbench spawn://micropython",
+            "wa": "(a) workbench spawn://micropython",  # with ?arg=-X&arg=heapsize=8M
             "wa_off": "(c) workbench spawn://, trace off",
             "wa_never": "    workbench spawn://, raw_paste=never",
             "wb": "(b) workbench bridge pts",
@@ -640,16 +669,16 @@ def main() -> int:
         mp_pts.name = names["mp_pts"]
         mp_sym.name = names["mp_sym"]
         methods: list[Method] = [
-            CeilingMethod(names["cd_raw"], "direct", direct_loop, paste=False),
-            CeilingMethod(names["cd_paste"], "direct", direct_loop, paste=True),
-            CeilingMethod(names["cb_raw"], "bridge", bridge_loop, paste=False),
-            CeilingMethod(names["cb_paste"], "bridge", bridge_loop, paste=True),
-            WorkbenchMethod(names["wa"], "direct", wb_spawn),
-            WorkbenchMethod(names["wa_off"], "direct", wb_spawn, trace=False),
-            WorkbenchMethod(names["wa_never"], "direct", wb_spawn, profile=never),
-            WorkbenchMethod(names["wb"], "bridge", wb_pts),
-            WorkbenchMethod(names["wb_off"], "bridge", wb_pts, trace=False),
-            WorkbenchMethod(names["wb_never"], "bridge", wb_pts, profile=never),
+            CeilingMethod(names["cd_raw"], direct_loop, paste=False),
+            CeilingMethod(names["cd_paste"], direct_loop, paste=True),
+            CeilingMethod(names["cb_raw"], bridge_loop, paste=False),
+            CeilingMethod(names["cb_paste"], bridge_loop, paste=True),
+            WorkbenchMethod(names["wa"], wb_spawn),
+            WorkbenchMethod(names["wa_off"], wb_spawn, trace=False),
+            WorkbenchMethod(names["wa_never"], wb_spawn, profile=never),
+            WorkbenchMethod(names["wb"], wb_pts),
+            WorkbenchMethod(names["wb_off"], wb_pts, trace=False),
+            WorkbenchMethod(names["wb_never"], wb_pts, profile=never),
             mp_pts,
             mp_sym,
         ]
@@ -668,14 +697,16 @@ def main() -> int:
         sizes = list(codes)
         print()
         print(f"Python {platform.python_version()}, mpremote {mpremote.__version__}, "
-              f"workbench {workbench.__version__}, interpreter {exe}")
+              f"workbench {workbench.__version__}, interpreter {exe} {' '.join(HEAP_ARGS)}")
         print(f"bridge for (b), mpremote and the bridge ceiling: {bridge_c.kind} "
               f"(PTY,link=...,rawer <-> EXEC:micropython,pty,rawer); "
               f"(a) and the direct ceiling use the interpreter's own pty")
         print(f"raw-paste window: {direct_loop.window} B (plus one initial grant); code: "
               + ", ".join(f"{len(c)} B ({c.count(NL)} lines)" for c in codes.values()))
         print(f"medians (± half the interquartile range); throughput = code bytes / wall time of the "
-              f"whole exec call, KB = 1024 B; {plan.rounds} rounds, {elapsed:.0f} s")
+              f"whole exec call, KB = 1024 B; {plan.rounds} rounds, {elapsed:.0f} s; "
+              f"{os.cpu_count()} CPUs, 1-min load average {load_before:.2f} before the run "
+              "(other busy processes skew the results)")
         print()
         rows = []
         for m in methods:
@@ -718,7 +749,7 @@ def main() -> int:
               " so for (a) the mpremote ratios compare different transports)")
 
         print()
-        print(f"diagnostics ({os.cpu_count()} CPUs; the interpreter, socat and this process share them)")
+        print("diagnostics (the interpreter, the bridge and this process share the CPUs)")
         drows = []
         for m in methods:
             if not m.does_code:

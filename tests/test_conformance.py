@@ -139,7 +139,7 @@ def test_sys_exit_reboots_and_next_exec_works(device_url: str) -> None:
     with workbench.connect(device_url) as s:
         result = s.exec("import sys\nsys.exit()")
         after = s.exec("print('alive')")
-    assert result.soft_rebooted is True
+    assert result.rebooted is True
     assert after.stdout.strip() == "alive"
 
 

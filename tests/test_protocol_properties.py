@@ -626,3 +626,53 @@ def test_run_timeout_counts_from_when_the_code_was_sent(paste: bool) -> None:
     assert conn.deadline == 25.0
     conn.receive_data(b"\x04", 22.0)
     assert conn.deadline == 24.0  # now the prompt is owed, within the response timeout
+
+
+def test_waiting_for_credit_keeps_its_deadline() -> None:
+    """Asking for data while out of credit must not push the flow-control deadline back."""
+    from workbench.protocol import RawReplConnection, State, Timeouts
+
+    conn = RawReplConnection(Timeouts(response_s=1.0))
+    conn.enter_raw(0.0)
+    conn.receive_data(b"raw REPL; CTRL-B to exit\r\n>", 0.0)
+    conn.request_raw_paste(0.0)
+    conn.receive_data(b"R\x01\x10\x00", 0.0)  # window 16, and no CTRL-A ever
+    conn.send_code(b"x" * 100, 0.0)
+    assert len(conn.data_to_send(0.0)) == 16
+    deadline = conn.deadline
+    assert deadline == 1.0
+    for now in (0.2, 0.5, 0.9):
+        assert conn.data_to_send(now) == b""
+        assert conn.deadline == deadline
+    assert conn.state is State.PASTE_SENDING
+
+
+def test_boot_banner_during_a_run_is_a_reboot_however_split() -> None:
+    """machine.reset() under running code: no CTRL-D comes, the boot banner does."""
+    from workbench.protocol import DeviceRebooted, FriendlyPrompt, Output, RawReplConnection
+
+    reply = (
+        b"OKworking\r\n"
+        b"MicroPython v1.22.2 on 2024-02-22; PYBv1.1 with STM32F405RG\r\n"
+        b'Type "help()" for more information.\r\n>>> '
+    )
+    outcomes = []
+    for cut in range(1, len(reply)):
+        conn = RawReplConnection()
+        conn.enter_raw(0.0)
+        conn.receive_data(b"raw REPL; CTRL-B to exit\r\n>", 0.0)
+        conn.send_code(b"x", 0.0)
+        conn.data_to_send(0.0)
+        conn.receive_data(reply[:cut], 0.1)
+        conn.receive_data(reply[cut:], 0.2)
+        events = conn.events()
+        stdout = b"".join(e.data for e in events if isinstance(e, Output))
+        kinds: list[type] = []
+        for event in events:  # adjacent stray-byte events merge, as in the other properties
+            if not isinstance(event, Output) and (not kinds or kinds[-1] is not type(event)):
+                kinds.append(type(event))
+        outcomes.append((stdout, tuple(kinds)))
+    assert len(set(outcomes)) == 1
+    stdout, kinds = outcomes[0]
+    assert stdout.startswith(b"working\r\n")
+    assert DeviceRebooted in kinds and kinds[-1] is FriendlyPrompt

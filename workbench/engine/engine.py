@@ -32,6 +32,7 @@ from workbench.errors import (
 )
 from workbench.protocol import (
     RUNNING_STATES,
+    DeviceRebooted,
     Event,
     ExecAccepted,
     ExecFinished,
@@ -43,6 +44,7 @@ from workbench.protocol import (
     RawPasteRefused,
     RawReady,
     RawReplConnection,
+    RemoteException,
     SoftReboot,
     State,
     Timeouts,
@@ -308,15 +310,25 @@ class Engine:
             run_timeout_s=run_timeout,
         )
         try:
-            finished = self._wait_for((ExecFinished,), on_event)
+            finished = self._wait_for((ExecFinished, DeviceRebooted), on_event)
         except ExecTimeout:
             self._recover_after_timeout()
             raise
         finally:
             self._interrupt_retry_at = None
-        assert isinstance(finished, ExecFinished)
         ended = self.clock()
-        rebooted = self._back_to_prompt()
+        if isinstance(finished, DeviceRebooted):
+            # The board reset under the code; it comes up in the friendly REPL, and the next
+            # command enters the raw REPL again.
+            exception = RemoteException(
+                "DeviceReset",
+                "the board rebooted during the run (machine.reset(), a crash, a watchdog or brown-out)",
+            )
+            rebooted = True
+        else:
+            assert isinstance(finished, ExecFinished)
+            exception = finished.exception
+            rebooted = self._back_to_prompt()
         if audit is not None and audit.damaged():
             raise TransferError(
                 f"{self.url}: raw-paste damaged: the device acknowledged {audit.credits - 1} of "
@@ -327,13 +339,13 @@ class Engine:
         return ExecResult(
             stdout=collector.text("stdout"),
             stderr=collector.text("stderr"),
-            exception=finished.exception,
+            exception=exception,
             raw_paste=raw_paste,
             bytes_sent=len(payload),
             send_s=accepted - send_start,
             run_s=ended - accepted,
             total_s=self.clock() - started,
-            soft_rebooted=rebooted,
+            rebooted=rebooted,
         )
 
     def _negotiate_raw_paste(self) -> bool:

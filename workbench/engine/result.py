@@ -24,7 +24,8 @@ class ExecResult:
     send_s: float
     run_s: float
     total_s: float
-    soft_rebooted: bool = False
+    rebooted: bool = False
+    """The board rebooted at the end of the run (SystemExit) or during it (a reset)."""
 
     @property
     def ok(self) -> bool:

@@ -13,6 +13,7 @@ from workbench.protocol.connection import (
 from workbench.protocol.errors import LocalProtocolError
 from workbench.protocol.events import (
     NEED_DATA,
+    DeviceRebooted,
     Event,
     ExecAccepted,
     ExecFinished,
@@ -34,6 +35,7 @@ from workbench.protocol.tracebacks import Frame, RemoteException, parse_tracebac
 __all__ = [
     "NEED_DATA",
     "RUNNING_STATES",
+    "DeviceRebooted",
     "Event",
     "ExecAccepted",
     "ExecFinished",

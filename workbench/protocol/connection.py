@@ -27,6 +27,7 @@ from workbench.protocol import constants as c
 from workbench.protocol.errors import LocalProtocolError
 from workbench.protocol.events import (
     NEED_DATA,
+    DeviceRebooted,
     Event,
     ExecAccepted,
     ExecFinished,
@@ -78,6 +79,8 @@ _IDLE_PATTERNS = ((c.FRIENDLY_PROMPT, "friendly"), *_BANNERS, *_REBOOTS)
 _PROMPT_PATTERNS = ((c.RAW_PROMPT, "prompt"), *_BANNERS, *_REBOOTS)
 _PASTE_PATTERNS = ((c.RAW_PASTE_ACCEPTED, "accepted"), (c.RAW_PASTE_REFUSED, "refused"), *_BANNERS)
 _RESET_PATTERNS = ((c.OK, "ok"), *_IDLE_PATTERNS)
+
+_RUN_PATTERNS = ((bytes((c.CTRL_D,)), "eof"), *((sig, "boot") for sig in c.BOOT_SIGNATURES))
 
 #: Keep at most this much of a traceback for parsing; output itself streams through.
 _STDERR_KEEP = 64 * 1024
@@ -421,6 +424,8 @@ class RawReplConnection:
 
     def _paste_data(self, now: float) -> bytes:
         n = min(self.credit, len(self._code) - self._offset)
+        if n <= 0 and self._offset < len(self._code):
+            return b""  # still waiting for credit: the deadline set when it ran out stands
         chunk = self._code[self._offset : self._offset + n]
         self._offset += n
         self.credit -= n
@@ -561,31 +566,40 @@ class RawReplConnection:
         buf.clear()
         return False
 
+    def _run_output(self, stream: str) -> str | None:
+        """Emit output up to the next CTRL-D or boot signature; return which one ended it."""
+        match, safe = scan(self._buf, _RUN_PATTERNS)
+        chunk = bytes(self._buf[:safe])
+        if chunk:
+            self._emit(Output(stream, chunk))  # type: ignore[arg-type]
+            if stream == "stderr" and len(self._stderr) < _STDERR_KEEP:
+                self._stderr += chunk[: _STDERR_KEEP - len(self._stderr)]
+        if match is None:
+            del self._buf[:safe]
+            return None
+        if match.key == "boot":
+            text = bytes(self._buf[match.start : match.end]).decode("utf-8", "replace")
+            del self._buf[: match.end]
+            self._stderr.clear()
+            self._set_state(State.UNKNOWN, self._now + self.timeouts.reset_s)
+            self._emit(DeviceRebooted(text))
+            return "boot"
+        del self._buf[: match.end]
+        return "eof"
+
     def _on_stdout(self) -> bool:
-        end = self._buf.find(c.CTRL_D)
-        if end < 0:
-            self._emit(Output("stdout", bytes(self._buf)))
-            self._buf.clear()
-            return False
-        if end:
-            self._emit(Output("stdout", bytes(self._buf[:end])))
-        del self._buf[: end + 1]
+        ended = self._run_output("stdout")
+        if ended != "eof":
+            return ended is not None
         self._stderr.clear()
         self._set_state(State.STDERR, self._run_deadline)
         self._emit(StdoutEnded())
         return True
 
     def _on_stderr(self) -> bool:
-        end = self._buf.find(c.CTRL_D)
-        chunk = bytes(self._buf if end < 0 else self._buf[:end])
-        if chunk:
-            self._emit(Output("stderr", chunk))
-            if len(self._stderr) < _STDERR_KEEP:
-                self._stderr += chunk[: _STDERR_KEEP - len(self._stderr)]
-        if end < 0:
-            self._buf.clear()
-            return False
-        del self._buf[: end + 1]
+        ended = self._run_output("stderr")
+        if ended != "eof":
+            return ended is not None
         exception = parse_traceback(self._stderr.decode("utf-8", "replace"))
         self._stderr.clear()
         self._set_state(State.AWAIT_PROMPT, self._now + self.timeouts.response_s)

@@ -138,6 +138,16 @@ class SoftReboot(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceRebooted(Event):
+    """A boot banner in the middle of a run: the board reset under the running code."""
+
+    text: str
+
+    def describe(self) -> str:
+        return f"boot banner during the run: the board reset ({self.text!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class UnexpectedBytes(Event):
     """Bytes outside any frame: boot noise, echo, banners, or a protocol problem."""
 

@@ -1,0 +1,169 @@
+"""Every fault a simulated board can inject ends in a clear error or a correct result,
+within its deadline, and a healthy board works afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import workbench
+from workbench import (
+    DeviceDisconnected,
+    DeviceTimeout,
+    ExecTimeout,
+    Profile,
+    TransferError,
+    WorkbenchError,
+)
+
+FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
+BIG = "\n".join(f"v{i} = {i}" for i in range(5000)) + "\nprint('total', v0 + v2500 + v4999)\n"
+BIG_OUT = "total 7499"
+
+
+def healthy_board_works() -> None:
+    with workbench.connect("sim://generic") as session:
+        assert session.exec("print('healthy')").stdout.strip() == "healthy"
+
+
+@pytest.mark.parametrize("url", ["sim://esp32?latency_ms=30&boot_ms=0", "sim://generic?baud=9600"])
+def test_slow_links_still_give_correct_results(url: str) -> None:
+    with workbench.connect(url, FAST) as session:
+        result = session.exec("print(sum(range(10)))")
+    assert result.stdout.strip() == "45"
+
+
+def test_boot_noise_is_tolerated() -> None:
+    with workbench.connect("sim://esp32?noise=300&seed=3&boot_ms=0", FAST) as session:
+        assert session.exec("print('clean')").stdout.strip() == "clean"
+        rx = b"".join(r.data for r in session.trace.records() if r.dir == "rx")
+    assert len(rx) > 300  # the garbage did arrive before the banner
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_drop_during_50kb_paste_is_right_or_reported_never_silently_wrong(seed: int) -> None:
+    assert len(BIG) > 50_000
+    url = f"sim://generic?drop=0.0002&seed={seed}"
+    started = time.monotonic()
+    with workbench.connect(url, FAST) as session:
+        try:
+            result = session.exec(BIG)
+        except (TransferError, DeviceTimeout) as exc:
+            assert "lost" in str(exc) or "CTRL-A" in str(exc) or "timeout" in str(exc)
+        else:
+            assert result.ok and result.stdout.strip() == BIG_OUT
+    assert time.monotonic() - started < 10
+    healthy_board_works()
+
+
+def test_lost_bytes_in_a_paste_are_reported_as_lost() -> None:
+    # seed chosen so bytes are lost inside the code but no control byte is hit
+    outcomes = []
+    for seed in range(20):
+        with workbench.connect(f"sim://generic?drop=0.0001&seed={seed}", FAST) as session:
+            try:
+                result = session.exec(BIG)
+                outcomes.append("ok" if result.stdout.strip() == BIG_OUT else "WRONG")
+            except TransferError:
+                outcomes.append("lost")
+            except DeviceTimeout:
+                outcomes.append("timeout")
+    assert "WRONG" not in outcomes
+    assert "lost" in outcomes  # the audit, not luck, caught at least one
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_corruption_ends_in_a_result_or_a_clear_error(seed: int) -> None:
+    started = time.monotonic()
+    with workbench.connect(f"sim://generic?corrupt=0.0002&seed={seed}", FAST) as session:
+        try:
+            result = session.exec(BIG, timeout=5)
+        except WorkbenchError as exc:
+            assert str(exc)  # a message a person can read
+        else:
+            assert result.exception is None or result.exception.type_name
+    assert time.monotonic() - started < 15
+    healthy_board_works()
+
+
+def test_disconnect_mid_raw_paste() -> None:
+    with workbench.connect("sim://generic?disconnect_after=6000", FAST) as session:
+        started = time.monotonic()
+        with pytest.raises(DeviceDisconnected) as caught:
+            session.exec(BIG)
+        assert time.monotonic() - started < 2
+        assert "unplugged" in str(caught.value)
+        assert session.state == "disconnected"
+        with pytest.raises(DeviceDisconnected):
+            session.exec("print(1)")
+    healthy_board_works()
+
+
+def test_hang_in_the_middle_of_output() -> None:
+    code = "for i in range(3000):\n  print('line', i)"
+    with workbench.connect("sim://generic?hang_after=4000", FAST) as session:
+        started = time.monotonic()
+        with pytest.raises(ExecTimeout):
+            session.exec(code, timeout=1.0)
+        # the timeout, plus one bounded attempt to interrupt and resync
+        assert time.monotonic() - started < 1.0 + 2 * FAST.response_timeout_s + 0.5
+        with pytest.raises(DeviceTimeout) as caught:
+            session.exec("print(1)")
+        assert "entering the raw REPL" in str(caught.value)
+    healthy_board_works()
+
+
+def test_no_flow_control_is_a_flow_control_timeout() -> None:
+    with workbench.connect("sim://generic?no_flow_control=1", FAST) as session:
+        started = time.monotonic()
+        with pytest.raises(DeviceTimeout) as caught:
+            session.exec(BIG)
+        assert time.monotonic() - started < 1.5
+    assert "CTRL-A (window credit)" in str(caught.value)
+    healthy_board_works()
+
+
+def test_plain_raw_mode_works_where_flow_control_does_not() -> None:
+    with workbench.connect("sim://generic?no_flow_control=1", Profile(raw_paste="never", chunk_delay_s=0)) as s:
+        result = s.exec(BIG)
+    assert result.stdout.strip() == BIG_OUT and result.raw_paste is False
+
+
+@pytest.mark.parametrize("size", [1, 100, 255, 256, 257, 1000, 10_000])
+def test_legacy_runs_code_of_every_size_in_raw_mode(size: int) -> None:
+    body = "x = 0\n" + "#" * max(0, size - len("x = 0\nprint(x)\n") - 1) + "\nprint(x)\n"
+    with workbench.connect("sim://legacy?boot_ms=0&baud=0", FAST) as session:
+        result = session.exec(body)
+    assert result.raw_paste is False and session.raw_paste_supported is False
+    assert result.stdout.strip() == "0"
+
+
+def test_esp32_resets_on_dtr_rts() -> None:
+    with workbench.connect("sim://esp32?boot_ms=50", FAST) as session:
+        session.exec("survivor = 1")
+        session.hard_reset()
+        result = session.exec("print('survivor' in globals())")
+        rx = b"".join(r.data for r in session.trace.records() if r.dir == "rx")
+    assert result.stdout.strip() == "False"
+    assert rx.count(b"rst:0x1 (POWERON_RESET)") >= 2  # the ROM boot log, at open and at reset
+
+
+def test_machine_reset_reboots_the_board() -> None:
+    with workbench.connect("sim://stm32?boot_ms=0", FAST) as session:
+        session.exec("kept = 1")
+        result = session.exec("print('resetting')\nimport machine\nmachine.reset()")
+        assert result.rebooted and result.exception is not None
+        assert result.exception.type_name == "DeviceReset"
+        assert result.stdout.startswith("resetting")
+        assert session.exec("print('kept' in globals())").stdout.strip() == "False"
+
+
+def test_unknown_board_or_option_is_a_clear_connect_error() -> None:
+    with pytest.raises(workbench.ConnectError) as caught:
+        workbench.connect("sim://esp33")
+    assert "known boards" in str(caught.value) and "esp32" in str(caught.value)
+    with pytest.raises(workbench.ConnectError) as caught:
+        workbench.connect("sim://esp32?dorp=0.1")
+    assert "known options" in str(caught.value)
