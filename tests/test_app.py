@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import RichLog, TextArea
 
 from tests.conftest import requires_micropython
@@ -12,7 +13,7 @@ def output_text(app: WorkbenchApp) -> str:
     return "\n".join(strip.text for strip in app.query_one("#output", RichLog).lines)
 
 
-async def wait_for(pilot, condition, limit: int = 400) -> None:
+async def wait_for(pilot, condition, limit: int = 1000) -> None:
     """Let the app process messages until ``condition()`` holds (bounded)."""
     for _ in range(limit):
         if condition():
@@ -21,9 +22,8 @@ async def wait_for(pilot, condition, limit: int = 400) -> None:
     raise AssertionError("condition not met in time")
 
 
-@requires_micropython
 async def test_run_code_and_see_output() -> None:
-    app = WorkbenchApp("spawn://micropython")
+    app = WorkbenchApp("sim://generic")
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.session is not None)
         app.query_one("#editor", TextArea).text = "print('from the board', 6 * 7)"
@@ -31,9 +31,9 @@ async def test_run_code_and_see_output() -> None:
         await wait_for(pilot, lambda: "from the board 42" in output_text(app))
 
 
-@requires_micropython
-async def test_stop_a_running_loop() -> None:
-    app = WorkbenchApp("spawn://micropython")
+@pytest.mark.parametrize("url", ["sim://generic", pytest.param("spawn://micropython", marks=requires_micropython)])
+async def test_stop_a_running_loop(url: str) -> None:
+    app = WorkbenchApp(url)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.session is not None)
         app.query_one("#editor", TextArea).text = "print('looping')\nwhile True:\n  pass"
@@ -49,3 +49,12 @@ async def test_bad_device_shows_an_error_not_a_crash() -> None:
         await wait_for(pilot, lambda: "could not open" in str(app.query_one("#status").render()))
         await pilot.press("f5")  # no session: a notification, no exception
         assert app.session is None
+
+
+def test_default_device_is_the_simulated_board_without_a_plugged_in_board(monkeypatch) -> None:
+    import serial.tools.list_ports
+
+    from workbench.app.main import default_device
+
+    monkeypatch.setattr(serial.tools.list_ports, "comports", lambda include_links=False: [])
+    assert default_device() == "sim://generic"

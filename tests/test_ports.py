@@ -8,7 +8,8 @@ import pytest
 import serial.tools.list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from workbench.ports import PortInfo, format_ports_table, guess_board, list_ports
+from workbench.devices import DeviceEntry, available_devices, format_devices_table
+from workbench.ports import PortInfo, guess_board, list_ports
 
 
 def make_port(**overrides: object) -> PortInfo:
@@ -190,15 +191,7 @@ def test_port_info_is_immutable() -> None:
         port.device = "/dev/ttyUSB9"  # type: ignore[misc]
 
 
-# --- format_ports_table -------------------------------------------------------
-
-
-def test_format_empty_list_is_one_helpful_line() -> None:
-    text = format_ports_table([])
-    assert "\n" not in text
-    assert "no serial ports found" in text
-    assert "sim://" in text
-    assert "spawn://" in text
+# --- the devices table (workbench ports) ---------------------------------------
 
 
 def _column_starts(line: str, cells: list[str]) -> list[int]:
@@ -212,7 +205,11 @@ def _column_starts(line: str, cells: list[str]) -> list[int]:
     return starts
 
 
-def test_format_table_aligns_columns() -> None:
+def _serial_entry(port: PortInfo) -> DeviceEntry:
+    return DeviceEntry(port.device, "serial", port.description or "serial port", port.board_guess, port)
+
+
+def test_devices_table_aligns_columns() -> None:
     ports = [
         make_port(),
         make_port(
@@ -224,39 +221,34 @@ def test_format_table_aligns_columns() -> None:
             board_guess=None,
         ),
     ]
-    lines = format_ports_table(ports).splitlines()
+    lines = format_devices_table([_serial_entry(port) for port in ports]).splitlines()
     assert len(lines) == 3
-    header_cells = ["DEVICE", "VID:PID", "SERIAL", "DESCRIPTION", "BOARD"]
+    header_cells = ["URL", "KIND", "VID:PID", "SERIAL", "BOARD", "DESCRIPTION"]
     first_cells = [
         "/dev/ttyACM0",
+        "serial",
         "2e8a:0005",
         "E660583883",
-        "Board in FS mode",
         "Raspberry Pi Pico / RP2040 / RP2350 (MicroPython)",
+        "Board in FS mode",
     ]
-    second_cells = [
-        "/dev/ttyUSB10",
-        "10c4:ea60",
-        "-",
-        "CP2102 USB to UART Bridge Controller",
-        "-",
-    ]
+    second_cells = ["/dev/ttyUSB10", "serial", "10c4:ea60", "-", "-", "CP2102 USB to UART Bridge Controller"]
     header_starts = _column_starts(lines[0], header_cells)
     assert _column_starts(lines[1], first_cells) == header_starts
     assert _column_starts(lines[2], second_cells) == header_starts
     assert all(line == line.rstrip() for line in lines)
 
 
-def test_format_table_uses_dash_for_empty_values() -> None:
-    port = make_port(
-        vid=None,
-        pid=None,
-        serial_number=None,
-        description="",
-        board_guess=None,
-    )
-    row = format_ports_table([port]).splitlines()[1]
-    assert row.split() == ["/dev/ttyACM0", "-", "-", "-", "-"]
+def test_devices_list_has_every_simulated_board_and_says_when_no_port_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(serial.tools.list_ports, "comports", lambda include_links=False: [])
+    entries = available_devices()
+    urls = [entry.url for entry in entries]
+    for name in ("generic", "esp32", "esp8266", "rp2040", "stm32", "circuitpython", "legacy"):
+        assert f"sim://{name}" in urls
+    text = format_devices_table(entries)
+    assert "no serial ports found" in text and "sim://" in text
 
 
 # --- list_ports ----------------------------------------------------------------
@@ -331,7 +323,6 @@ def test_list_ports_returns_empty_on_oserror(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(serial.tools.list_ports, "comports", broken_comports)
 
     assert list_ports() == []
-    assert format_ports_table(list_ports()).startswith("no serial ports found")
 
 
 def test_list_ports_with_no_ports(monkeypatch: pytest.MonkeyPatch) -> None:

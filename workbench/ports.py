@@ -26,7 +26,6 @@ from serial.tools.list_ports_common import ListPortInfo
 
 __all__ = [
     "PortInfo",
-    "format_ports_table",
     "guess_board",
     "list_ports",
 ]
@@ -114,13 +113,6 @@ _TEXT_HINTS: tuple[tuple[str, str], ...] = (
     ("circuitpython", "CircuitPython board"),
     ("micropython", "MicroPython board"),
 )
-
-_EMPTY_CELL = "-"
-_COLUMN_GAP = "  "
-_NO_PORTS_MESSAGE = (
-    "no serial ports found (plug a board in, or use a sim:// or spawn:// URL)"
-)
-
 
 @dataclass(frozen=True)
 class PortInfo:
@@ -271,40 +263,3 @@ def _natural_key(device: str) -> list[tuple[int, int | str]]:
         elif part:
             key.append((1, part))
     return key
-
-
-def format_ports_table(ports: list[PortInfo]) -> str:
-    """Render ports as an aligned plain-text table for the terminal.
-
-    Column widths follow the content so short device names do not waste a
-    narrow terminal. An empty list yields one line that tells the user what
-    to do next instead of printing a bare header.
-    """
-    if not ports:
-        return _NO_PORTS_MESSAGE
-    header = ("DEVICE", "VID:PID", "SERIAL", "DESCRIPTION", "BOARD")
-    rows = [header, *(_table_row(port) for port in ports)]
-    widths = [max(len(row[col]) for row in rows) for col in range(len(header))]
-    return "\n".join(_join_row(row, widths) for row in rows)
-
-
-def _table_row(port: PortInfo) -> tuple[str, str, str, str, str]:
-    """The five cells shown for one port, with "-" standing in for blanks."""
-    return (
-        _cell(port.device),
-        _cell(port.vid_pid()),
-        _cell(port.serial_number),
-        _cell(port.description),
-        _cell(port.board_guess),
-    )
-
-
-def _cell(value: str | None) -> str:
-    """Show missing values as "-" so every column stays visibly filled."""
-    return value if value else _EMPTY_CELL
-
-
-def _join_row(cells: tuple[str, ...], widths: list[int]) -> str:
-    """Pad cells to their column width; trailing spaces are trimmed."""
-    padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
-    return _COLUMN_GAP.join(padded).rstrip()

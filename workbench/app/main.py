@@ -121,13 +121,13 @@ class WorkbenchApp(App[None]):
 
 
 def default_device() -> str:
-    """One board plugged in: use it; otherwise the local interpreter."""
-    from workbench.ports import list_ports
+    """One board plugged in: use it; otherwise the embedded default (a simulated board)."""
+    from workbench.devices import EMBEDDED_DEFAULT, available_devices
 
-    boards = [p for p in list_ports() if p.board_guess]
+    boards = [entry for entry in available_devices() if entry.kind == "serial" and entry.board]
     if len(boards) == 1:
-        return boards[0].device
-    return "spawn://micropython"
+        return boards[0].url
+    return EMBEDDED_DEFAULT
 
 
 def run_app(device: str | None = None) -> int:

@@ -26,12 +26,14 @@ EXIT_RAISED = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
 
-DEFAULT_DEVICE = "spawn://micropython"
+DEFAULT_DEVICE = "sim://generic"
 
 URL_HELP = """device URLs:
   /dev/ttyACM0, COM3          a serial port
   socket://HOST:PORT          raw TCP (ser2net raw mode, an ESP32 telnet bridge)
   rfc2217://HOST:PORT         RFC 2217 (ser2net telnet(rfc2217)): baud rate and DTR/RTS too
+  sim://esp32?drop=0.001      a simulated board (generic, esp32, esp8266, rp2040, stm32,
+                              circuitpython, legacy) with optional fault injection
   spawn://micropython         the local MicroPython unix port on a pty (any command on PATH)
   spawn:///path/to/micropython  a given interpreter executable
   loop://                     pyserial's loopback (for testing only)
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd = add_device_command("run", "run a local .py file on the device")
     run_cmd.add_argument("file", metavar="FILE.py", help="the script to send")
 
-    ports = sub.add_parser("ports", help="list serial ports with a board guess")
+    ports = sub.add_parser("ports", help="list serial ports (with a board guess), simulated boards, local interpreter")
     ports.add_argument("--json", action="store_true", help="machine-readable output")
 
     trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
@@ -191,13 +193,13 @@ def _save_trace(session: Session, path: str) -> None:
 
 
 def _cmd_ports(args: argparse.Namespace) -> int:
-    from workbench.ports import format_ports_table, list_ports
+    from workbench.devices import available_devices, format_devices_table
 
-    found = list_ports()
+    entries = available_devices()
     if args.json:
-        print(json.dumps([port.to_json() for port in found], indent=2))
+        print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:
-        print(format_ports_table(found))
+        print(format_devices_table(entries))
     return EXIT_OK
 
 
