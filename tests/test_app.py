@@ -19,7 +19,8 @@ async def wait_for(pilot, condition, limit: int = 1000) -> None:
         if condition():
             return
         await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
+    status = str(pilot.app.query_one("#status").render())
+    raise AssertionError(f"condition not met in time; status: {status!r}; output: {output_text(pilot.app)!r}")
 
 
 async def test_run_code_and_see_output() -> None:
@@ -58,3 +59,13 @@ def test_default_device_is_the_simulated_board_without_a_plugged_in_board(monkey
 
     monkeypatch.setattr(serial.tools.list_ports, "comports", lambda include_links=False: [])
     assert default_device() == "sim://generic"
+
+
+async def test_output_in_pieces_is_shown_as_whole_lines() -> None:
+    app = WorkbenchApp("sim://generic")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None)
+        app.query_one("#editor", TextArea).text = "for i in range(3):\n  print('a', i, end='')\n  print(' b')\nprint('tail', end='')"
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "tail" in output_text(app))
+        assert output_text(app).splitlines() == ["a 0 b", "a 1 b", "a 2 b", "tail"]

@@ -29,6 +29,10 @@ class SessionClosed(WorkbenchError):
     """The session was closed; open a new one."""
 
 
+class ProtocolError(WorkbenchError):
+    """The device answered something the protocol does not allow at this point."""
+
+
 class TransferError(WorkbenchError):
     """Code did not reach the device intact (bytes lost on the way); the run was stopped."""
 

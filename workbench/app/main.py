@@ -35,6 +35,7 @@ class WorkbenchApp(App[None]):
         super().__init__()
         self.device_url = device_url
         self.session = None
+        self._partial_line = ""  # output arrives in arbitrary pieces; the log shows lines
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,9 +96,19 @@ class WorkbenchApp(App[None]):
         self.post_message(DeviceStatus(f"{self.device_url}: soft reset, {self.session.state}"))
 
     def on_device_output(self, message: DeviceOutput) -> None:
-        self.query_one("#output", RichLog).write(message.text.rstrip("\n"))
+        text = self._partial_line + message.text.replace("\r\n", "\n")
+        *complete, self._partial_line = text.split("\n")
+        log = self.query_one("#output", RichLog)
+        for line in complete:
+            log.write(line)
+
+    def _flush_partial_line(self) -> None:
+        if self._partial_line:
+            self.query_one("#output", RichLog).write(self._partial_line)
+            self._partial_line = ""
 
     def on_run_finished(self, message: RunFinished) -> None:
+        self._flush_partial_line()
         status = self.query_one("#status", Static)
         if message.result is None:
             self.notify(message.error or "run failed", severity="error")

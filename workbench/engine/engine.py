@@ -26,6 +26,7 @@ from workbench.errors import (
     DeviceTimeout,
     ExecTimeout,
     NotSupported,
+    ProtocolError,
     SessionClosed,
     TransferError,
     WorkbenchError,
@@ -53,6 +54,7 @@ from workbench.protocol import (
 from workbench.protocol.constants import END_OF_INPUT
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines
+from workbench.transports.port_io import PortIO
 
 OutputCallback = Callable[[str, str], None]
 
@@ -77,6 +79,7 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.port = port
+        self.io = PortIO(port)
         self.url = url or str(getattr(port, "portstr", ""))
         self.trace = trace
         self.clock = clock
@@ -87,7 +90,6 @@ class Engine:
         self.closing = threading.Event()
         self._events: deque[Event] = deque()
         self._recent = b""
-        self._timeout_now = port.timeout
         self._interrupts_sent = 0
         self._interrupt_retry_at: float | None = None
 
@@ -103,26 +105,15 @@ class Engine:
     # ------------------------------------------------------------------ port I/O
     def _write(self, data: bytes, note: str) -> None:
         try:
-            self.port.write(data)
+            self.io.write(data)
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(f"{self.url}: writing to the device failed: {exc}") from exc
         self.trace.record("tx", data, note)
 
     def _read(self, wait_s: float) -> bytes:
         """Whatever the device has sent, waiting up to ``wait_s`` for the first byte."""
-        port = self.port
         try:
-            if wait_s <= 0:
-                waiting = port.in_waiting
-                return port.read(waiting) if waiting else b""
-            slice_s = min(wait_s, POLL_SLICE_S)
-            if abs(self._timeout_now - slice_s) > 0.002:
-                port.timeout = self._timeout_now = slice_s
-            first = port.read(1)
-            if not first:
-                return b""
-            waiting = port.in_waiting
-            return first + port.read(waiting) if waiting else first
+            return self.io.read(wait_s)
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(f"{self.url}: reading from the device failed: {exc}") from exc
 
@@ -187,6 +178,9 @@ class Engine:
         return DeviceTimeout(expect.step, expect.expected, received, waited)
 
     def _interrupt_running(self, now: float) -> None:
+        if self.conn.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW):
+            self._interrupt_retry_at = now + 0.005  # the answer is on its way; interrupt then
+            return
         if self.conn.state not in RUNNING_STATES:
             self._interrupt_retry_at = None
             return
@@ -294,6 +288,12 @@ class Engine:
                 collector.add(event)
             elif isinstance(event, WindowCredit) and audit is not None:
                 audit.credits += 1
+            elif isinstance(event, RawPasteRefused):
+                self.conn.mark_unknown()
+                raise ProtocolError(
+                    f"{self.url}: the device refused raw-paste after accepting it earlier on this "
+                    "connection (was it replaced or reflashed?); reconnect to start afresh"
+                )
             elif isinstance(event, ExecAccepted | PasteAcknowledged | PasteEndedEarly):
                 marks.setdefault("accepted", self.clock())
                 if isinstance(event, PasteAcknowledged) and audit is not None and audit.damaged():
@@ -352,6 +352,12 @@ class Engine:
         mode = self.profile.raw_paste
         if mode == "never" or (mode == "auto" and self.raw_paste_supported is False):
             return False
+        if self.raw_paste_supported and self.conn.window:
+            # Known to work on this connection: send the code right behind the request
+            # (see RawReplConnection.request_raw_paste) and save a round trip.
+            request = self.conn.request_raw_paste(self.clock(), known_window=self.conn.window)
+            self._write(request, "CTRL-E A CTRL-A: raw-paste (code follows without waiting)")
+            return True
         self._write(self.conn.request_raw_paste(self.clock()), "CTRL-E A CTRL-A: ask for raw-paste")
         answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
         if isinstance(answer, RawPasteAccepted):

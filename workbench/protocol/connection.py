@@ -80,6 +80,7 @@ _PROMPT_PATTERNS = ((c.RAW_PROMPT, "prompt"), *_BANNERS, *_REBOOTS)
 _PASTE_PATTERNS = ((c.RAW_PASTE_ACCEPTED, "accepted"), (c.RAW_PASTE_REFUSED, "refused"), *_BANNERS)
 _RESET_PATTERNS = ((c.OK, "ok"), *_IDLE_PATTERNS)
 
+_PASTE_WRITABLE = frozenset({State.PASTE_SENDING, State.PASTE_NEGOTIATING, State.PASTE_WINDOW})
 _RUN_PATTERNS = ((bytes((c.CTRL_D,)), "eof"), *((sig, "boot") for sig in c.BOOT_SIGNATURES))
 
 #: Keep at most this much of a traceback for parsing; output itself streams through.
@@ -122,6 +123,8 @@ class RawReplConnection:
         self._code = b""
         self._offset = 0
         self._raw_paste = False
+        self._pipelined_window = 0
+        self._paste_eof_sent = False
         self._chunk_size = 0
         self._chunk_delay = 0.0
         self._next_chunk_at = 0.0
@@ -208,11 +211,22 @@ class RawReplConnection:
         self._set_state(State.ENTERING_RAW, now + self.timeouts.response_s)
         return c.ENTER_RAW
 
-    def request_raw_paste(self, now: float) -> bytes:
-        """CTRL-E A CTRL-A at the raw prompt: ask whether raw-paste is available."""
+    def request_raw_paste(self, now: float, *, known_window: int = 0) -> bytes:
+        """CTRL-E A CTRL-A at the raw prompt: ask whether raw-paste is available.
+
+        ``known_window``: the window this device announced earlier on this connection. The
+        host may then queue code at once (send_code) and send up to one window of it right
+        behind the request: the device reads the request, answers, and finds those bytes in
+        its input buffer, exactly as if they had been sent after the answer. That saves a
+        round trip per run; the credit is corrected when the answer arrives.
+        """
         self._now = now
         self._require(State.RAW_READY, "ask for raw-paste")
         self._set_state(State.PASTE_NEGOTIATING, now + self.timeouts.response_s)
+        self._pipelined_window = max(0, known_window)
+        self._paste_eof_sent = False
+        self._raw_paste = False
+        self.credit = self._pipelined_window
         return c.RAW_PASTE_REQUEST
 
     def send_code(
@@ -233,8 +247,12 @@ class RawReplConnection:
         self._now = now
         if not code:
             raise LocalProtocolError("empty code: CTRL-D on an empty raw line would soft-reset")
-        if self.state is State.PASTE_SENDING and not self._raw_paste:
+        negotiating = self.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW)
+        if not self._raw_paste and (
+            self.state is State.PASTE_SENDING or (negotiating and self._pipelined_window)
+        ):
             self._raw_paste = True
+            self._paste_eof_sent = False
         elif self.state is State.RAW_READY:
             self._raw_paste = False
             self._set_state(State.RAW_SENDING, None)
@@ -259,7 +277,7 @@ class RawReplConnection:
         if self._eof_owed:
             self._eof_owed = False
             return c.END_OF_INPUT
-        if self.state is State.PASTE_SENDING and self._raw_paste:
+        if self._raw_paste and self.state in _PASTE_WRITABLE and not self._paste_eof_sent:
             return self._paste_data(now)
         if self.state is State.RAW_SENDING:
             return self._raw_data(now)
@@ -272,7 +290,7 @@ class RawReplConnection:
             return self._now
         if self.state is State.RAW_SENDING:
             return self._next_chunk_at
-        if self.state is State.PASTE_SENDING and self._raw_paste and self.credit > 0:
+        if self._raw_paste and self.state in _PASTE_WRITABLE and not self._paste_eof_sent and self.credit > 0:
             return self._now
         return None
 
@@ -324,6 +342,13 @@ class RawReplConnection:
         if data == c.END_OF_INPUT and self.state is State.RAW_READY:
             self.soft_reset(now)
             return "CTRL-D on an empty line: soft reset"
+        if self.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW) and self.window:
+            # Code right behind the request: a host that remembered the window.
+            if not self._raw_paste:
+                self._raw_paste = True
+                self._pipelined_window = self.window
+                self.credit = self.window
+            return self._observe_paste(data, now) + " (sent ahead of the answer)"
         if self.state is State.PASTE_SENDING:
             return self._observe_paste(data, now)
         if self.state in (State.RAW_READY, State.RAW_SENDING):
@@ -374,7 +399,9 @@ class RawReplConnection:
             over = f", {-self.credit} B BEYOND the credit (will be lost)" if self.credit < 0 else ""
             parts.append(f"code {body} B (raw-paste, credit left {max(self.credit, 0)}{over})")
         if ends:
-            self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            self._paste_eof_sent = True
+            if self.state is State.PASTE_SENDING:
+                self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
             parts.append("CTRL-D: end of paste")
         return ", ".join(parts)
 
@@ -431,9 +458,12 @@ class RawReplConnection:
         self.credit -= n
         if self._offset >= len(self._code):
             self._drop_code()
-            self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            self._paste_eof_sent = True
+            if self.state is State.PASTE_SENDING:
+                self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
+            # (pipelined: still negotiating; the answer moves on to PASTE_ENDING)
             return chunk + c.END_OF_INPUT
-        if self.credit == 0:
+        if self.credit == 0 and self.state is State.PASTE_SENDING:
             self._expect = Expectation(
                 "sending code (raw-paste)",
                 "CTRL-A (window credit) from the device",
@@ -526,9 +556,18 @@ class RawReplConnection:
             return False
         self.window = self._buf[0] | (self._buf[1] << 8)
         del self._buf[:2]
-        self.credit = self.window  # the size itself grants one window; CTRL-A grants another
-        self._raw_paste = False
-        self._set_state(State.PASTE_SENDING, None)
+        # The size itself grants one window (CTRL-A grants another). Code sent ahead of
+        # the answer already used part of it.
+        if self._raw_paste and self._pipelined_window:
+            self.credit += self.window - self._pipelined_window
+        else:
+            self.credit = self.window
+            self._raw_paste = False
+        self._pipelined_window = 0
+        if self._paste_eof_sent:
+            self._set_state(State.PASTE_ENDING, self._now + self.timeouts.response_s)
+        else:
+            self._set_state(State.PASTE_SENDING, None)
         self._emit(RawPasteAccepted(self.window))
         return True
 

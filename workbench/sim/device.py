@@ -26,6 +26,7 @@ _PIECE = 64
 #: Bytes the board may have in flight to the host before its print() blocks, as a full UART
 #: transmit buffer or an unread USB endpoint blocks a real board.
 OUTPUT_BACKLOG = 4096
+_READ_ALL = 1 << 30
 #: What a serial driver buffers before write() blocks.
 WRITE_BUFFER = 4096
 
@@ -190,6 +191,26 @@ class SimDevice:
                     wait = due - now if wait is None else min(wait, due - now)
                 self._cond.wait(max(wait, 0.0) if wait is not None else None)
         return bytes(out)
+
+    def read_available(self, wait_s: float) -> bytes:
+        """Whatever has arrived, waiting at most ``wait_s`` for the first byte."""
+        deadline = time.monotonic() + wait_s
+        out = bytearray()
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                self._take(out, _READ_ALL, now)
+                if out:
+                    return bytes(out)
+                if self.gone:
+                    raise DeviceGone(self.gone)
+                if now >= deadline:
+                    return b""
+                wait = deadline - now
+                due = self._to_host.next_due()
+                if due is not None:
+                    wait = min(wait, max(due - now, 0.0))
+                self._cond.wait(wait)
 
     def _take(self, out: bytearray, size: int, now: float) -> None:
         queue = self._to_host.queue

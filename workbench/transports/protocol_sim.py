@@ -81,6 +81,13 @@ class Serial(SerialBase):
         except DeviceGone as exc:
             raise SerialException(str(exc)) from exc
 
+    def read_available(self, wait_s: float) -> bytes:
+        """Everything that has arrived, waiting up to ``wait_s`` for the first byte (PortIO)."""
+        try:
+            return self.device.read_available(wait_s)
+        except DeviceGone as exc:
+            raise SerialException(str(exc)) from exc
+
     def write(self, data: bytes) -> int:
         try:
             self.device.write(bytes(data), self._write_timeout)

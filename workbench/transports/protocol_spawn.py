@@ -7,10 +7,11 @@ file; ``?arg=-X&arg=heapsize=1M`` passes arguments. The interpreter sits on its 
 * **Soft reset.** The unix port exits where a board reboots. The handler starts it again,
   writes ``MPY: soft reboot\\r\\n`` and, when the old process was in the raw REPL, takes the
   new one into the raw REPL so that the host reads the raw banner, as from a board.
-* **CTRL-C during raw-paste code.** Code that arrived by raw-paste runs with the terminal in
-  raw mode, where CTRL-C is an ordinary byte. When CTRL-C is written while the interpreter
-  has its SIGINT handler installed, the pty has ISIG off and code has been sent, the
-  handler delivers SIGINT itself instead of writing the byte.
+* **CTRL-C while code runs.** Code that arrived by raw-paste runs with the terminal in raw
+  mode, where CTRL-C is an ordinary byte; plain-raw code runs with ISIG on, where every
+  CTRL-C becomes a SIGINT, and one arriving just after the run ended kills the interpreter.
+  So while code may run, the handler sends one SIGINT itself (only while the interpreter
+  has a handler installed) instead of writing CTRL-C to the pty.
 
 pyserial finds this module through ``serial.protocol_handler_packages`` (registered by
 :mod:`workbench.transports`).
@@ -115,6 +116,15 @@ class Serial(SerialBase):
         del self._rx[:size]
         return out
 
+    def read_available(self, wait_s: float) -> bytes:
+        """Everything printed so far, waiting up to ``wait_s`` for the first byte (PortIO)."""
+        self._check_open()
+        if not self._rx:
+            self._pump(wait_s)
+        out = bytes(self._rx)
+        self._rx.clear()
+        return out
+
     def write(self, data: bytes) -> int:
         """Write to the interpreter; CTRL-C becomes SIGINT where the pty would not do it."""
         self._check_open()
@@ -124,9 +134,8 @@ class Serial(SerialBase):
         self._restart_if_exited()
         proc = self._proc
         assert proc is not None
-        if b"\x03" in data and self._code_sent and not proc.terminal_isig() and proc.catches_sigint():
-            proc.send_sigint()
-            data = data.replace(b"\x03", b"")
+        if b"\x03" in data:
+            data = self._ctrl_c(proc, data)
         if b"\x04" in data:
             self._code_sent = True
         view = memoryview(data)
@@ -213,6 +222,24 @@ class Serial(SerialBase):
             self._receive(data)
         else:
             self._on_exit()
+
+    def _ctrl_c(self, proc: PtyProcess, data: bytes) -> bytes:
+        """Deliver CTRL-C as a board would: it interrupts running code and never kills.
+
+        Two cases need help. With ISIG on (plain raw mode code) the line discipline would
+        send SIGINT for *each* CTRL-C, and one landing just after the code ended, when the
+        default disposition is back, kills the interpreter; raw-paste code runs with ISIG
+        off, where CTRL-C is only a byte. So whenever code may run, at most one SIGINT per
+        write goes to the interpreter, and only while it has a handler installed.
+        """
+        isig = proc.terminal_isig()
+        if not isig and not self._code_sent:
+            return data  # idle REPL: CTRL-C is an ordinary input byte there
+        if not isig and not proc.catches_sigint():
+            return data  # raw REPL between runs: the byte clears the line, as on a board
+        if proc.catches_sigint():
+            proc.send_sigint()
+        return data.replace(b"\x03", b"")
 
     def _restart_if_exited(self) -> None:
         """A write must reach the running interpreter, not one that exited unnoticed."""
