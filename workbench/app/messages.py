@@ -1,19 +1,34 @@
-"""Messages the session worker posts to the app (widgets are only touched by the UI)."""
+"""Messages from thread workers to the app (widgets are only touched on the UI thread)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from workbench.engine.result import ExecResult
 
+if TYPE_CHECKING:
+    from workbench.engine.session import Session
 
-class DeviceOutput(Message):
-    """Text the running code printed; ``stream`` is stdout or stderr."""
 
-    def __init__(self, stream: str, text: str) -> None:
+class DeviceConnected(Message):
+    """A session is open and in the raw REPL."""
+
+    def __init__(self, url: str, session: Session) -> None:
         super().__init__()
-        self.stream = stream
+        self.url = url
+        self.session = session
+
+
+class DeviceStatus(Message):
+    """The connection changed (disconnected, failed, reset); ``error`` for failures."""
+
+    def __init__(self, url: str, text: str, *, error: bool = False) -> None:
+        super().__init__()
+        self.url = url
         self.text = text
+        self.error = error
 
 
 class RunFinished(Message):
@@ -22,13 +37,4 @@ class RunFinished(Message):
     def __init__(self, result: ExecResult | None, error: str | None = None) -> None:
         super().__init__()
         self.result = result
-        self.error = error
-
-
-class DeviceStatus(Message):
-    """The connection changed: connected, failed, state text."""
-
-    def __init__(self, text: str, *, error: bool = False) -> None:
-        super().__init__()
-        self.text = text
         self.error = error

@@ -126,6 +126,14 @@ class Session:
         return self._engine.conn.state.value
 
     @property
+    def paste_credit(self) -> int | None:
+        """Raw-paste window credit while a paste is in flight (for the status bar), else None."""
+        conn = self._engine.conn
+        if conn.state.name.startswith("PASTE"):
+            return conn.credit
+        return None
+
+    @property
     def raw_paste_supported(self) -> bool | None:
         """What the device answered to raw-paste (None: not asked yet on this connection)."""
         return self._engine.raw_paste_supported

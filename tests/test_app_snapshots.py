@@ -1,0 +1,74 @@
+"""How the app looks: the main screen at 80x24 and 160x50, the hex view, the light theme.
+
+Deterministic: a fixed device list, a frozen status-bar clock, temporary settings and
+recovery folders, and the trace pane showing a reference transcript (live byte timing
+varies from run to run; the transcript does not).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TRANSCRIPTS
+from tests.test_app import sims_only
+from workbench.app.app import WorkbenchApp
+from workbench.app.recovery import RecoveryStore
+from workbench.app.widgets.trace_view import TraceView
+from workbench.config import Settings
+
+CODE = 'import machine\nled = machine.Pin(2, machine.Pin.OUT)\nled.on()\nprint("LED", led.value())\n'
+TRANSCRIPT = next((t for t in TRANSCRIPTS if t.name.startswith("06-")), None)
+
+pytestmark = pytest.mark.skipif(TRANSCRIPT is None, reason="the reference transcripts are not next to this checkout")
+
+
+def snapshot_app(tmp_path: Path, theme: str | None = None) -> WorkbenchApp:
+    settings = Settings.load(tmp_path / "settings.toml")
+    settings.theme = theme
+    return WorkbenchApp(
+        "sim://generic",
+        discover=sims_only,
+        recovery=RecoveryStore(tmp_path / "recovery"),
+        settings=settings,
+        status_clock=lambda: 1000.0,
+        initial_code=CODE,
+    )
+
+
+def prepare(hex_mode: bool = False):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        for _ in range(1000):
+            if app.session is not None:
+                break
+            await pilot.pause(0.01)
+        app._open_trace_from(str(TRANSCRIPT))
+        trace = app.query_one(TraceView)
+        trace.border_title = "trace: 06-raw-paste-multi-window.jsonl"
+        trace.hex_mode = hex_mode
+        trace.focus()
+        await pilot.press("home", "down", "down")
+        app.query_one("#status").set_trace_drops(0)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    return run_before
+
+
+def test_main_screen_160x50(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=(160, 50), run_before=prepare())
+
+
+def test_main_screen_80x24(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=(80, 24), run_before=prepare())
+
+
+def test_hex_view(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(snapshot_app(tmp_path), terminal_size=(160, 50), run_before=prepare(hex_mode=True))
+
+
+def test_light_theme(snap_compare, tmp_path: Path) -> None:
+    app = snapshot_app(tmp_path, theme="workbench-light")
+    assert snap_compare(app, terminal_size=(160, 50), run_before=prepare())

@@ -1,0 +1,277 @@
+"""Settings: lenient loading, refusing to overwrite a bad file, atomic saving, the TOML writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tomllib
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from workbench import config
+from workbench.config import Settings, atomic_write_text, config_dir, dumps_toml, settings_path
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never touch the real user configuration."""
+    directory = tmp_path / "config"
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(directory))
+    return directory
+
+
+def leftovers(directory: Path) -> list[str]:
+    """Temporary files an interrupted or failed save could leave behind."""
+    return sorted(path.name for path in directory.iterdir() if path.name.endswith(".tmp"))
+
+
+# --------------------------------------------------------------------------- config_dir
+
+
+def test_config_dir_comes_from_the_environment_variable(isolated_config: Path) -> None:
+    assert config_dir() == isolated_config
+    assert settings_path() == isolated_config / "settings.toml"
+
+
+def test_config_dir_defaults_to_the_platform_convention(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORKBENCH_CONFIG_DIR")
+    assert config_dir() == Path(platformdirs.user_config_dir("workbench", appauthor=False))
+
+
+def test_a_blank_environment_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", "  ")
+    assert config_dir() == Path(platformdirs.user_config_dir("workbench", appauthor=False))
+
+
+# --------------------------------------------------------------------------- load and save
+
+
+def test_a_missing_file_means_defaults_without_problems(isolated_config: Path) -> None:
+    settings = Settings.load()
+    assert settings.theme is None
+    assert settings.problems == []
+    assert settings.path == isolated_config / "settings.toml"
+
+
+def test_save_then_load_round_trips_and_creates_the_directory(isolated_config: Path) -> None:
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert settings.problems == []
+    assert tomllib.loads((isolated_config / "settings.toml").read_text(encoding="utf-8")) == {
+        "theme": "workbench-light"
+    }
+    again = Settings.load()
+    assert again.theme == "workbench-light"
+    assert again.problems == []
+    assert leftovers(isolated_config) == []
+
+
+def test_load_with_an_explicit_path(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere" / "prefs.toml"
+    path.parent.mkdir()
+    path.write_text('theme = "workbench-high-contrast"\n', encoding="utf-8")
+    settings = Settings.load(path)
+    assert settings.path == path
+    assert settings.theme == "workbench-high-contrast"
+
+
+def test_a_malformed_file_gives_a_problem_and_is_never_overwritten(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    original = b'theme = "workbench-light\nother = 1\n'  # unterminated string
+    path.write_bytes(original)
+
+    settings = Settings.load()
+    assert settings.theme is None  # defaults in force
+    assert len(settings.problems) == 1
+    problem = settings.problems[0]
+    assert str(path) in problem
+    assert "not valid TOML" in problem
+    assert "line 1" in problem  # tomllib's position: the user can find the mistake
+
+    settings.theme = "workbench-dark"
+    assert settings.save() is False
+    assert path.read_bytes() == original
+    assert any(problem.startswith("settings not saved") and str(path) in problem for problem in settings.problems)
+    assert leftovers(isolated_config) == []
+
+
+def test_repeated_refused_saves_record_the_problem_once(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    (isolated_config / "settings.toml").write_text("[[[", encoding="utf-8")
+    settings = Settings.load()
+    for _ in range(3):
+        assert settings.save() is False
+    assert len(settings.problems) == 2  # the load problem and one save problem
+
+
+def test_an_unreadable_file_gives_a_problem_and_is_left_alone(isolated_config: Path) -> None:
+    path = isolated_config / "settings.toml"
+    path.mkdir(parents=True)  # a directory where the file should be: reading fails
+    settings = Settings.load()
+    assert settings.theme is None
+    assert len(settings.problems) == 1
+    assert "could not read settings file" in settings.problems[0]
+    assert str(path) in settings.problems[0]
+    settings.theme = "workbench-light"
+    assert settings.save() is False
+    assert path.is_dir()
+
+
+def test_a_file_that_is_not_utf8_gives_a_problem(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    path.write_bytes(b'theme = "caf\xe9"\n')
+    settings = Settings.load()
+    assert settings.theme is None
+    assert str(path) in settings.problems[0]
+    assert settings.save() is False
+    assert path.read_bytes() == b'theme = "caf\xe9"\n'
+
+
+def test_a_theme_of_the_wrong_type_is_reported_and_kept_until_replaced(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    path.write_text("theme = 3\n", encoding="utf-8")
+    settings = Settings.load()
+    assert settings.theme is None
+    assert len(settings.problems) == 1
+    assert "'theme'" in settings.problems[0] and str(path) in settings.problems[0]
+
+    assert settings.save() is True  # the file was valid TOML: saving is allowed...
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"theme": 3}  # ...and keeps the value
+
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"theme": "workbench-light"}
+
+
+def test_unknown_keys_and_tables_survive_a_save(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    path.write_text(
+        'theme = "workbench-dark"\nfuture = [1, 2]\n\n[profiles.esp32]\nbaud = 115200\nname = "bench rig"\n',
+        encoding="utf-8",
+    )
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {
+        "theme": "workbench-light",
+        "future": [1, 2],
+        "profiles": {"esp32": {"baud": 115200, "name": "bench rig"}},
+    }
+
+
+def test_setting_the_theme_back_to_none_removes_it(isolated_config: Path) -> None:
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    settings.save()
+    settings.theme = None
+    settings.save()
+    assert Settings.load().theme is None
+
+
+def test_unstorable_extra_values_refuse_to_save_rather_than_lose_data(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    original = '[[recent]]\nurl = "sim://esp32"\n'
+    path.write_text(original, encoding="utf-8")
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    assert settings.save() is False
+    assert "arrays of tables" in settings.problems[-1]
+    assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.load()
+    settings.theme = "workbench-dark"
+    assert settings.save()
+    path = isolated_config / "settings.toml"
+    before = path.read_bytes()
+
+    def disk_full(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(config.os, "replace", disk_full)
+    settings.theme = "workbench-light"
+    assert settings.save() is False
+    assert "could not save settings" in settings.problems[-1]
+    assert "No space left on device" in settings.problems[-1]
+    assert path.read_bytes() == before
+    assert leftovers(isolated_config) == []
+
+
+def test_atomic_write_fsyncs_before_replacing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(config.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(config.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    target = tmp_path / "deep" / "file.toml"
+    atomic_write_text(target, "a = 1\n")
+    assert target.read_text(encoding="utf-8") == "a = 1\n"
+    assert calls.index("fsync") < calls.index("replace")
+
+
+# --------------------------------------------------------------------------- the TOML writer
+
+
+def test_dumps_toml_round_trips_the_supported_types() -> None:
+    data = {
+        "text": 'quote " backslash \\ newline \n tab \t bell \x07 del \x7f unicode é ☃',
+        "key with spaces": "ok",
+        "int": -42,
+        "float": 1.5,
+        "tiny": 1e-300,
+        "big": float("inf"),
+        "neg": float("-inf"),
+        "yes": True,
+        "no": False,
+        "list": [1, 2, 3],
+        "strings": ["a", "b\"c"],
+        "when": dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.UTC),
+        "day": dt.date(2024, 5, 1),
+        "table": {"inner": 1, "nested": {"deep": "x"}},
+        "only_tables": {"a": {"b": 1}},
+        "empty": {},
+    }
+    text = dumps_toml(data)
+    assert tomllib.loads(text) == data
+
+
+def test_dumps_toml_writes_nan() -> None:
+    assert math.isnan(tomllib.loads(dumps_toml({"x": float("nan")}))["x"])
+
+
+def test_dumps_toml_of_nothing_is_empty() -> None:
+    assert dumps_toml({}) == ""
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"obj": object()}, "obj: cannot store a value of type object"),
+        ({"t": {"v": {1, 2}}}, "t.v: cannot store a value of type set"),
+        ({"rows": [{"a": 1}]}, "rows: arrays of tables"),
+    ],
+)
+def test_dumps_toml_names_the_key_it_cannot_write(data: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        dumps_toml(data)
+
+
+def test_dumps_toml_rejects_non_string_keys() -> None:
+    with pytest.raises(TypeError, match="not a string"):
+        dumps_toml({1: "x"})  # type: ignore[dict-item]
+
+
+def test_repr_is_short_and_useful(isolated_config: Path) -> None:
+    text = repr(Settings.load())
+    assert "theme=None" in text and "settings.toml" in text

@@ -1,0 +1,362 @@
+"""TraceView, driven the way a user drives it: keys, clicks, and batches of records arriving.
+
+What the user sees is read back with ``render_line`` (the Line API's own output for each row
+of the view), so the assertions are about the screen, not internal lists, wherever possible.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+
+from workbench.app.widgets.trace_view import TraceView
+from workbench.trace import TraceRecord, annotate, load_jsonl
+from workbench.trace.explain import explain, is_event
+
+UNIX_PORT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "transcripts" / "unix-port"
+
+#: A dump line: indent, 6-digit offset, up to 16 hex bytes padded to 47 columns, |text|.
+DUMP_LINE = re.compile(r"^    [0-9a-f]{6}  (?:[0-9a-f]{2} ){0,15}[0-9a-f]{2} *  \|.*\|$")
+HEADER_LINE = re.compile(r"^ *\d+\.\d{6} (?:→ tx|← rx) +\d+ B")
+
+
+def session_records() -> list[TraceRecord]:
+    """Transcripts 01..10 were recorded in order on one connection: annotate them as one."""
+    records: list[TraceRecord] = []
+    for path in sorted(UNIX_PORT.glob("*.jsonl")):
+        records.extend(load_jsonl(path)[0])
+    return annotate(records)
+
+
+SESSION = session_records()
+
+
+class TraceApp(App[None]):
+    """Nothing but a TraceView, focused, holding the annotated session (or nothing)."""
+
+    def __init__(self, records: list[TraceRecord] | None = None, *, max_records: int = 100_000,
+                 hex_mode: bool = False) -> None:
+        super().__init__()
+        self.initial = SESSION if records is None else records
+        self.max_records = max_records
+        self.hex_mode = hex_mode
+        self.selected: list[TraceView.RecordSelected] = []
+
+    def compose(self) -> ComposeResult:
+        yield TraceView(max_records=self.max_records)
+
+    def on_mount(self) -> None:
+        view = self.query_one(TraceView)
+        view.add_records(self.initial)
+        view.hex_mode = self.hex_mode
+        view.focus()
+
+    def on_trace_view_record_selected(self, message: TraceView.RecordSelected) -> None:
+        self.selected.append(message)
+
+
+def screen_lines(view: TraceView) -> list[str]:
+    """The rows of the view as the user sees them."""
+    return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+
+
+def small_records(count: int, start: int = 0) -> list[TraceRecord]:
+    return [TraceRecord(float(i) / 1000, "rx", b"x", meaning="stdout 1 B") for i in range(start, start + count)]
+
+
+async def test_text_mode_shows_columns_and_annotations() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(160, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("home")
+        await pilot.pause()
+        lines = screen_lines(view)
+        assert lines[0].split() == ["0.000073", "→", "tx", "0d", "03", "03", "^M^C^C",
+                                    "interrupt", "twice", "|", "CTRL-C", "twice:", "interrupt,", "clear",
+                                    "the", "line"]
+        assert any("→ tx 0d 01" in line and "CTRL-A: enter the raw REPL" in line for line in lines)
+        assert any("OK: code accepted, running" in line for line in lines)
+        # Long records: first 16 bytes and how many more.
+        long_line = next(line for line in lines if "0a 3e 3e 3e 20 0d 0a 72 61 77" in line)
+        assert "+18 B" in long_line
+        assert view.search("window 128")
+        await pilot.pause()
+        lines = screen_lines(view)
+        assert any("01 80 00 01" in line and "window 128 bytes" in line for line in lines)
+        # Nothing wraps: every row fits the width.
+        assert all(len(line) <= view.scrollable_content_region.width for line in lines)
+
+
+async def test_hex_mode_lines_have_the_dump_format() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("x")
+        await pilot.pause()
+        assert view.hex_mode
+        assert view.line_count == sum(1 + (len(r.data) + 15) // 16 for r in SESSION)
+        lines = [line for line in screen_lines(view) if line]
+        assert lines and all(HEADER_LINE.match(line) or DUMP_LINE.match(line) for line in lines), lines
+        assert any(HEADER_LINE.match(line) for line in lines)
+        assert any(DUMP_LINE.match(line) for line in lines)
+        await pilot.press("home")
+        await pilot.pause()
+        lines = screen_lines(view)
+        assert HEADER_LINE.match(lines[0]) and "3 B" in lines[0] and "interrupt twice" in lines[0]
+        assert lines[1] == "    000000  0d 03 03" + " " * 39 + "  |^M^C^C|"
+
+
+async def test_toggling_hex_mode_keeps_the_selected_record_in_view() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        assert view.search("soft reboot")
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.press("x")
+            await pilot.pause()
+            assert any("soft reboot: 'MPY: soft reboot'" in line for line in screen_lines(view))
+            assert view.selected_record is not None and b"soft reboot" in view.selected_record.data
+
+
+async def test_toggling_hex_mode_without_a_cursor_keeps_the_top_record() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        view.follow = False
+        view.scroll_to(y=40, animate=False)
+        await pilot.pause()
+        top_time = screen_lines(view)[0].split()[0]
+        for _ in range(4):  # text → hex → text ...: the same record stays at the top
+            await pilot.press("x")
+            await pilot.pause()
+            assert screen_lines(view)[0].split()[0] == top_time
+            assert not view.follow
+
+
+async def test_direction_filter_shows_only_tx() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("d")
+        await pilot.pause()
+        assert view.direction == "tx"
+        assert view.visible_records() == [r for r in SESSION if r.dir == "tx"]
+        lines = [line for line in screen_lines(view) if line]
+        assert lines and all("→ tx" in line for line in lines)
+        await pilot.press("d")
+        await pilot.pause()
+        assert view.direction == "rx"
+        assert all("← rx" in line for line in screen_lines(view) if line)
+        await pilot.press("d")
+        assert view.direction == "all"
+        assert len(view.visible_records()) == len(SESSION)
+
+
+async def test_events_only_hides_output_only_records() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("e")
+        await pilot.pause()
+        visible = view.visible_records()
+        assert visible == [r for r in SESSION if is_event(r)]
+        assert not any(r.meaning in ("stdout 1 B", "stdout 9 B", "") for r in visible)
+        assert any(r.meaning == "CTRL-D: end of stdout" for r in visible)
+        assert not any(line.endswith("stdout 9 B") for line in screen_lines(view))
+        assert len(view.records()) == len(SESSION)  # filtering hides, never forgets
+
+
+async def test_selecting_a_row_posts_record_selected_with_an_explanation() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("home")
+        await pilot.pause()
+        assert len(app.selected) == 1
+        assert app.selected[0].record is SESSION[0]
+        await pilot.click(TraceView, offset=(10, 5))
+        await pilot.pause()
+        message = app.selected[-1]
+        assert message.record is SESSION[5]
+        assert message.explanation == explain(SESSION[5])
+        assert "raw REPL" in message.explanation
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.selected[-1].record is SESSION[6]
+        assert view.selected_record is SESSION[6]
+        # The selected row is drawn with the cursor style, the others are not.
+        cursor = view.get_component_rich_style("trace-view--cursor")
+        assert next(iter(view.render_line(6))).style == cursor
+        assert next(iter(view.render_line(5))).style != cursor
+
+
+async def test_search_finds_soft_reboot_and_moves_the_cursor() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("home")
+        assert view.search("SOFT REBOOT")
+        await pilot.pause()
+        selected = view.selected_record
+        assert selected is not None and selected.data == b"PY: soft reboot\r\n"
+        assert app.selected[-1].record is selected
+        assert any("soft reboot: 'MPY: soft reboot'" in line for line in screen_lines(view))
+        assert not view.follow
+        # Hex search, and n / N repeating it both ways (wrapping).
+        assert view.search("05 41 01")
+        first_request = view.selected_record
+        await pilot.press("n")
+        second_request = view.selected_record
+        assert second_request is not first_request and second_request.data == b"\x05A\x01"
+        await pilot.press("N")
+        assert view.selected_record is first_request
+        assert not view.search("no such text anywhere")
+        assert view.selected_record is first_request
+
+
+async def test_cap_keeps_max_records_and_counts_the_dropped() -> None:
+    app = TraceApp([], max_records=100_000)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        for batch in range(200):
+            view.add_records(small_records(1000, batch * 1000))
+        await pilot.pause()
+        kept = view.records()
+        assert len(kept) == view.max_records == 100_000
+        assert view.dropped == 100_000
+        assert kept[0].t == 100.0 and kept[-1].t == 199.999
+        assert view.line_count == 100_000
+        assert screen_lines(view)[-1].startswith("199.999000 ← rx 78")
+
+
+async def test_follow_shows_the_newest_then_pauses_when_the_user_scrolls_up() -> None:
+    app = TraceApp([])
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        view.add_records(small_records(500))
+        await pilot.pause()
+        assert view.follow
+        assert view.scroll_y == view.max_scroll_y > 0
+        assert screen_lines(view)[-1].startswith("0.499000 ← rx")
+        view.scroll_relative(y=-10, animate=False)  # what the mouse wheel does
+        await pilot.pause()
+        assert not view.follow
+        before = screen_lines(view)
+        view.add_records(small_records(500, 500))
+        await pilot.pause()
+        assert screen_lines(view) == before
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.follow
+        assert screen_lines(view)[-1].startswith("0.999000 ← rx")
+
+
+async def test_follow_key_and_cursor_keys_pause_and_resume() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("f")
+        assert not view.follow
+        await pilot.press("f")
+        assert view.follow
+        await pilot.press("pageup")
+        assert not view.follow
+        top = view.scroll_y
+        view.add_records(SESSION[:10])
+        await pilot.pause()
+        assert view.scroll_y == top
+
+
+async def test_dropping_while_paused_keeps_the_same_records_on_screen() -> None:
+    app = TraceApp([], max_records=1000)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        view.add_records(small_records(1000))
+        view.follow = False
+        view.scroll_to(y=500, animate=False)
+        await pilot.pause()
+        before = screen_lines(view)
+        view.add_records(small_records(100, 1000))
+        await pilot.pause()
+        assert view.dropped == 100
+        assert screen_lines(view) == before
+
+
+async def test_set_records_and_clear() -> None:
+    app = TraceApp([], max_records=50)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        view.set_records(SESSION)
+        await pilot.pause()
+        assert view.records() == SESSION[-50:]
+        assert view.dropped == len(SESSION) - 50
+        view.clear()
+        await pilot.pause()
+        assert view.records() == [] and view.dropped == 0 and view.line_count == 0
+        assert all(line == "" for line in screen_lines(view))
+
+
+class PreloadedApp(App[None]):
+    """Records and settings given before the view is mounted (a saved trace opened at start)."""
+
+    def compose(self) -> ComposeResult:
+        view = TraceView()
+        view.add_records(SESSION[:5])
+        view.hex_mode = True
+        view.follow = False
+        yield view
+
+
+async def test_settings_made_before_mount_apply() -> None:
+    app = PreloadedApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        view = app.query_one(TraceView)
+        lines = screen_lines(view)
+        assert HEADER_LINE.match(lines[0]) and DUMP_LINE.match(lines[1])
+        assert view.line_count == sum(1 + (len(r.data) + 15) // 16 for r in SESSION[:5])
+
+
+async def test_page_keys_move_a_screen_at_a_time() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("home", "pagedown")
+        assert view.selected_record is SESSION[view.scrollable_content_region.height]
+        await pilot.press("pageup")
+        assert view.selected_record is SESSION[0]
+        await pilot.press("end")
+        assert view.selected_record is SESSION[-1] and view.follow
+
+
+def test_bindings_are_described_for_the_footer() -> None:
+    shown = {b.key: b.description for b in TraceView.BINDINGS if getattr(b, "show", True)}
+    assert set(shown) == {"x", "f", "d", "e", "n", "N"}
+    assert all(shown.values())
+
+
+def test_rejects_an_unknown_direction() -> None:
+    view = TraceView()
+    with pytest.raises(ValueError):
+        view.direction = "sideways"  # type: ignore[assignment]
+
+
+class SnapshotApp(TraceApp):
+    """The session at the end (follow), optionally in hex mode on the raw-paste handshake."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.hex_mode:
+            self.query_one(TraceView).search("raw-paste accepted")
+
+
+def test_snapshot_text_mode(snap_compare) -> None:
+    assert snap_compare(SnapshotApp(), terminal_size=(120, 30))
+
+
+def test_snapshot_hex_mode(snap_compare) -> None:
+    assert snap_compare(SnapshotApp(hex_mode=True), terminal_size=(120, 30))

@@ -1,0 +1,456 @@
+"""The workbench app: devices, editor, output, REPL line, live trace, status bar.
+
+All device I/O happens on the session's worker thread. Textual thread workers only wait for
+session calls; what the device prints and every trace record come back through the
+:class:`~workbench.app.bridge.SessionBridge` in batches, so a device printing as fast as it
+can never floods the UI. Widgets are touched on the UI thread only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from workbench.app.bridge import BridgeFlush, SessionBridge
+from workbench.app.messages import DeviceConnected, DeviceStatus, RunFinished
+from workbench.app.recovery import RecoveryStore
+from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
+from workbench.app.widgets.devices_pane import DevicesPane
+from workbench.app.widgets.editor_pane import EditorPane
+from workbench.app.widgets.output_pane import OutputPane
+from workbench.app.widgets.path_dialog import PathDialog
+from workbench.app.widgets.repl_line import ReplLine
+from workbench.app.widgets.status_bar import StatusBar
+from workbench.app.widgets.trace_view import TraceView
+from workbench.config import Settings
+from workbench.devices import DeviceEntry, available_devices
+from workbench.engine.session import Session, connect
+from workbench.errors import WorkbenchError
+from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
+from workbench.trace.record import TraceRecorder
+
+DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.platform)\n'
+#: Below this width the side panes are hidden unless toggled on (80x24 stays usable).
+NARROW_WIDTH = 120
+#: Trace memory budget of the live session (the ring buffer drops the oldest beyond it).
+TRACE_BUDGET_BYTES = 16 * 1024 * 1024
+
+
+class WorkbenchApp(App[None]):
+    """Write code, run it on a board, watch every byte of the protocol."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "workbench"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "run", "Run", priority=True),
+        Binding("f6", "stop", "Stop", priority=True),  # over TextArea's select-line
+        Binding("f8", "soft_reset", "Soft reset", priority=True),
+        Binding("shift+f8", "hard_reset", "Hard reset", show=False, priority=True),
+        Binding("f2", "toggle_connection", "Connect", priority=True),
+        Binding("f9", "toggle_devices", "Devices", priority=True),
+        Binding("f10", "toggle_trace", "Trace", priority=True),
+        Binding("ctrl+o", "open_file", "Open", show=False, priority=True),
+        Binding("ctrl+s", "save_file", "Save", show=False, priority=True),
+        Binding("f12", "save_file_as", "Save as", show=False, priority=True),
+        Binding("ctrl+t", "save_trace", "Save trace", show=False, priority=True),
+        Binding("ctrl+r", "open_trace", "Open trace", show=False, priority=True),
+        Binding("ctrl+f", "search_trace", "Search trace", show=False, priority=True),
+        Binding("ctrl+e", "focus('editor')", "Editor", show=False, priority=True),
+        Binding("ctrl+l", "focus('repl')", "REPL line", show=False, priority=True),
+        Binding("ctrl+g", "focus('devices')", "Devices", show=False, priority=True),
+        Binding("ctrl+n", "focus('output')", "Output", show=False, priority=True),
+        Binding("ctrl+b", "focus('trace')", "Trace", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        device_url: str,
+        *,
+        discover: Callable[[], list[DeviceEntry]] = available_devices,
+        recovery: RecoveryStore | None = None,
+        settings: Settings | None = None,
+        trace_clock: Callable[[], float] = time.monotonic,
+        status_clock: Callable[[], float] = time.monotonic,
+        initial_code: str = DEFAULT_CODE,
+    ) -> None:
+        super().__init__()
+        self.device_url = device_url
+        self.session: Session | None = None
+        self.bridge = SessionBridge(self.post_message)
+        self.recovery = recovery if recovery is not None else RecoveryStore()
+        self.settings = settings if settings is not None else Settings.load()
+        self._discover = discover
+        self._trace_clock = trace_clock
+        self._status_clock = status_clock
+        self._initial_code = initial_code
+        self._code_running = False
+        self._run_count = 0
+        self._viewing_file: str | None = None
+        self._startup_problems = register_themes(self)
+        self.theme = DEFAULT_THEME
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="body"):
+            yield DevicesPane(id="devices", discover=self._discover)
+            with Vertical(id="center"):
+                yield EditorPane(self._initial_code, id="editor", recovery=self.recovery)
+                yield OutputPane(id="output")
+                yield ReplLine(id="repl")
+            with Vertical(id="trace-column"):
+                yield Input(placeholder="search the trace (Enter; n / N repeat)", id="trace-search")
+                yield TraceView(id="trace")
+                yield Static("Select a trace row to see what it means.", id="explain")
+        yield StatusBar(id="status", clock=self._status_clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        problems = [*self._startup_problems, *apply_saved_theme(self, self.settings), *self.settings.problems]
+        self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=10)
+        self.query_one("#output", OutputPane).border_title = "output"
+        self.query_one("#trace", TraceView).border_title = "trace"
+        self._apply_width(self.size.width)
+        self.set_interval(0.25, self._refresh_status)
+        self._offer_recovery()
+        self.query_one("#status", StatusBar).set_device(self.device_url)
+        self._connect(self.device_url)
+
+    def _remember_theme(self, name: str) -> None:
+        remember_theme(self.settings, name)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning")
+        self.settings.problems.clear()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+
+    # ------------------------------------------------------------------ recovery
+    def _offer_recovery(self) -> None:
+        saved = self.recovery.load()
+        if saved is None:
+            return
+        text, path = saved
+        editor = self.query_one("#editor", EditorPane)
+        # Nothing typed is ever lost: the recovered text comes back as unsaved changes.
+        editor.set_text(text, Path(path) if path else None, modified=True)
+        where = f" of {path}" if path else ""
+        self.notify(f"Recovered unsaved text{where} from the last session.", timeout=8)
+
+    # ------------------------------------------------------------------ connection
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _connect(self, url: str) -> None:
+        old = self.session
+        if old is not None:
+            self.session = None
+            old.close()
+            self.post_message(DeviceStatus(old.url, "disconnected"))
+        trace = TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
+        trace.listeners.append(self.bridge.add_trace)
+        try:
+            session = connect(url, trace=trace)
+        except WorkbenchError as exc:
+            self.post_message(DeviceStatus(url, str(exc), error=True))
+            return
+        try:
+            session.enter_raw()
+        except WorkbenchError as exc:
+            self.post_message(DeviceConnected(url, session))
+            self.post_message(DeviceStatus(url, str(exc), error=True))
+            return
+        self.post_message(DeviceConnected(url, session))
+
+    def on_device_connected(self, message: DeviceConnected) -> None:
+        self.session = message.session
+        self.device_url = message.url
+        devices = self.query_one("#devices", DevicesPane)
+        devices.set_state(message.url, message.session.state)
+        devices.highlight(message.url)
+        status = self.query_one("#status", StatusBar)
+        status.set_device(message.url)
+        status.set_state(message.session.state)
+
+    def on_device_status(self, message: DeviceStatus) -> None:
+        self.query_one("#devices", DevicesPane).set_state(message.url, "error" if message.error else message.text)
+        self.query_one("#status", StatusBar).set_state(message.text)
+        if message.error:
+            self.notify(message.text, severity="error", timeout=10)
+            self.query_one("#output", OutputPane).error(message.text)
+
+    @on(DevicesPane.ConnectRequested)
+    def _connect_requested(self, message: DevicesPane.ConnectRequested) -> None:
+        self.query_one("#status", StatusBar).set_device(message.url)
+        self._connect(message.url)
+
+    def action_toggle_connection(self) -> None:
+        if self.session is not None:
+            self._disconnect()
+        else:
+            self._connect(self.device_url)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _disconnect(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        session.close()
+        self.post_message(DeviceStatus(session.url, "disconnected"))
+
+    def _refresh_status(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        state = session.state
+        status = self.query_one("#status", StatusBar)
+        status.set_state(state)
+        status.set_credit(session.paste_credit)
+        status.set_trace_drops(session.trace.dropped_records)
+        self.query_one("#devices", DevicesPane).set_state(session.url, state)
+
+    # ------------------------------------------------------------------ running code
+    def _session_or_notify(self) -> Session | None:
+        if self.session is None:
+            self.notify("No device connected: pick one in the devices pane (F9) and press Enter.", severity="error")
+        return self.session
+
+    def action_run(self) -> None:
+        code = self.query_one("#editor", EditorPane).selected_or_all()
+        self._start_run(code, None)
+
+    @on(ReplLine.Submitted)
+    def _repl_submitted(self, message: ReplLine.Submitted) -> None:
+        self._start_run(message.code, message.source)
+
+    def _start_run(self, code: str, echo: str | None) -> None:
+        if self._session_or_notify() is None:
+            return
+        if self._code_running:
+            self.notify("Code is still running: stop it first (F6).", severity="warning")
+            return
+        self._code_running = True
+        self._run_count += 1
+        output = self.query_one("#output", OutputPane)
+        output.run_started(f"run {self._run_count}" if echo is None else f">>> {echo}")
+        self._run(code)
+
+    @work(thread=True, group="run", exit_on_error=False)
+    def _run(self, code: str) -> None:
+        session = self.session
+        if session is None:
+            self.post_message(RunFinished(None, "the device was disconnected"))
+            return
+        try:
+            result = session.exec(code, on_output=self.bridge.add_output)
+        except WorkbenchError as exc:
+            self.post_message(RunFinished(None, str(exc)))
+            return
+        self.post_message(RunFinished(result))
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self._code_running = False
+        self._flush_bridge()  # output that is still in the bridge belongs before the summary
+        output = self.query_one("#output", OutputPane)
+        if message.result is None:
+            output.error(message.error or "the run failed")
+            self.notify(message.error or "the run failed", severity="error", timeout=8)
+            return
+        output.run_finished(message.result)
+        exception = message.result.exception
+        if exception is not None and exception.stdin_line is not None:
+            self.query_one("#editor", EditorPane).goto_line(exception.stdin_line)
+
+    @on(OutputPane.JumpToLine)
+    def _jump(self, message: OutputPane.JumpToLine) -> None:
+        self.query_one("#editor", EditorPane).goto_line(message.line)
+
+    def action_stop(self) -> None:
+        if self._session_or_notify() is not None:
+            self._background(lambda session: session.interrupt(), "stop")
+
+    def action_soft_reset(self) -> None:
+        if self._session_or_notify() is not None:
+            self._background(lambda session: session.soft_reset(), "soft reset")
+
+    def action_hard_reset(self) -> None:
+        if self._session_or_notify() is not None:
+            self._background(lambda session: session.hard_reset(), "hard reset")
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _background(self, call: Callable[[Session], None], what: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            call(session)
+        except WorkbenchError as exc:
+            self.post_message(DeviceStatus(session.url, f"{what} failed: {exc}", error=True))
+
+    # ------------------------------------------------------------------ output and trace
+    def on_bridge_flush(self, _message: BridgeFlush) -> None:
+        self._flush_bridge()
+
+    def _flush_bridge(self) -> None:
+        drained = self.bridge.drain()
+        output = self.query_one("#output", OutputPane)
+        for stream, text in drained.output:
+            output.write(stream, text)
+        if drained.dropped_output_chars:
+            output.error(f"[{drained.dropped_output_chars} characters of output dropped: the screen fell behind]")
+        if not drained.records:
+            return
+        trace = self.query_one("#trace", TraceView)
+        if self._viewing_file is None:
+            trace.add_records(drained.records)
+        if self.session is not None:
+            trace.dropped_upstream = self.session.trace.dropped_records + drained.dropped_records
+        tx = sum(len(r.data) for r in drained.records if r.dir == "tx")
+        rx = sum(len(r.data) for r in drained.records if r.dir == "rx")
+        self.query_one("#status", StatusBar).add_traffic(tx, rx, self._status_clock())
+
+    @on(TraceView.RecordSelected)
+    def _explain(self, message: TraceView.RecordSelected) -> None:
+        self.query_one("#explain", Static).update(message.explanation)
+
+    def action_search_trace(self) -> None:
+        self._show_trace()
+        self.query_one("#trace-search", Input).focus()
+
+    @on(Input.Submitted, "#trace-search")
+    def _search(self, message: Input.Submitted) -> None:
+        if message.value and not self.query_one("#trace", TraceView).search(message.value):
+            self.notify(f"{message.value!r} is not in the trace", severity="warning")
+
+    def action_save_trace(self) -> None:
+        self.push_screen(PathDialog("Save the trace as JSON Lines", "workbench-trace.jsonl"), self._save_trace_to)
+
+    def _save_trace_to(self, path: str | None) -> None:
+        if not path:
+            return
+        records = self.query_one("#trace", TraceView).records()
+        meta = {"device": self._viewing_file or self.device_url}
+        if self.session is not None:
+            meta["dropped_records"] = self.session.trace.dropped_records
+        try:
+            save_jsonl(Path(path).expanduser(), records, meta)
+        except OSError as exc:
+            self.notify(f"Cannot save the trace to {path}: {exc}", severity="error")
+            return
+        self.notify(f"Saved {len(records)} trace records to {path}")
+
+    def action_open_trace(self) -> None:
+        self.push_screen(PathDialog("Open a trace or transcript (.jsonl)", ""), self._open_trace_from)
+
+    def _open_trace_from(self, path: str | None) -> None:
+        if not path:
+            return
+        try:
+            records, _meta = load_jsonl(Path(path).expanduser())
+        except TraceFileError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._viewing_file = path
+        trace = self.query_one("#trace", TraceView)
+        trace.set_records(annotate(records))
+        trace.border_title = f"trace: {Path(path).name} (offline; F10 twice or 'Live trace' to return)"
+        self._show_trace()
+
+    def action_live_trace(self) -> None:
+        """Back from a saved trace to the live session's trace."""
+        self._viewing_file = None
+        trace = self.query_one("#trace", TraceView)
+        trace.border_title = "trace"
+        trace.set_records(self.session.trace.records() if self.session else [])
+
+    # ------------------------------------------------------------------ files
+    def action_open_file(self) -> None:
+        editor = self.query_one("#editor", EditorPane)
+        if editor.modified:
+            self.notify("The editor has unsaved changes: save them first (Ctrl+S).", severity="warning")
+            return
+        self.push_screen(PathDialog("Open a Python file", str(editor.path or "")), self._open_file_from)
+
+    def _open_file_from(self, path: str | None) -> None:
+        if path:
+            self.query_one("#editor", EditorPane).load_file(Path(path).expanduser())
+
+    def action_save_file(self) -> None:
+        if not self.query_one("#editor", EditorPane).save():
+            self.action_save_file_as()
+
+    def action_save_file_as(self) -> None:
+        editor = self.query_one("#editor", EditorPane)
+        self.push_screen(PathDialog("Save as", str(editor.path or "main.py")), self._save_file_to)
+
+    def _save_file_to(self, path: str | None) -> None:
+        if path:
+            self.query_one("#editor", EditorPane).save_as(Path(path).expanduser())
+
+    # ------------------------------------------------------------------ panes
+    def action_toggle_devices(self) -> None:
+        self.screen.toggle_class("-show-devices" if self.screen.has_class("-narrow") else "-hide-devices")
+
+    def action_toggle_trace(self) -> None:
+        self.screen.toggle_class("-show-trace" if self.screen.has_class("-narrow") else "-hide-trace")
+
+    def _show_trace(self) -> None:
+        self.screen.add_class("-show-trace")
+        self.screen.remove_class("-hide-trace")
+
+    def action_focus(self, pane: str) -> None:
+        if pane == "devices":
+            self.screen.add_class("-show-devices")
+            self.screen.remove_class("-hide-devices")
+        if pane == "trace":
+            self._show_trace()
+        self.query_one(f"#{pane}").focus()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Run", "Run the editor's code (or the selection) on the device  [F5]", self.action_run),
+            ("Stop", "Send CTRL-C to the device  [F6]", self.action_stop),
+            ("Soft reset", "CTRL-D at the raw prompt  [F8]", self.action_soft_reset),
+            ("Hard reset", "Pulse DTR/RTS (ESP boards reset)  [Shift+F8]", self.action_hard_reset),
+            ("Connect / disconnect", "Toggle the connection to the device  [F2]", self.action_toggle_connection),
+            ("Save trace", "Save every byte of this session as JSON Lines  [Ctrl+T]", self.action_save_trace),
+            ("Open trace", "Study a saved trace or a reference transcript  [Ctrl+R]", self.action_open_trace),
+            ("Live trace", "Back to the live session's trace", self.action_live_trace),
+            ("Search trace", "Find bytes or words in the trace  [Ctrl+F]", self.action_search_trace),
+            ("Open file", "Open a Python file in the editor  [Ctrl+O]", self.action_open_file),
+            ("Save file", "Save the editor  [Ctrl+S]", self.action_save_file),
+            ("Save file as", "Save the editor under a new name  [F12]", self.action_save_file_as),
+            ("Toggle devices pane", "Show or hide the devices  [F9]", self.action_toggle_devices),
+            ("Toggle trace pane", "Show or hide the trace  [F10]", self.action_toggle_trace),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+        for pane, key in (("editor", "Ctrl+E"), ("output", "Ctrl+N"), ("repl", "Ctrl+L"),
+                          ("devices", "Ctrl+G"), ("trace", "Ctrl+B")):
+            yield SystemCommand(f"Focus {pane}", f"Move the keyboard focus  [{key}]",
+                                lambda pane=pane: self.action_focus(pane))
+
+    # ------------------------------------------------------------------ quitting
+    async def action_quit(self) -> None:
+        self.query_one("#editor", EditorPane).flush_recovery()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        # (the editor saves its own recovery copy when it unmounts)
+        if self.session is not None:
+            self.session.close()

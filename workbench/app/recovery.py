@@ -1,0 +1,129 @@
+"""Keep the editor's unsaved text safe across crashes and quits.
+
+The editor writes its buffer here (debounced) while it differs from the file on disk, so a
+crash, a killed terminal or a power cut costs at most about a second of typing. The next
+start offers the text back. The store never deletes what it cannot read: a damaged file is
+renamed aside so a person can still dig the text out of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import platformdirs
+
+ENV_STATE_DIR = "WORKBENCH_STATE_DIR"
+"""Environment variable that moves the state directory (tests, portable installs)."""
+
+RECOVERY_FILE = "recovery.json"
+
+
+def default_recovery_dir() -> Path:
+    """Where recovery files live: ``$WORKBENCH_STATE_DIR/recovery`` or the platform's state dir.
+
+    State, not config or cache: the text must survive cache cleaners but is not a setting.
+    """
+    override = os.environ.get(ENV_STATE_DIR)
+    if override:
+        return Path(override).expanduser() / "recovery"
+    return Path(platformdirs.user_state_dir("workbench")) / "recovery"
+
+
+class RecoveryStore:
+    """One recovery document (``{"text", "path", "saved_at"}``) in ``directory``.
+
+    Writes are atomic (temp file in the same directory, fsync, ``os.replace``) so a crash in
+    the middle of a save leaves the previous recovery text intact rather than half a file.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_recovery_dir()
+
+    @property
+    def path(self) -> Path:
+        """The recovery document's file."""
+        return self.directory / RECOVERY_FILE
+
+    def save(self, text: str, path: str | None) -> None:
+        """Store ``text`` (and the file it belongs to, if any) atomically.
+
+        Raises ``OSError`` when the directory is not writable; the caller decides how to tell
+        the user (the editor notifies once rather than on every keystroke).
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        document = {"text": text, "path": path, "saved_at": time.time()}
+        data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=".recovery-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        _fsync_directory(self.directory)
+
+    def load(self) -> tuple[str, str | None] | None:
+        """The stored ``(text, path)``, or None when there is nothing (readable) to recover.
+
+        An unreadable or malformed document is renamed to ``recovery.json.corrupt-<time>``
+        (never deleted: it may still hold the only copy of someone's work) and None returned.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            self._set_aside()
+            return None
+        try:
+            document = json.loads(raw.decode("utf-8"))
+            text = document["text"]
+            path = document.get("path")
+            if not isinstance(text, str) or not (path is None or isinstance(path, str)):
+                raise ValueError("wrong field types")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self._set_aside()
+            return None
+        return text, path
+
+    def clear(self) -> None:
+        """Forget the recovery text (it was saved to disk, or the user declined it)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _set_aside(self) -> Path | None:
+        """Rename a damaged recovery file out of the way; returns its new name (None if stuck)."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{RECOVERY_FILE}.corrupt-{stamp}")
+        counter = 1
+        while target.exists():
+            target = self.path.with_name(f"{RECOVERY_FILE}.corrupt-{stamp}-{counter}")
+            counter += 1
+        try:
+            os.replace(self.path, target)
+        except OSError:
+            return None
+        return target
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable where the platform allows opening directories."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,510 @@
+"""The device list: every board the workbench can open now, each with a state badge.
+
+Why it refreshes itself: boards get plugged in and out while the app runs, and the user
+should not have to restart (or press anything) to see a new board. Discovery (listing serial
+ports, looking for the unix port) touches the OS and can be slow, so it runs in a thread
+worker every couple of seconds; the result is applied on the UI thread, and only when it
+changed, so the list does not flicker or lose its cursor. The device the app is connected to
+stays listed even when it vanishes (unplugged), marked disconnected, so the user can see what
+happened instead of the entry silently disappearing.
+
+The pane never connects by itself: Enter on a row, or on a URL typed into the input, posts
+:class:`DevicesPane.ConnectRequested` and the app decides what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+from textual.worker import Worker
+
+from workbench.devices import DeviceEntry, available_devices
+from workbench.protocol.connection import State
+from workbench.sim.boards import BOARDS
+
+__all__ = [
+    "BADGES",
+    "DevicesPane",
+    "badge_for_state",
+    "badge_style",
+    "check_device_url",
+]
+
+# --------------------------------------------------------------------------- state badges
+
+#: The five badges a device can show, from "nothing open" to "something went wrong".
+BADGES: tuple[str, ...] = ("disconnected", "friendly", "raw", "running", "error")
+
+_DISCONNECTED_STATES = frozenset({"disconnected", "closed", ""})
+_FRIENDLY_STATES = frozenset({State.FRIENDLY.value})
+_RAW_STATES = frozenset({
+    State.RAW_READY.value,
+    State.ENTERING_RAW.value,
+    State.AWAIT_PROMPT.value,
+    State.LEAVING_RAW.value,
+    State.SOFT_RESETTING.value,
+})
+_RUNNING_STATES = frozenset({
+    State.RAW_SENDING.value,
+    State.AWAIT_OK.value,
+    State.PASTE_NEGOTIATING.value,
+    State.PASTE_WINDOW.value,
+    State.PASTE_SENDING.value,
+    State.PASTE_ENDING.value,
+    State.STDOUT.value,
+    State.STDERR.value,
+})
+
+# Theme variables only: the ``text-*`` variants are the ones Textual tunes for legibility on
+# the theme's background (plain ``$success`` is meant for backgrounds, not text).
+_BADGE_STYLES = {
+    "disconnected": "$text-muted",
+    "friendly": "$text-accent",
+    "raw": "$text-success",
+    "running": "$text-primary",
+    "error": "bold $text-error",
+}
+_BADGE_SYMBOLS = {"disconnected": "○", "friendly": "◇", "raw": "●", "running": "▶", "error": "✖"}
+
+
+def badge_for_state(state: str | None) -> str:
+    """Map a session state string (``Session.state``) or an error text to one of :data:`BADGES`.
+
+    ``"state unknown"`` counts as an error: the session only gets there after something
+    unexpected (a timeout, garbled output) and the board needs the user's attention.
+    Anything not recognised is taken to be an error message.
+    """
+    text = (state or "").strip()
+    if text.lower() in _DISCONNECTED_STATES:
+        return "disconnected"
+    if text in _FRIENDLY_STATES:
+        return "friendly"
+    if text in _RAW_STATES:
+        return "raw"
+    if text in _RUNNING_STATES or text.startswith("running"):
+        return "running"
+    return "error"
+
+
+def badge_style(badge: str) -> str:
+    """The Textual style (theme variables only) used to draw ``badge``."""
+    return _BADGE_STYLES.get(badge, _BADGE_STYLES["error"])
+
+
+# --------------------------------------------------------------------------- URL checks
+
+_URL_SCHEMES = ("socket", "rfc2217", "sim", "spawn", "loop", "alt", "hwgrep", "spy", "cp2110")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
+_SCHEME_WITHOUT_SLASHES = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)(.*)", re.DOTALL)
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d+)")
+URL_EXAMPLES = "sim://esp32, socket://HOST:PORT, rfc2217://HOST:PORT, spawn://micropython, /dev/ttyUSB0, COM3"
+
+
+def check_device_url(url: str) -> str | None:
+    """Why ``url`` cannot be a device URL, or None when it looks fine.
+
+    Deliberately light: it catches typos that would otherwise surface as a puzzling
+    connection error (a missing port number, an unknown scheme, a space), not every URL that
+    might fail to open. Paths and port names without a scheme are serial ports.
+    """
+    text = url.strip()
+    if not text:
+        return f"Type a device URL first, e.g. {URL_EXAMPLES}."
+    if any(char.isspace() for char in text):
+        return f"A device URL has no spaces: {text!r}."
+    match = _SCHEME.fullmatch(text)
+    if match is None:
+        loose = _SCHEME_WITHOUT_SLASHES.fullmatch(text)
+        if loose is not None and loose.group(1).lower() in _URL_SCHEMES:
+            return f"Missing '//' after '{loose.group(1)}:'; did you mean {loose.group(1)}://{loose.group(2)}?"
+        if _HOST_PORT.fullmatch(text):
+            return f"{text!r} looks like HOST:PORT; did you mean socket://{text} or rfc2217://{text}?"
+        return None  # a serial port: /dev/ttyACM0, COM3, /dev/cu.usbmodem1101
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme not in _URL_SCHEMES:
+        known = ", ".join(f"{name}://" for name in _URL_SCHEMES)
+        return f"Unknown URL scheme {scheme + '://'!r} in {text!r}; use one of {known} or a serial port path."
+    target = rest.split("?", 1)[0]
+    if scheme in ("socket", "rfc2217"):
+        host_port = _HOST_PORT.fullmatch(target)
+        if host_port is None or not 1 <= int(host_port.group(1)) <= 65535:
+            return f"{scheme}:// needs HOST:PORT with a port from 1 to 65535, e.g. {scheme}://192.168.4.1:2000."
+    elif scheme == "sim":
+        if target not in BOARDS:
+            boards = ", ".join(sorted(BOARDS))
+            return f"Unknown simulated board {target!r}; sim:// boards are: {boards}."
+    elif scheme == "spawn" and not target:
+        return "spawn:// needs a command, e.g. spawn://micropython or spawn:///path/to/micropython."
+    return None
+
+
+# --------------------------------------------------------------------------- the pane
+
+
+_GROUPS: tuple[tuple[str, str], ...] = (
+    ("serial", "Serial ports"),
+    ("simulated", "Simulated boards"),
+    ("local", "Local interpreter"),
+    ("other", "Other URLs"),
+)
+_GROUP_ORDER = {group: index for index, (group, _title) in enumerate(_GROUPS)}
+_NO_SERIAL_HINT = "no serial ports found: plug a board in"
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What one device row shows; equal rows need no redraw."""
+
+    url: str
+    group: str
+    detail: str
+    badge: str
+    state: str | None
+
+
+def _detail(entry: DeviceEntry) -> str:
+    """Second line of a row: board guess (or description) and VID:PID for serial ports."""
+    parts: list[str] = []
+    if entry.kind == "serial":
+        parts.append(entry.board or entry.description or "serial port")
+        vid_pid = entry.port.vid_pid() if entry.port is not None else ""
+        if vid_pid:
+            parts.append(vid_pid)
+    else:
+        parts.append(entry.description or entry.board or entry.kind)
+    return " · ".join(parts)
+
+
+class DevicesPane(Vertical):
+    """Devices to open: a grouped list with state badges, and an input for any URL."""
+
+    DEFAULT_CSS = """
+    DevicesPane {
+        height: 1fr;
+    }
+    DevicesPane > #device-list {
+        height: 1fr;
+        border-title-color: $text;
+    }
+    DevicesPane > #device-url {
+        height: auto;
+    }
+    """
+
+    class ConnectRequested(Message):
+        """The user picked ``url`` (Enter on a row or in the URL input): the app should connect.
+
+        Handle it with ``on_devices_pane_connect_requested``.
+        """
+
+        def __init__(self, url: str, pane: DevicesPane | None = None) -> None:
+            super().__init__()
+            self.url = url
+            self.pane = pane
+
+        @property
+        def control(self) -> DevicesPane | None:
+            """The pane the request came from."""
+            return self.pane
+
+    class _Discovered(Message, bubble=False):
+        """Discovery finished in the worker thread (entries) or failed (error)."""
+
+        def __init__(self, entries: list[DeviceEntry] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.entries = entries
+            self.error = error
+
+    placeholder: ClassVar[str] = "Device URL: sim://esp32, socket://HOST:PORT, /dev/ttyUSB0 ..."
+
+    def __init__(
+        self,
+        *,
+        discover: Callable[[], list[DeviceEntry]] = available_devices,
+        refresh_interval_s: float = 2.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        if not callable(discover):
+            raise TypeError(f"discover must be a function returning a list of DeviceEntry, not {discover!r}")
+        if isinstance(refresh_interval_s, bool) or not isinstance(refresh_interval_s, int | float):
+            raise TypeError(f"refresh_interval_s must be a number of seconds, not {refresh_interval_s!r}")
+        if not refresh_interval_s > 0:
+            raise ValueError(f"refresh_interval_s must be more than 0 seconds, not {refresh_interval_s!r}")
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._discover_devices = discover
+        self._refresh_interval_s = float(refresh_interval_s)
+        self._entries: list[DeviceEntry] = []  # the latest discovery, in its order
+        self._known: dict[str, DeviceEntry] = {}  # every entry ever discovered, by URL
+        self._states: dict[str, str] = {}  # session state strings set by the app
+        self._current: str | None = None  # the device the app is using: always listed
+        self._rows: list[_Row] = []
+        self._worker: Worker[None] | None = None
+        self._timer: Timer | None = None
+        self._last_problem: str | None = None
+
+    # ------------------------------------------------------------------ composition
+
+    def compose(self) -> ComposeResult:
+        device_list = OptionList(id="device-list")
+        device_list.border_title = "devices"
+        yield device_list
+        yield Input(placeholder=self.placeholder, id="device-url")
+
+    def on_mount(self) -> None:
+        self._render_rows()
+        self.refresh_devices()
+        self._timer = self.set_interval(self._refresh_interval_s, self._on_refresh_timer, name="device discovery")
+
+    def _on_refresh_timer(self) -> None:
+        """Timer tick: start discovery without waiting for it (the timer must stay punctual)."""
+        self.refresh_devices()
+
+    @property
+    def option_list(self) -> OptionList:
+        """The list of devices (for focusing it, or reading what is highlighted)."""
+        return self.query_one("#device-list", OptionList)
+
+    @property
+    def url_input(self) -> Input:
+        """The input for typed URLs."""
+        return self.query_one("#device-url", Input)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def urls(self) -> list[str]:
+        """URLs of the listed devices, top to bottom."""
+        return [row.url for row in self._rows]
+
+    @property
+    def current_url(self) -> str | None:
+        """The device the app said it is using (set by :meth:`set_state` or :meth:`highlight`)."""
+        return self._current
+
+    @property
+    def highlighted_url(self) -> str | None:
+        """URL of the row under the cursor, or None."""
+        option = self.option_list.highlighted_option
+        if option is None or option.id is None or option.id not in self._row_by_url():
+            return None
+        return option.id
+
+    def badge(self, url: str) -> str:
+        """The badge ``url`` shows now (one of :data:`BADGES`)."""
+        row = self._row_by_url().get(url)
+        if row is not None:
+            return row.badge
+        return badge_for_state(self._states.get(url))
+
+    def set_state(self, url: str, state: str) -> None:
+        """Show ``state`` (a ``Session.state`` string or an error text) on ``url``'s row.
+
+        ``url`` becomes the current device: it stays listed even if discovery no longer
+        finds it (an unplugged board), and a URL that discovery never lists (``socket://``)
+        is added under "Other URLs".
+        """
+        self._check_url_argument(url)
+        if not isinstance(state, str):
+            raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
+        self._states[url] = state
+        self._current = url
+        self._render_rows()
+
+    def highlight(self, url: str) -> None:
+        """Move the cursor to ``url`` (the connected device), adding the row if needed."""
+        self._check_url_argument(url)
+        self._current = url
+        self._render_rows()
+        index = self._option_index(url)
+        if index is not None:
+            self.option_list.highlighted = index
+
+    def refresh_devices(self) -> Worker[None]:
+        """Run discovery now in a thread worker; the result is applied on the UI thread.
+
+        Returns the worker (the running one, if discovery is still in progress: a slow
+        discovery must not pile up threads).
+        """
+        if self._worker is not None and not self._worker.is_finished:
+            return self._worker
+        self._worker = self.run_worker(
+            self._discover_in_thread,
+            name="device discovery",
+            group="devices-pane-discovery",
+            thread=True,
+            exit_on_error=False,
+        )
+        return self._worker
+
+    def apply_devices(self, entries: Sequence[DeviceEntry]) -> None:
+        """Show ``entries`` (a discovery result); only changed rows are redrawn.
+
+        A device that was listed before and is gone now disappears, unless it is the
+        current device: that one stays, marked disconnected.
+        """
+        entries = list(entries)
+        for entry in entries:
+            if not isinstance(entry, DeviceEntry):
+                raise TypeError(f"device discovery must return DeviceEntry objects, got {entry!r}")
+        self._entries = entries
+        for entry in entries:
+            self._known[entry.url] = entry
+        self._render_rows()
+
+    # ------------------------------------------------------------------ discovery
+
+    def _discover_in_thread(self) -> None:
+        """Worker thread: call the (possibly slow) discovery and hand the result to the UI."""
+        try:
+            entries = list(self._discover_devices())
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, the timer retries
+            message = self._Discovered(None, f"device discovery failed: {type(exc).__name__}: {exc}")
+        else:
+            message = self._Discovered(entries)
+        try:
+            self.post_message(message)
+        except RuntimeError:  # the app's loop closed while we were discovering
+            pass
+
+    @on(_Discovered)
+    def _on_discovered(self, message: _Discovered) -> None:
+        message.stop()
+        problem = message.error
+        if message.entries is not None:
+            try:
+                self.apply_devices(message.entries)
+            except TypeError as exc:
+                problem = f"device discovery failed: {exc}"
+        if problem is not None and problem != self._last_problem:
+            # Once per distinct problem: the timer retries every few seconds.
+            self.notify(problem, title="Devices", severity="error", markup=False)
+        self._last_problem = problem
+
+    # ------------------------------------------------------------------ rows
+
+    def _compute_rows(self) -> list[_Row]:
+        """Rows in display order: discovery grouped by kind, plus the current device."""
+        rows: list[_Row] = []
+        listed: set[str] = set()
+        for entry in self._entries:
+            if entry.url in listed:
+                continue
+            listed.add(entry.url)
+            state = self._states.get(entry.url)
+            group = entry.kind if entry.kind in _GROUP_ORDER else "other"
+            rows.append(_Row(entry.url, group, _detail(entry), badge_for_state(state), state))
+        current = self._current
+        if current is not None and current not in listed:
+            known = self._known.get(current)
+            if known is not None:  # was discovered, is gone now: unplugged
+                group = known.kind if known.kind in _GROUP_ORDER else "other"
+                rows.append(_Row(current, group, f"not found any more · {_detail(known)}", "disconnected", None))
+            else:  # typed by the user, discovery never lists it
+                state = self._states.get(current)
+                rows.append(_Row(current, "other", "typed URL", badge_for_state(state), state))
+        rows.sort(key=lambda row: _GROUP_ORDER[row.group])  # stable: keeps discovery order
+        return rows
+
+    def _row_by_url(self) -> dict[str, _Row]:
+        return {row.url: row for row in self._rows}
+
+    def _render_rows(self) -> None:
+        """Bring the option list in line with the rows, touching as little as possible."""
+        rows = self._compute_rows()
+        if not self.is_mounted:
+            self._rows = rows
+            return
+        option_list = self.option_list
+        old_ids = [row.url for row in self._rows]
+        if [row.url for row in rows] == old_ids and option_list.option_count:
+            for old, new in zip(self._rows, rows, strict=True):
+                if old != new:
+                    option_list.replace_option_prompt(new.url, self._prompt(new))
+            self._rows = rows
+            return
+        keep = self.highlighted_url
+        self._rows = rows
+        option_list.clear_options()
+        option_list.add_options(self._options(rows))
+        target = keep if keep in self._row_by_url() else self._current
+        index = self._option_index(target) if target is not None else None
+        if index is None:
+            index = self._first_device_index()
+        option_list.highlighted = index
+
+    def _options(self, rows: list[_Row]) -> list[Option]:
+        """Group headers (disabled, so the cursor skips them) and one option per device."""
+        options: list[Option] = []
+        for group, title in _GROUPS:
+            members = [row for row in rows if row.group == group]
+            if not members and group != "serial":
+                continue
+            header = Content.styled(title, "bold $text-secondary")
+            options.append(Option(header, id=f"group:{group}", disabled=True))
+            if not members:
+                hint = Content.styled(f"  {_NO_SERIAL_HINT}", "$text-muted")
+                options.append(Option(hint, id="hint:serial", disabled=True))
+            options.extend(Option(self._prompt(row), id=row.url) for row in members)
+        return options
+
+    @staticmethod
+    def _prompt(row: _Row) -> Content:
+        """Two lines: badge symbol, URL and badge word; then the detail, muted."""
+        style = badge_style(row.badge)
+        return Content.assemble(
+            (f"{_BADGE_SYMBOLS[row.badge]} ", style),
+            (row.url, "bold"),
+            " ",
+            (row.badge, style),
+            "\n",
+            (f"  {row.detail}", "$text-muted"),
+        )
+
+    def _option_index(self, url: str) -> int | None:
+        if url not in self._row_by_url():
+            return None
+        try:
+            return self.option_list.get_option_index(url)
+        except OptionDoesNotExist:
+            return None
+
+    def _first_device_index(self) -> int | None:
+        return self._option_index(self._rows[0].url) if self._rows else None
+
+    @staticmethod
+    def _check_url_argument(url: object) -> None:
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError(f"url must be a non-empty device URL, not {url!r}")
+
+    # ------------------------------------------------------------------ connecting
+
+    @on(OptionList.OptionSelected, "#device-list")
+    def _on_device_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        url = event.option.id
+        if url is not None and url in self._row_by_url():
+            self.post_message(self.ConnectRequested(url, self))
+
+    @on(Input.Submitted, "#device-url")
+    def _on_url_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        url = event.value.strip()
+        problem = check_device_url(url)
+        if problem is not None:
+            self.notify(problem, title="Device URL", severity="error", markup=False)
+            return
+        self.post_message(self.ConnectRequested(url, self))
