@@ -215,3 +215,24 @@ def test_default_device_is_the_simulated_board_without_a_plugged_in_board(monkey
 
     monkeypatch.setattr(serial.tools.list_ports, "comports", lambda include_links=False: [])
     assert default_device() == "sim://generic"
+
+
+async def test_unplugged_board_is_marked_disconnected_and_enter_reconnects(tmp_path: Path) -> None:
+    from workbench.app.widgets.devices_pane import DevicesPane
+
+    url = "sim://generic?disconnect_after=3000"
+    app = make_app(tmp_path, url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        set_code(app, "for i in range(1000):\n  print('bytes on the wire', i)")
+        await pilot.press("f5")  # the simulated cable is pulled mid-run
+        await wait_for(pilot, lambda: any("unplugged" in line for line in output_lines(app)))
+        devices = app.query_one("#devices", DevicesPane)
+        await wait_for(pilot, lambda: devices.badge(url) in ("disconnected", "error"))
+        first = app.session
+        devices.post_message(DevicesPane.ConnectRequested(url))  # what Enter on the row does
+        await wait_for(pilot, lambda: app.session is not None and app.session is not first)
+        await wait_for(pilot, lambda: "ready" in app.session.state)
+        set_code(app, "print('back')")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "back" in output_lines(app))

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
 
 from workbench.app.bridge import BridgeFlush, SessionBridge
 from workbench.app.messages import DeviceConnected, DeviceStatus, RunFinished
@@ -444,6 +445,19 @@ class WorkbenchApp(App[None]):
                           ("devices", "Ctrl+G"), ("trace", "Ctrl+B")):
             yield SystemCommand(f"Focus {pane}", f"Move the keyboard focus  [{key}]",
                                 lambda pane=pane: self.action_focus(pane))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error handler for background work: a bug of ours becomes a message,
+        never a traceback on the user's screen (device errors are handled where they occur).
+        """
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = f"Internal error in {event.worker.name}: {type(error).__name__}: {error}"
+        if event.worker.group == "run":
+            self._code_running = False
+        self.notify(message, severity="error", timeout=15)
+        self.query_one("#output", OutputPane).error(message)
 
     # ------------------------------------------------------------------ quitting
     async def action_quit(self) -> None:
