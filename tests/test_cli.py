@@ -80,3 +80,24 @@ def test_ports_lists_the_simulated_boards_as_json() -> None:
 def test_version_and_module_entry_point() -> None:
     proc = cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("workbench ")
+
+
+def test_probe_reports_json_and_saves_only_when_asked(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "WORKBENCH_CONFIG_DIR": str(tmp_path)}
+
+    def probe(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "workbench", "probe", "sim://legacy?boot_ms=0", "--round-trips", "5", *extra],
+            capture_output=True, text=True, timeout=120, check=False, env=env,
+        )
+
+    shown = probe("--json")
+    assert shown.returncode == 0
+    report = json.loads(shown.stdout)
+    assert report["raw_paste_supported"] is False and report["proposed"]["raw_paste"] == "never"
+    assert not (tmp_path / "profiles.toml").exists()  # detection never stores without --save
+    saved = probe("--save")
+    assert saved.returncode == 0 and "saved as" in saved.stdout
+    assert 'raw_paste = "never"' in (tmp_path / "profiles.toml").read_text()

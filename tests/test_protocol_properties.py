@@ -676,3 +676,20 @@ def test_boot_banner_during_a_run_is_a_reboot_however_split() -> None:
     stdout, kinds = outcomes[0]
     assert stdout.startswith(b"working\r\n")
     assert DeviceRebooted in kinds and kinds[-1] is FriendlyPrompt
+
+
+def test_code_sent_ahead_of_the_answer_still_waits_for_credit_with_a_deadline() -> None:
+    """Pipelined raw-paste: once the answer comes and the credit is used up, CTRL-A is due."""
+    from workbench.protocol import RawReplConnection, State, Timeouts
+
+    conn = RawReplConnection(Timeouts(response_s=1.0))
+    conn.enter_raw(0.0)
+    conn.receive_data(b"raw REPL; CTRL-B to exit\r\n>", 0.0)
+    conn.request_raw_paste(0.0, known_window=16)
+    conn.send_code(b"y" * 100, 0.0)
+    assert len(conn.data_to_send(0.0)) == 16  # one window ahead of the answer
+    conn.receive_data(b"R\x01\x10\x00", 5.0)  # the answer; this device never sends CTRL-A
+    assert conn.state is State.PASTE_SENDING
+    assert conn.deadline == 6.0
+    assert conn.data_to_send(5.5) == b""
+    assert conn.deadline == 6.0

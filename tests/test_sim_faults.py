@@ -167,3 +167,13 @@ def test_unknown_board_or_option_is_a_clear_connect_error() -> None:
     with pytest.raises(workbench.ConnectError) as caught:
         workbench.connect("sim://esp32?dorp=0.1")
     assert "known options" in str(caught.value)
+
+
+def test_no_flow_control_times_out_on_every_exec_not_only_the_first() -> None:
+    with workbench.connect("sim://generic?no_flow_control=1", FAST) as session:
+        session.exec("print('small')")  # fits the first window: raw-paste is known to work
+        for _ in range(2):
+            started = time.monotonic()
+            with pytest.raises(DeviceTimeout):
+                session.exec(BIG)
+            assert time.monotonic() - started < 3

@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     ports = sub.add_parser("ports", help="list serial ports (with a board guess), simulated boards, local interpreter")
     ports.add_argument("--json", action="store_true", help="machine-readable output")
 
+    probe = sub.add_parser(
+        "probe",
+        help="measure a device and propose a protocol profile",
+        description="Adaptive detection: raw REPL test, response timing, raw-paste and window, "
+        "flow-control validation, and a proposed profile. Nothing is stored without --save.",
+        epilog=URL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    probe.add_argument("url", metavar="URL", help="device URL (see below)")
+    probe.add_argument("--json", action="store_true", help="machine-readable output")
+    probe.add_argument("--save", action="store_true", help="store the proposed profile for this device")
+    probe.add_argument("--round-trips", type=int, default=20, metavar="N", help="timing samples (default 20)")
+
     trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
     trace.add_argument("file", metavar="FILE.jsonl")
     trace.add_argument("--hex", action="store_true", help="a hex dump instead of one line per record")
@@ -112,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_ports(args)
         if args.command == "trace":
             return _cmd_trace(args)
+        if args.command == "probe":
+            return _cmd_probe(args)
     except WorkbenchError as exc:
         _error(str(exc))
         return exc.exit_code
@@ -201,6 +216,52 @@ def _cmd_ports(args: argparse.Namespace) -> int:
     else:
         print(format_devices_table(entries))
     return EXIT_OK
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from workbench.probe import probe
+
+    def on_step(step: str) -> None:
+        if not args.json:
+            print(f"  {step} ...", file=sys.stderr, flush=True)
+
+    report = probe(args.url, round_trips=max(1, args.round_trips), on_step=on_step)
+    saved = _save_probed_profile(args.url, report) if args.save else None
+    if args.json:
+        data = report.to_json()
+        if saved is not None:
+            data["saved_as"] = saved
+        print(json.dumps(data, indent=2))
+    else:
+        print(report.format_text())
+        if saved is not None:
+            print(f"saved as {saved!r} in the profiles file")
+    return EXIT_OK
+
+
+def _save_probed_profile(url: str, report: object) -> str:
+    """Store the proposed profile under the strongest key known for this device."""
+    from dataclasses import fields
+
+    from workbench.ports import list_ports
+    from workbench.profiles import DeviceProfile, ProfileStore
+    from workbench.profiles.store import serial_key, url_key, usb_key
+
+    proposed = report.proposed  # type: ignore[attr-defined]
+    names = {f.name for f in fields(DeviceProfile)}
+    values = {f.name: getattr(proposed, f.name) for f in fields(proposed) if f.name in names}
+    profile = DeviceProfile(name=f"probed {url}", description="proposed by workbench probe", **values)
+    port = next((p for p in list_ports() if p.device == url), None)
+    if port is not None and port.serial_number:
+        key = serial_key(port.serial_number)
+    elif port is not None and port.vid is not None and port.pid is not None:
+        key = usb_key(port.vid, port.pid)
+    else:
+        key = url_key(url)
+    store = ProfileStore.load()
+    if not store.save(key, profile):
+        raise WorkbenchError("; ".join(store.problems) or "the profile could not be saved")
+    return key
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:

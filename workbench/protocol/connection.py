@@ -568,6 +568,14 @@ class RawReplConnection:
             self._set_state(State.PASTE_ENDING, self._now + self.timeouts.response_s)
         else:
             self._set_state(State.PASTE_SENDING, None)
+            if self._raw_paste and self.credit <= 0 and self.code_remaining > 0:
+                # Code sent ahead of the answer used up the credit: the next CTRL-A is due.
+                self._expect = Expectation(
+                    "sending code (raw-paste)",
+                    "CTRL-A (window credit) from the device",
+                    self._now + self.timeouts.response_s,
+                    self._now,
+                )
         self._emit(RawPasteAccepted(self.window))
         return True
 

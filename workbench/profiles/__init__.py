@@ -1,0 +1,57 @@
+"""Device profiles: per-board protocol settings, built-in presets, saved profiles, matching.
+
+Why: boards differ in how fast they answer (USB bridges, reset on open, CircuitPython's
+banners), so the engine's timings must follow the device. See ``docs/profiles.md``.
+"""
+
+from __future__ import annotations
+
+from workbench.profiles.matching import PLATFORM_PRESETS, choose_profile, preset_for_platform
+from workbench.profiles.presets import PRESET_NAMES, PRESETS, Preset, get_preset, preset_reason
+from workbench.profiles.schema import (
+    ENGINE_MISSING_FIELDS,
+    FIELD_NAMES,
+    DeviceProfile,
+    ProfileError,
+    from_seed_settings,
+    validate_field,
+)
+from workbench.profiles.store import (
+    PROFILES_FILE_NAME,
+    ProfileStore,
+    export_profile,
+    import_profile,
+    normalise_key,
+    preset_key,
+    profiles_path,
+    serial_key,
+    url_key,
+    usb_key,
+)
+
+__all__ = [
+    "ENGINE_MISSING_FIELDS",
+    "FIELD_NAMES",
+    "PLATFORM_PRESETS",
+    "PRESETS",
+    "PRESET_NAMES",
+    "PROFILES_FILE_NAME",
+    "DeviceProfile",
+    "Preset",
+    "ProfileError",
+    "ProfileStore",
+    "choose_profile",
+    "export_profile",
+    "from_seed_settings",
+    "get_preset",
+    "import_profile",
+    "normalise_key",
+    "preset_for_platform",
+    "preset_key",
+    "preset_reason",
+    "profiles_path",
+    "serial_key",
+    "url_key",
+    "usb_key",
+    "validate_field",
+]

@@ -1,0 +1,96 @@
+"""Which profile a device gets, and a sentence saying why.
+
+Why this order: the more specific the evidence, the more the user meant it. A profile saved
+for one board's USB serial number follows that board to any port; one saved for a VID:PID
+covers every board of that model (or every devkit with that bridge chip); one saved for a
+URL covers whatever is plugged into that port. Only when the user saved nothing do we fall
+back on what detection found (``sys.platform`` reported by the board), and finally on the
+generic preset. The reason string is shown in the UI so a surprising timeout can be traced
+back to the rule that chose it.
+"""
+
+from __future__ import annotations
+
+from workbench.ports import PortInfo
+from workbench.profiles.presets import PRESETS
+from workbench.profiles.schema import DeviceProfile
+from workbench.profiles.store import ProfileStore, serial_key, url_key, usb_key
+
+__all__ = ["PLATFORM_PRESETS", "choose_profile", "preset_for_platform"]
+
+#: ``sys.platform`` (as the board reports it) -> preset name. CircuitPython reports the MCU
+#: family in capitals ("RP2040") where MicroPython reports its port name ("rp2"), so the
+#: match is case-sensitive first.
+PLATFORM_PRESETS: dict[str, str] = {
+    "esp32": "esp32",
+    "esp8266": "esp8266",
+    "rp2": "rp2040",
+    "pyboard": "stm32",
+    "RP2040": "circuitpython",
+    "circuitpython": "circuitpython",
+}
+_LOWER_PLATFORM_PRESETS: dict[str, str] = {"esp32": "esp32", "esp8266": "esp8266", "rp2": "rp2040", "pyboard": "stm32"}
+
+
+def preset_for_platform(platform: str | None, implementation: str | None = None) -> str | None:
+    """The preset name for what detection reported, or None when nothing fits.
+
+    ``implementation`` is ``sys.implementation.name``: "circuitpython" wins over the platform,
+    because CircuitPython's banners and reload behaviour matter more than the chip.
+    """
+    if implementation is not None and implementation.strip().lower() == "circuitpython":
+        return "circuitpython"
+    if not platform:
+        return None
+    platform = platform.strip()
+    exact = PLATFORM_PRESETS.get(platform)
+    if exact is not None:
+        return exact
+    return _LOWER_PLATFORM_PRESETS.get(platform.lower())
+
+
+def choose_profile(
+    store: ProfileStore,
+    *,
+    url: str,
+    port: PortInfo | None = None,
+    platform: str | None = None,
+    implementation: str | None = None,
+) -> tuple[DeviceProfile, str]:
+    """The profile for a device and why it was chosen.
+
+    Order: saved profile for the USB serial number, else for the VID:PID, else for the URL,
+    else the preset for the platform detection reported (the user's saved version of that
+    preset if any), else the generic preset. Never raises: a store that failed to load simply
+    has fewer saved profiles.
+    """
+    if port is not None and port.serial_number and port.serial_number.strip():
+        serial = port.serial_number.strip()
+        profile = store.get(serial_key(serial))
+        if profile is not None:
+            return profile, f"USB serial number {serial}: saved profile {profile.name!r}"
+    if port is not None and port.vid is not None and port.pid is not None:
+        profile = store.get(usb_key(port.vid, port.pid))
+        if profile is not None:
+            return profile, f"USB ID {port.vid:04x}:{port.pid:04x}: saved profile {profile.name!r}"
+    if url and url.strip():
+        profile = store.get(url_key(url))
+        if profile is not None:
+            return profile, f"URL {url.strip()}: saved profile {profile.name!r}"
+    name = preset_for_platform(platform, implementation)
+    if name is not None:
+        profile = store.preset(name)
+        if profile is not None:
+            mine = " (your saved version)" if store.is_customised_preset(name) else ""
+            if platform and preset_for_platform(platform) == name:
+                why = f"platform {platform.strip()!r}"
+            else:
+                why = f"implementation {(implementation or '').strip()!r}"
+            return profile, f"preset {name}{mine} for {why}"
+    generic = store.preset("generic") or PRESETS["generic"].profile
+    mine = " (your saved version)" if store.is_customised_preset("generic") else ""
+    if platform:
+        why = f"no saved profile for this device and no preset for platform {platform.strip()!r}"
+    else:
+        why = "no saved profile for this device and no platform detected"
+    return generic, f"preset generic{mine}: {why}"
