@@ -101,3 +101,10 @@ def test_probe_reports_json_and_saves_only_when_asked(tmp_path: Path) -> None:
     saved = probe("--save")
     assert saved.returncode == 0 and "saved as" in saved.stdout
     assert 'raw_paste = "never"' in (tmp_path / "profiles.toml").read_text()
+    # ... and the next run on that device uses it, and says so
+    used = subprocess.run(
+        [sys.executable, "-m", "workbench", "exec", "sim://legacy?boot_ms=0", "print(5)", "-v"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )
+    assert used.returncode == 0 and used.stdout.strip() == "5"
+    assert "saved profile" in used.stderr

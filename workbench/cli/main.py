@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.engine import Session
+    from workbench.engine import Profile, Session
 
 EXIT_OK = 0
 EXIT_RAISED = 1
@@ -62,10 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--timeout", type=_positive_float, metavar="S",
                          help="stop the code (CTRL-C) if it runs longer than S seconds")
         cmd.add_argument("--trace", metavar="FILE.jsonl", help="save every byte of the exchange")
-        cmd.add_argument("--raw-paste", choices=("auto", "always", "never"), default="auto",
-                         help="raw-paste use (default: auto, ask the device once)")
-        cmd.add_argument("--response-timeout", type=_positive_float, metavar="S", default=2.0,
-                         help="longest wait for any protocol reply (default 2)")
+        cmd.add_argument("--raw-paste", choices=("auto", "always", "never"),
+                         help="raw-paste use (default: the device's profile, usually auto)")
+        cmd.add_argument("--response-timeout", type=_positive_float, metavar="S",
+                         help="longest wait for any protocol reply (default: the device's profile)")
+        cmd.add_argument("-v", "--verbose", action="store_true",
+                         help="say which protocol profile was chosen for the device, and why")
         return cmd
 
     exec_cmd = add_device_command("exec", "run a piece of code on the device")
@@ -141,7 +143,7 @@ def _error(message: str) -> None:
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
-    from workbench.engine import Profile, connect
+    from workbench.engine import connect
 
     if args.command == "run":
         try:
@@ -151,7 +153,13 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     else:
         code = args.code
-    profile = Profile(raw_paste=args.raw_paste, response_timeout_s=args.response_timeout)
+    profile, why = _matched_profile(args.url)
+    if args.raw_paste is not None:
+        profile = profile.with_changes(raw_paste=args.raw_paste)
+    if args.response_timeout is not None:
+        profile = profile.with_changes(response_timeout_s=args.response_timeout)
+    if args.verbose:
+        print(f"workbench: profile {why}", file=sys.stderr, flush=True)
 
     def on_output(stream: str, text: str) -> None:
         out = sys.stdout if stream == "stdout" else sys.stderr
@@ -190,6 +198,23 @@ def _ctrl_c_interrupts(session: Session) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _matched_profile(url: str) -> tuple[Profile, str]:
+    """The stored profile for this device (USB serial, VID:PID, URL) or a preset, and why.
+
+    A problem with the profiles file is reported and the defaults are used: a broken
+    settings file must not stop anyone from running code.
+    """
+    from workbench.ports import list_ports
+    from workbench.profiles import ProfileStore, choose_profile
+
+    store = ProfileStore.load()
+    for problem in store.problems:
+        _error(problem)
+    port = next((p for p in list_ports() if p.device == url), None)
+    chosen, why = choose_profile(store, url=url, port=port)
+    return chosen.to_engine_profile(), f"{chosen.name!r}: {why}"
 
 
 def _save_trace(session: Session, path: str) -> None:
