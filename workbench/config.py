@@ -43,6 +43,23 @@ SETTINGS_FILE_NAME = "settings.toml"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def read_toml_file(path: Path, what: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Read a TOML file: ``(data, None)``, ``(None, None)`` when it does not exist, or
+    ``(None, problem)`` naming the file and what is wrong (never raises).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, f"could not read {what} {path}: {reason}"
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"{what} {path} is not valid TOML: {exc}"
+
+
 def config_dir() -> Path:
     """Where the workbench keeps its configuration.
 
@@ -87,21 +104,11 @@ class Settings:
         naming the file and what is wrong, and defaults are used.
         """
         settings = cls(path)
-        target = settings.path
-        try:
-            text = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return settings
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            settings._refuse(f"could not read settings file {target}: {reason}")
-            return settings
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            settings._refuse(f"settings file {target} is not valid TOML: {exc}")
-            return settings
-        settings._take(data)
+        data, problem = read_toml_file(settings.path, "settings file")
+        if problem is not None:
+            settings._refuse(problem)
+        elif data is not None:
+            settings._take(data)
         return settings
 
     def _refuse(self, problem: str) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.config import atomic_write_text, config_dir, dumps_toml
+from workbench.config import atomic_write_text, config_dir, dumps_toml, read_toml_file
 from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile, ProfileError
 
@@ -189,21 +189,11 @@ class ProfileStore:
         TOML, a bad key or a bad field gives a problem naming the file (and table and field).
         """
         store = cls(path)
-        target = store.path
-        try:
-            text = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return store
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            store._refuse(f"could not read profiles file {target}: {reason}")
-            return store
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            store._refuse(f"profiles file {target} is not valid TOML: {exc}")
-            return store
-        store._take(data)
+        data, problem = read_toml_file(store.path, "profiles file")
+        if problem is not None:
+            store._refuse(problem)
+        elif data is not None:
+            store._take(data)
         return store
 
     def _take(self, data: Mapping[str, Any]) -> None:
