@@ -428,7 +428,8 @@ def _soft_reboot(m: re.Match[str], rec: TraceRecord) -> _Reading:
         "soft reboot",
         f"{m['text']}: the device reboots its Python interpreter; the heap, every variable and "
         "every imported module are gone.",
-        "It runs boot.py and main.py, then prints its prompt again (in the raw REPL: the banner and '>').",
+        "It runs boot.py, then prints its prompt again: in the raw REPL the banner and '>' (main.py "
+        "is skipped there); in the friendly REPL main.py runs first.",
     )
 
 
