@@ -166,6 +166,42 @@ def test_trace_names_the_protocol_steps(device_url: str) -> None:
     assert "run finished" in meanings
 
 
+def test_window_size_override_writes_small_pieces_within_the_credit(device_url: str) -> None:
+    code = "\n".join(f"p{i} = {i}" for i in range(120)) + "\nprint(p0 + p119)\n"
+    profile = Profile(window_size_override=24, chunk_delay_s=0.0)
+    with workbench.connect(device_url, profile) as s:
+        first = s.exec(code)
+        second = s.exec(code)  # the pipelined path (window known) obeys the cap too
+        records = s.trace.records()
+    assert first.stdout.strip() == second.stdout.strip() == "119"
+    code_writes = [r for r in records if r.dir == "tx" and "code" in r.note]
+    largest = max(len(r.data.rstrip(b"\x04")) for r in code_writes)
+    if has_raw_paste(device_url):
+        assert first.raw_paste and second.raw_paste
+        assert largest <= 24
+    else:  # plain raw mode: the cap is a raw-paste setting; chunk_size rules here
+        assert largest <= profile.chunk_size
+
+
+def test_soft_reset_before_run_gives_each_run_a_fresh_interpreter(device_url: str) -> None:
+    with workbench.connect(device_url, Profile(soft_reset_before_run=True)) as s:
+        s.exec("z = 1")
+        result = s.exec("print('z' in globals())")
+        records = s.trace.records()
+    assert result.stdout.strip() == "False"
+    assert sum("soft reset" in r.note for r in records if r.dir == "tx") == 2
+
+
+def test_verbose_trace_adds_the_engines_expectations(device_url: str) -> None:
+    with workbench.connect(device_url, Profile(verbose_trace=True)) as s:
+        s.exec("print(1)")
+        records = s.trace.records()
+    notes = [r.note for r in records if r.dir == "tx"]
+    assert any("CTRL-A: enter the raw REPL" in n and "expecting" in n for n in notes)
+    assert any("[state running (stdout)]" in r.meaning or "[state raw REPL, ready]" in r.meaning
+               for r in records if r.dir == "rx")
+
+
 # --------------------------------------------------------------------------- starting states
 def _engine(url: str) -> Engine:
     port = open_port(url)

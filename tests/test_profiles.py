@@ -12,7 +12,6 @@ import pytest
 from workbench.engine.profile import Profile
 from workbench.ports import PortInfo
 from workbench.profiles import (
-    ENGINE_MISSING_FIELDS,
     FIELD_NAMES,
     PRESETS,
     DeviceProfile,
@@ -69,13 +68,12 @@ def test_every_preset_converts_to_a_valid_engine_profile() -> None:
         assert engine.with_changes() == engine
 
 
-def test_fields_missing_from_the_engine_are_exactly_the_documented_ones() -> None:
+def test_every_setting_reaches_the_engine() -> None:
     engine_fields = {field.name for field in dataclasses.fields(Profile)}
-    missing = set(FIELD_NAMES) - engine_fields - {"name", "description"}
-    assert missing == set(ENGINE_MISSING_FIELDS)
-    doc = DeviceProfile.to_engine_profile.__doc__ or ""
-    for name in ENGINE_MISSING_FIELDS:
-        assert name in doc
+    assert set(FIELD_NAMES) - engine_fields == {"name", "description"}
+    changed = mine("x", window_size_override=64, soft_reset_before_run=True, verbose_trace=True)
+    engine = changed.to_engine_profile()
+    assert (engine.window_size_override, engine.soft_reset_before_run, engine.verbose_trace) == (64, True, True)
 
 
 def test_to_dict_from_dict_round_trip() -> None:

@@ -425,8 +425,9 @@ def _raw_paste_ready(window: int, now: float = 0.0) -> RawReplConnection:
     size=st.integers(0, 5000),
     window=st.integers(16, 512),
     rnd=st.randoms(use_true_random=False),
+    limit=st.sampled_from([0, 1, 7, 64]),
 )
-def test_raw_paste_never_sends_beyond_the_credit(size: int, window: int, rnd: random.Random) -> None:
+def test_raw_paste_never_sends_beyond_the_credit(size: int, window: int, rnd: random.Random, limit: int) -> None:
     conn = _raw_paste_ready(window)
     code = bytes(rnd.randrange(0x20, 0x7F) for _ in range(size))
     if not code:
@@ -435,7 +436,7 @@ def test_raw_paste_never_sends_beyond_the_credit(size: int, window: int, rnd: ra
             conn.send_code(code, 0.0)
         assert (conn.state, conn.credit, conn.deadline, conn.code_remaining) == before
         return
-    conn.send_code(code, 0.0)
+    conn.send_code(code, 0.0, paste_write_limit=limit)
     ctrl_a = 1  # the one after the window size
     handed = bytearray()
     device_buffer = 0  # received by the device, not consumed yet
@@ -448,6 +449,8 @@ def test_raw_paste_never_sends_beyond_the_credit(size: int, window: int, rnd: ra
             out = conn.data_to_send(now)
             if out.endswith(b"\x04") and len(handed) + len(out) - 1 == size:
                 out, ended = out[:-1], True
+            if limit:
+                assert len(out) <= limit  # window_size_override: never a bigger burst
             handed += out
             device_buffer += len(out)
             assert len(handed) <= window + window * ctrl_a
@@ -693,3 +696,14 @@ def test_code_sent_ahead_of_the_answer_still_waits_for_credit_with_a_deadline() 
     assert conn.deadline == 6.0
     assert conn.data_to_send(5.5) == b""
     assert conn.deadline == 6.0
+
+
+def test_raw_paste_write_limit_paces_pieces_by_the_chunk_delay() -> None:
+    conn = _raw_paste_ready(128, now=1.0)
+    conn.send_code(b"x" * 50, 1.0, chunk_delay_s=0.5, paste_write_limit=20)
+    assert conn.data_to_send(1.0) == b"x" * 20
+    assert conn.data_to_send(1.1) == b""  # not due yet
+    assert conn.next_send_at == 1.5
+    assert conn.data_to_send(1.5) == b"x" * 20
+    assert conn.data_to_send(2.0) == b"x" * 10 + b"\x04"
+    assert conn.state is State.PASTE_ENDING

@@ -108,7 +108,20 @@ class Engine:
             self.io.write(data)
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(f"{self.url}: writing to the device failed: {exc}") from exc
+        if self.profile.verbose_trace and self.trace.enabled:
+            note = f"{note} [{self._reasoning()}]"
         self.trace.record("tx", data, note)
+
+    def _reasoning(self) -> str:
+        """The engine's next expectation in words, for a verbose trace (profile.verbose_trace)."""
+        conn = self.conn
+        expect = conn.expectation
+        if expect.deadline is None:
+            return f"now {conn.state.value}; no reply awaited yet"
+        return (
+            f"now {conn.state.value}; {expect.step}: expecting {expect.expected} "
+            f"within {max(0.0, expect.deadline - self.clock()):.2f} s"
+        )
 
     def _read(self, wait_s: float) -> bytes:
         """Whatever the device has sent, waiting up to ``wait_s`` for the first byte."""
@@ -124,7 +137,10 @@ class Engine:
         self._recent = (self._recent + data)[-_RECENT:]
         self._events.extend(events)
         if self.trace.enabled:
-            self.trace.record("rx", data, "", "; ".join(e.describe() for e in events))
+            meaning = "; ".join(e.describe() for e in events)
+            if self.profile.verbose_trace:
+                meaning = f"{meaning} [state {conn.state.value}]" if meaning else f"[state {conn.state.value}]"
+            self.trace.record("rx", data, "", meaning)
 
     # ------------------------------------------------------------------ the loop
     def _next(self, on_event: Callable[[Event], None] | None = None) -> Event:
@@ -274,6 +290,8 @@ class Engine:
         if END_OF_INPUT in payload:
             raise WorkbenchError("code contains a CTRL-D byte (0x04), which ends the code early")
         run_timeout = timeout if timeout is not None else self.profile.exec_timeout_s
+        if self.profile.soft_reset_before_run:
+            self.soft_reset()  # a fresh interpreter: no variables or imports left from earlier runs
         self.ensure_raw()
         raw_paste = self._negotiate_raw_paste()
         sent = payload
@@ -308,6 +326,7 @@ class Engine:
             chunk_size=self.profile.chunk_size,
             chunk_delay_s=self.profile.chunk_delay_s,
             run_timeout_s=run_timeout,
+            paste_write_limit=self.profile.window_size_override or 0,
         )
         try:
             finished = self._wait_for((ExecFinished, DeviceRebooted), on_event)

@@ -41,6 +41,14 @@ class Profile:
     rts: bool | None = None
     """RTS level set on open (None: leave as the driver sets it)."""
     encoding: str = "utf-8"
+    window_size_override: int | None = None
+    """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, within the
+    board's credit (None: a whole window per write). For bridges that overrun on bursts."""
+    soft_reset_before_run: bool = False
+    """Soft-reset (CTRL-D at the raw prompt) before each run, for a fresh interpreter."""
+    verbose_trace: bool = False
+    """Add the engine's reasoning to the trace: what each write expects back and by when, and
+    the protocol state after each read."""
     trace_budget_bytes: int = 8 * 1024 * 1024
 
     def with_changes(self, **changes: object) -> Profile:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from workbench.profiles.matching import PLATFORM_PRESETS, choose_profile, preset_for_platform
 from workbench.profiles.presets import PRESET_NAMES, PRESETS, Preset, get_preset, preset_reason
 from workbench.profiles.schema import (
-    ENGINE_MISSING_FIELDS,
     FIELD_NAMES,
     DeviceProfile,
     ProfileError,
@@ -30,7 +29,6 @@ from workbench.profiles.store import (
 )
 
 __all__ = [
-    "ENGINE_MISSING_FIELDS",
     "FIELD_NAMES",
     "PLATFORM_PRESETS",
     "PRESETS",

@@ -24,7 +24,6 @@ from typing import Any, Literal
 from workbench.engine.profile import Profile, RawPasteMode
 
 __all__ = [
-    "ENGINE_MISSING_FIELDS",
     "FIELD_NAMES",
     "DeviceProfile",
     "ProfileError",
@@ -51,8 +50,6 @@ LOW_STANDARD_BAUDRATES = frozenset({50, 75, 110, 134, 150, 200})
 MAX_TRACE_BUDGET_BYTES = 1024 * 1024 * 1024
 MAX_NAME_LENGTH = 64
 
-#: Fields the engine's Profile does not have yet; :meth:`DeviceProfile.to_engine_profile` drops them.
-ENGINE_MISSING_FIELDS = ("window_size_override", "soft_reset_before_run", "verbose_trace")
 
 _RAW_PASTE_MODES: tuple[str, ...] = ("auto", "always", "never")
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
@@ -261,9 +258,9 @@ class DeviceProfile:
     raw_paste: RawPasteMode = "auto"
     """auto: ask once per connection and remember; always: fail if refused; never."""
     window_size_override: int | None = None
-    """Never send more than this many bytes per raw-paste window, whatever the board offers.
-
-    None trusts the board's own window; a cap works around bridges that drop bytes."""
+    """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, always
+    within the board's credit. None writes a whole window at once; a cap works around USB
+    bridges that lose bytes in bursts."""
     chunk_size: int = 256
     """Plain raw mode writes code in pieces of this many bytes..."""
     chunk_delay_s: float = 0.01
@@ -280,7 +277,8 @@ class DeviceProfile:
     encoding: str = "utf-8"
     """How program text is encoded to bytes and output decoded."""
     verbose_trace: bool = False
-    """Record every byte in the trace, not just protocol events (for debugging a board)."""
+    """Add the engine's reasoning to the trace: what each write expects back and by when, and
+    the protocol state after each read (for debugging a board)."""
     trace_budget_bytes: int = 8 * 1024 * 1024
     """Most bytes of trace kept per session before the oldest are dropped."""
 
@@ -300,14 +298,6 @@ class DeviceProfile:
     def to_engine_profile(self) -> Profile:
         """The engine's :class:`Profile` with the settings it understands.
 
-        Dropped because the engine has no such field yet (the integrator must wire them):
-
-        * ``window_size_override`` -- cap on each raw-paste window (protocol layer, where the
-          window from the board's ``R\\x01`` reply is read: use ``min(board, override)``);
-        * ``soft_reset_before_run`` -- send CTRL-D in the raw REPL and wait for the prompt
-          (``reset_timeout_s``) before each run;
-        * ``verbose_trace`` -- record raw bytes in the trace, not only protocol events.
-
         ``name`` and ``description`` are for people and have no engine counterpart.
         """
         return Profile(
@@ -324,6 +314,9 @@ class DeviceProfile:
             dtr=self.dtr,
             rts=self.rts,
             encoding=self.encoding,
+            window_size_override=self.window_size_override,
+            soft_reset_before_run=self.soft_reset_before_run,
+            verbose_trace=self.verbose_trace,
             trace_budget_bytes=self.trace_budget_bytes,
         )
 

@@ -127,6 +127,7 @@ class RawReplConnection:
         self._paste_eof_sent = False
         self._chunk_size = 0
         self._chunk_delay = 0.0
+        self._paste_limit = 0
         self._next_chunk_at = 0.0
         self._eof_owed = False
         self._run_deadline: float | None = None
@@ -237,12 +238,15 @@ class RawReplConnection:
         chunk_size: int = 0,
         chunk_delay_s: float = 0.0,
         run_timeout_s: float | None = None,
+        paste_write_limit: int = 0,
     ) -> None:
         """Queue code for :meth:`data_to_send`; raw-paste if it was just accepted.
 
         Plain raw mode hands the code out in ``chunk_size`` pieces at most every
         ``chunk_delay_s`` (slow boards lose bytes otherwise); raw-paste never beyond the
-        window credit. ``run_timeout_s`` bounds the whole run (None: code may run forever).
+        window credit, and with ``paste_write_limit`` > 0 in pieces of at most that many bytes,
+        also ``chunk_delay_s`` apart (a USB bridge that loses bytes in bursts).
+        ``run_timeout_s`` bounds the whole run (None: code may run forever).
         """
         self._now = now
         if not code:
@@ -264,6 +268,7 @@ class RawReplConnection:
         self._offset = 0
         self._chunk_size = chunk_size if chunk_size > 0 else len(code)
         self._chunk_delay = max(0.0, chunk_delay_s)
+        self._paste_limit = max(0, paste_write_limit)
         self._next_chunk_at = now
         self._run_deadline = None if run_timeout_s is None else now + run_timeout_s
 
@@ -291,7 +296,7 @@ class RawReplConnection:
         if self.state is State.RAW_SENDING:
             return self._next_chunk_at
         if self._raw_paste and self.state in _PASTE_WRITABLE and not self._paste_eof_sent and self.credit > 0:
-            return self._now
+            return max(self._now, self._next_chunk_at) if self._paste_limit else self._now
         return None
 
     def soft_reset(self, now: float) -> bytes:
@@ -453,6 +458,11 @@ class RawReplConnection:
         n = min(self.credit, len(self._code) - self._offset)
         if n <= 0 and self._offset < len(self._code):
             return b""  # still waiting for credit: the deadline set when it ran out stands
+        if self._paste_limit:
+            if now < self._next_chunk_at:
+                return b""  # paced: see next_send_at
+            n = min(n, self._paste_limit)
+            self._next_chunk_at = now + self._chunk_delay
         chunk = self._code[self._offset : self._offset + n]
         self._offset += n
         self.credit -= n
