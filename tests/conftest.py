@@ -46,6 +46,15 @@ def has_raw_paste(url: str) -> bool:
     return not url.startswith("sim://legacy")
 
 
+@pytest.fixture(autouse=True)
+def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config folder: saved profiles and themes of the person running
+    the tests never leak in, and tests never write to them."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(params=CONFORMANCE_DEVICES)
 def device_url(request: pytest.FixtureRequest) -> str:
     """One URL per conformance device."""

@@ -17,6 +17,8 @@ from workbench.app.app import WorkbenchApp
 from workbench.app.recovery import RecoveryStore
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
+from workbench.engine.profile import Profile
+from workbench.probe import ProbeReport
 
 CODE = 'import machine\nled = machine.Pin(2, machine.Pin.OUT)\nled.on()\nprint("LED", led.value())\n'
 TRANSCRIPT = next((t for t in TRANSCRIPTS if t.name.startswith("06-")), None)
@@ -72,3 +74,32 @@ def test_hex_view(snap_compare, tmp_path: Path) -> None:
 def test_light_theme(snap_compare, tmp_path: Path) -> None:
     app = snapshot_app(tmp_path, theme="workbench-light")
     assert snap_compare(app, terminal_size=(160, 50), run_before=prepare())
+
+
+def fixed_probe_report(url: str) -> ProbeReport:
+    """A detection result with fixed numbers (live round trips vary from run to run)."""
+    proposed = Profile(response_timeout_s=0.693, interrupt_delay_s=0.059, chunk_size=128, chunk_delay_s=0.0047)
+    return ProbeReport(
+        url=url, entered_raw_s=0.01, start_needed_extra_time=False, round_trip_ms_median=9.44,
+        round_trip_ms_p95=9.63, raw_paste_supported=True, window=128, flow_control_reliable=True,
+        flow_control_detail="8 windows checked", implementation="micropython", version="1.22.2",
+        platform="generic", machine="workbench-sim", proposed=proposed,
+    )
+
+
+def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
+    app = snapshot_app(tmp_path)
+
+    async def run_before(pilot) -> None:
+        for _ in range(1000):
+            if app.session is not None:
+                break
+            await pilot.pause(0.01)
+        app._probe_reports["sim://generic"] = fixed_probe_report("sim://generic")
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#field-chunk_size").value = "0"  # a refused value, with its reason
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app, terminal_size=(160, 40), run_before=run_before)

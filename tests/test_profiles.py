@@ -612,3 +612,26 @@ def test_matching_uses_a_broken_store_without_raising(isolated_config: Path) -> 
     write(isolated_config / "profiles.toml", "this is not toml")
     profile, why = choose_profile(ProfileStore.load(), url="/dev/ttyUSB0", port=port(), platform="pyboard")
     assert profile == PRESETS["stm32"].profile and why == "preset stm32 for platform 'pyboard'"
+
+
+def test_saving_for_a_device_uses_the_key_matching_looks_up_first(tmp_path: Path) -> None:
+    from workbench.profiles import saved_profile, serial_key, storage_key, url_key, usb_key
+
+    store = ProfileStore.load(tmp_path / "profiles.toml")
+    with_serial = port("E6605838")
+    assert storage_key("/dev/ttyACM0", with_serial) == serial_key("E6605838")
+    assert storage_key("/dev/ttyACM0", port(None)) == usb_key(0x2E8A, 0x0005)
+    assert storage_key("socket://lab:4000", None) == url_key("socket://lab:4000")
+    assert saved_profile(store, url="/dev/ttyACM0", port=with_serial) is None
+    assert store.save(storage_key("/dev/ttyACM0", with_serial), mine("desk pico"))
+    found = saved_profile(ProfileStore.load(tmp_path / "profiles.toml"), url="/dev/ttyUSB9", port=with_serial)
+    assert found is not None and found[0].name == "desk pico"  # follows the board to another port
+    assert found[1] == "USB serial number E6605838: saved profile 'desk pico'"
+
+
+def test_a_probe_proposal_becomes_a_named_profile() -> None:
+    proposed = Profile(response_timeout_s=0.7, raw_paste="never", chunk_size=64)
+    profile = DeviceProfile.from_engine_profile(proposed, name="probed sim://x", description="by probe")
+    assert (profile.name, profile.response_timeout_s, profile.raw_paste, profile.chunk_size) == (
+        "probed sim://x", 0.7, "never", 64,
+    )

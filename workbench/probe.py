@@ -363,6 +363,25 @@ def _basic_test(session: Session, entered_raw_s: float, extra: bool) -> ProbeSte
     return ProbeStep("basic raw REPL", ok, detail)
 
 
+class Fingerprint(NamedTuple):
+    """What the firmware says it is; empty strings for whatever it would not tell."""
+
+    implementation: str
+    version: str
+    platform: str
+    machine: str
+
+
+def fingerprint(session: Session) -> Fingerprint:
+    """One small exec that identifies the firmware (used to pick a preset at connect).
+
+    Never raises for an odd device: a failed or unreadable answer gives an empty fingerprint
+    (the generic preset then applies). A lost device still raises, as any exec would.
+    """
+    name, version, platform, machine, _step = _fingerprint(session)
+    return Fingerprint(name, version, platform, machine)
+
+
 def _fingerprint(session: Session) -> tuple[str, str, str, str, ProbeStep]:
     """Implementation, version, platform, machine; empty strings for whatever is unknown."""
     try:

@@ -23,7 +23,14 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.app.bridge import BridgeFlush, SessionBridge
-from workbench.app.messages import DeviceConnected, DeviceStatus, RunFinished
+from workbench.app.messages import (
+    DeviceConnected,
+    DeviceStatus,
+    ProbeFinished,
+    ProbeProgress,
+    ProfileApplied,
+    RunFinished,
+)
 from workbench.app.recovery import RecoveryStore
 from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
 from workbench.app.widgets.devices_pane import DevicesPane
@@ -31,12 +38,24 @@ from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.repl_line import ReplLine
+from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session, connect
 from workbench.errors import WorkbenchError
+from workbench.ports import PortInfo
+from workbench.probe import ProbeReport, fingerprint, probe
+from workbench.profiles import (
+    PRESETS,
+    DeviceProfile,
+    ProfileStore,
+    choose_profile,
+    find_port,
+    saved_profile,
+    storage_key,
+)
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
 from workbench.trace.record import TraceRecorder
 
@@ -58,6 +77,7 @@ class WorkbenchApp(App[None]):
         Binding("f8", "soft_reset", "Soft reset", priority=True),
         Binding("shift+f8", "hard_reset", "Hard reset", show=False, priority=True),
         Binding("f2", "toggle_connection", "Connect", priority=True),
+        Binding("f4", "settings", "Settings", priority=True),
         Binding("f9", "toggle_devices", "Devices", priority=True),
         Binding("f10", "toggle_trace", "Trace", priority=True),
         Binding("ctrl+o", "open_file", "Open", show=False, priority=True),
@@ -83,6 +103,7 @@ class WorkbenchApp(App[None]):
         trace_clock: Callable[[], float] = time.monotonic,
         status_clock: Callable[[], float] = time.monotonic,
         initial_code: str = DEFAULT_CODE,
+        profiles: ProfileStore | None = None,
     ) -> None:
         super().__init__()
         self.device_url = device_url
@@ -90,6 +111,12 @@ class WorkbenchApp(App[None]):
         self.bridge = SessionBridge(self.post_message)
         self.recovery = recovery if recovery is not None else RecoveryStore()
         self.settings = settings if settings is not None else Settings.load()
+        self.profiles = profiles if profiles is not None else ProfileStore.load()
+        self.active_profile: DeviceProfile = PRESETS["generic"].profile
+        self.profile_reason = "not connected yet"
+        #: Profiles applied (not saved) in the settings screen: kept per URL until the app quits.
+        self._applied: dict[str, tuple[DeviceProfile, str]] = {}
+        self._probe_reports: dict[str, ProbeReport] = {}
         self._discover = discover
         self._trace_clock = trace_clock
         self._status_clock = status_clock
@@ -117,7 +144,12 @@ class WorkbenchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        problems = [*self._startup_problems, *apply_saved_theme(self, self.settings), *self.settings.problems]
+        problems = [
+            *self._startup_problems,
+            *apply_saved_theme(self, self.settings),
+            *self.settings.problems,
+            *self.profiles.problems,
+        ]
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         for problem in problems:
             self.notify(problem, severity="warning", timeout=10)
@@ -156,35 +188,81 @@ class WorkbenchApp(App[None]):
     # ------------------------------------------------------------------ connection
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def _connect(self, url: str) -> None:
+        self._close_session()
+        self._open_session(url)
+
+    def _close_session(self) -> None:
+        """(worker thread) Close the current session, if any, and say so."""
         old = self.session
         if old is not None:
             self.session = None
             old.close()
             self.post_message(DeviceStatus(old.url, "disconnected"))
+
+    def _open_session(self, url: str) -> None:
+        """(worker thread) Open ``url`` with its profile, enter the raw REPL, report to the UI."""
+        port = find_port(url)
+        profile, why, known = self._profile_for(url, port)
         trace = TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
         trace.listeners.append(self.bridge.add_trace)
         try:
-            session = connect(url, trace=trace)
+            session = connect(url, profile.to_engine_profile(), trace=trace)
         except WorkbenchError as exc:
             self.post_message(DeviceStatus(url, str(exc), error=True))
             return
         try:
             session.enter_raw()
+            if not known:
+                profile, why = self._preset_from_fingerprint(session, url, port, profile, why)
         except WorkbenchError as exc:
-            self.post_message(DeviceConnected(url, session))
+            self.post_message(DeviceConnected(url, session, profile, why))
             self.post_message(DeviceStatus(url, str(exc), error=True))
             return
-        self.post_message(DeviceConnected(url, session))
+        self.post_message(DeviceConnected(url, session, profile, why))
+
+    def _profile_for(self, url: str, port: PortInfo | None) -> tuple[DeviceProfile, str, bool]:
+        """The profile to open ``url`` with, why, and whether it is the user's own choice.
+
+        An unsaved edit applied in this run of the app wins, then a saved profile; otherwise
+        the generic preset for now, and the firmware's platform decides once connected.
+        """
+        applied = self._applied.get(url)
+        if applied is not None:
+            return applied[0], applied[1], True
+        saved = saved_profile(self.profiles, url=url, port=port)
+        if saved is not None:
+            return saved[0], saved[1], True
+        profile, why = choose_profile(self.profiles, url=url, port=port)
+        return profile, why, False
+
+    def _preset_from_fingerprint(
+        self, session: Session, url: str, port: PortInfo | None, profile: DeviceProfile, why: str
+    ) -> tuple[DeviceProfile, str]:
+        """(worker thread) Ask the firmware what it is; switch to its platform's preset."""
+        found = fingerprint(session)
+        if not (found.platform or found.implementation):
+            return profile, why
+        better, better_why = choose_profile(
+            self.profiles, url=url, port=port, platform=found.platform, implementation=found.implementation
+        )
+        if better != profile:
+            session.set_profile(better.to_engine_profile())
+        return better, better_why
 
     def on_device_connected(self, message: DeviceConnected) -> None:
         self.session = message.session
         self.device_url = message.url
+        self.active_profile = message.profile
+        self.profile_reason = message.why
         devices = self.query_one("#devices", DevicesPane)
         devices.set_state(message.url, message.session.state)
         devices.highlight(message.url)
         status = self.query_one("#status", StatusBar)
         status.set_device(message.url)
         status.set_state(message.session.state)
+        status.set_profile(message.profile.name)
+        if isinstance(self.screen, SettingsScreen):
+            self.screen.show_active(message.profile, message.why)
 
     def on_device_status(self, message: DeviceStatus) -> None:
         self.query_one("#devices", DevicesPane).set_state(message.url, "error" if message.error else message.text)
@@ -206,12 +284,99 @@ class WorkbenchApp(App[None]):
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def _disconnect(self) -> None:
-        session = self.session
-        if session is None:
+        self._close_session()
+
+    # ------------------------------------------------------------------ profiles and detection
+    def action_settings(self) -> None:
+        """Show the active profile as a form (F4)."""
+        if isinstance(self.screen, SettingsScreen):
             return
-        self.session = None
-        session.close()
-        self.post_message(DeviceStatus(session.url, "disconnected"))
+        self.push_screen(
+            SettingsScreen(
+                self.device_url,
+                self.active_profile,
+                self.profile_reason,
+                report=self._probe_reports.get(self.device_url),
+            )
+        )
+
+    @on(SettingsScreen.ApplyRequested)
+    def _apply_requested(self, message: SettingsScreen.ApplyRequested) -> None:
+        if self._code_running:
+            self.notify("The new settings apply from the next run.", timeout=5)
+        self._apply_profile(self.device_url, message.profile, message.save)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _apply_profile(self, url: str, profile: DeviceProfile, save: bool) -> None:
+        """Use ``profile`` for this session at once; with ``save`` also for this device from now on."""
+        port = find_port(url)
+        if save:
+            key = storage_key(url, port)
+            if not self.profiles.save(key, profile):
+                problem = "; ".join(self.profiles.problems) or "the profile could not be saved"
+                self.post_message(DeviceStatus(url, f"profile not saved: {problem}", error=True))
+                return
+            self._applied.pop(url, None)
+            found = saved_profile(self.profiles, url=url, port=port)
+            why = found[1] if found is not None else f"saved for {key}"
+        else:
+            why = "your edit in the settings screen (this run of the app only; Save keeps it)"
+            self._applied[url] = (profile, why)
+        session = self.session
+        if session is not None and session.url == url:
+            try:
+                session.set_profile(profile.to_engine_profile())
+            except WorkbenchError as exc:
+                self.post_message(DeviceStatus(url, f"could not apply the profile: {exc}", error=True))
+                return
+        self.post_message(ProfileApplied(profile, why))
+
+    def on_profile_applied(self, message: ProfileApplied) -> None:
+        self.active_profile = message.profile
+        self.profile_reason = message.why
+        self.query_one("#status", StatusBar).set_profile(message.profile.name)
+        if isinstance(self.screen, SettingsScreen):
+            self.screen.show_active(message.profile, message.why)
+        self.notify(f"Profile {message.profile.name!r} in use: {message.why}.", timeout=6)
+
+    @on(SettingsScreen.ProbeRequested)
+    def _probe_requested(self, _message: SettingsScreen.ProbeRequested) -> None:
+        if self._code_running:
+            self.notify("Stop the running code first (F6): the probe needs the device.", severity="warning")
+            if isinstance(self.screen, SettingsScreen):
+                self.screen.probe_running(False)
+            return
+        self._probe(self.device_url)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _probe(self, url: str) -> None:
+        """(worker) Detection needs the port to itself: close, measure, reconnect."""
+        self._close_session()
+        base = self.active_profile.to_engine_profile()
+        try:
+            report = probe(url, base=base, on_step=lambda text: self.post_message(ProbeProgress(f"Probing: {text}")))
+        except WorkbenchError as exc:
+            self.post_message(ProbeFinished(url, None, str(exc)))
+        else:
+            self.post_message(ProbeFinished(url, report))
+        self._open_session(url)
+
+    def on_probe_progress(self, message: ProbeProgress) -> None:
+        if isinstance(self.screen, SettingsScreen):
+            self.screen.show_probe_progress(message.text)
+
+    def on_probe_finished(self, message: ProbeFinished) -> None:
+        screen = self.screen if isinstance(self.screen, SettingsScreen) else None
+        if message.report is None:
+            self.notify(f"Detection failed: {message.error}", severity="error", timeout=10)
+            if screen is not None:
+                screen.show_probe_progress(f"Detection failed: {message.error}")
+                screen.probe_running(False)
+            return
+        self._probe_reports[message.url] = message.report
+        if screen is not None and screen.url == message.url:
+            screen.show_probe(message.report)
+        self.notify("Detection finished: the proposal is beside each setting.", timeout=6)
 
     def _refresh_status(self) -> None:
         session = self.session
@@ -429,6 +594,7 @@ class WorkbenchApp(App[None]):
             ("Soft reset", "CTRL-D at the raw prompt  [F8]", self.action_soft_reset),
             ("Hard reset", "Pulse DTR/RTS (ESP boards reset)  [Shift+F8]", self.action_hard_reset),
             ("Connect / disconnect", "Toggle the connection to the device  [F2]", self.action_toggle_connection),
+            ("Device settings", "The device's protocol profile, detection, Apply / Save  [F4]", self.action_settings),
             ("Save trace", "Save every byte of this session as JSON Lines  [Ctrl+T]", self.action_save_trace),
             ("Open trace", "Study a saved trace or a reference transcript  [Ctrl+R]", self.action_open_trace),
             ("Live trace", "Back to the live session's trace", self.action_live_trace),

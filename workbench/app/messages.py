@@ -10,15 +10,46 @@ from workbench.engine.result import ExecResult
 
 if TYPE_CHECKING:
     from workbench.engine.session import Session
+    from workbench.probe import ProbeReport
+    from workbench.profiles import DeviceProfile
 
 
 class DeviceConnected(Message):
-    """A session is open and in the raw REPL."""
+    """A session is open and in the raw REPL, with ``profile`` chosen for the reason ``why``."""
 
-    def __init__(self, url: str, session: Session) -> None:
+    def __init__(self, url: str, session: Session, profile: DeviceProfile, why: str) -> None:
         super().__init__()
         self.url = url
         self.session = session
+        self.profile = profile
+        self.why = why
+
+
+class ProfileApplied(Message):
+    """The session now uses ``profile`` (from the settings screen); ``why`` says where from."""
+
+    def __init__(self, profile: DeviceProfile, why: str) -> None:
+        super().__init__()
+        self.profile = profile
+        self.why = why
+
+
+class ProbeProgress(Message):
+    """A detection step started (text for the settings screen)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ProbeFinished(Message):
+    """Detection ended: ``report``, or None with ``error`` saying why not."""
+
+    def __init__(self, url: str, report: ProbeReport | None, error: str | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.report = report
+        self.error = error
 
 
 class DeviceStatus(Message):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -94,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
     trace.add_argument("file", metavar="FILE.jsonl")
     trace.add_argument("--hex", action="store_true", help="a hex dump instead of one line per record")
+
+    lesson = sub.add_parser(
+        "lesson",
+        help="guided lessons on the raw REPL, on simulated boards",
+        description="Without NAME, lists the lessons. With NAME, runs that lesson on its simulated "
+        "board and prints a handout: each step's explanation, the bytes exchanged and the outcome.",
+    )
+    lesson.add_argument("name", metavar="NAME", nargs="?", help="the lesson to run (see the list)")
     return parser
 
 
@@ -129,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_trace(args)
         if args.command == "probe":
             return _cmd_probe(args)
+        if args.command == "lesson":
+            return _cmd_lesson(args)
     except WorkbenchError as exc:
         _error(str(exc))
         return exc.exit_code
@@ -206,14 +217,12 @@ def _matched_profile(url: str) -> tuple[Profile, str]:
     A problem with the profiles file is reported and the defaults are used: a broken
     settings file must not stop anyone from running code.
     """
-    from workbench.ports import list_ports
-    from workbench.profiles import ProfileStore, choose_profile
+    from workbench.profiles import ProfileStore, choose_profile, find_port
 
     store = ProfileStore.load()
     for problem in store.problems:
         _error(problem)
-    port = next((p for p in list_ports() if p.device == url), None)
-    chosen, why = choose_profile(store, url=url, port=port)
+    chosen, why = choose_profile(store, url=url, port=find_port(url))
     return chosen.to_engine_profile(), f"{chosen.name!r}: {why}"
 
 
@@ -266,23 +275,14 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 
 def _save_probed_profile(url: str, report: object) -> str:
     """Store the proposed profile under the strongest key known for this device."""
-    from dataclasses import fields
+    from workbench.profiles import DeviceProfile, ProfileStore, find_port, storage_key
 
-    from workbench.ports import list_ports
-    from workbench.profiles import DeviceProfile, ProfileStore
-    from workbench.profiles.store import serial_key, url_key, usb_key
-
-    proposed = report.proposed  # type: ignore[attr-defined]
-    names = {f.name for f in fields(DeviceProfile)}
-    values = {f.name: getattr(proposed, f.name) for f in fields(proposed) if f.name in names}
-    profile = DeviceProfile(name=f"probed {url}", description="proposed by workbench probe", **values)
-    port = next((p for p in list_ports() if p.device == url), None)
-    if port is not None and port.serial_number:
-        key = serial_key(port.serial_number)
-    elif port is not None and port.vid is not None and port.pid is not None:
-        key = usb_key(port.vid, port.pid)
-    else:
-        key = url_key(url)
+    profile = DeviceProfile.from_engine_profile(
+        report.proposed,  # type: ignore[attr-defined]
+        name=f"probed {url}",
+        description="proposed by workbench probe",
+    )
+    key = storage_key(url, find_port(url))
     store = ProfileStore.load()
     if not store.save(key, profile):
         raise WorkbenchError("; ".join(store.problems) or "the profile could not be saved")
@@ -301,6 +301,35 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     if meta.get("dropped_records"):
         print(f"# {meta['dropped_records']} older records were dropped by the ring buffer")
     print(render_hex(records) if args.hex else render_text(records))
+    return EXIT_OK
+
+
+def _cmd_lesson(args: argparse.Namespace) -> int:
+    from workbench.lessons import LESSONS, get_lesson, iter_walkthrough
+
+    if args.name is None:
+        width = max(len(lesson.name) for lesson in LESSONS)
+        for lesson in LESSONS:
+            print(f"{lesson.name:<{width}}  {lesson.title}")
+        return EXIT_OK
+    lesson = get_lesson(args.name)  # UnknownLesson: one line naming the known ones, exit 2
+    failed = []
+    first = True
+    # closing(): the lesson's board is released even if printing stops half-way.
+    with contextlib.closing(iter_walkthrough(lesson)) as parts:
+        try:
+            for text, outcome in parts:
+                print(text if first else "\n" + text, flush=True)
+                first = False
+                if outcome is not None and not outcome.ok:
+                    failed.append(outcome.index + 1)
+        except BrokenPipeError:  # `workbench lesson NAME | head`: the reader left, nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+    if failed:
+        steps = ", ".join(str(n) for n in failed)
+        _error(f"lesson {lesson.name}: step {steps} did not go as the lesson expects (see above)")
+        return EXIT_DEVICE
     return EXIT_OK
 
 

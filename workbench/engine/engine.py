@@ -98,9 +98,24 @@ class Engine:
         return Timeouts(response_s=profile.response_timeout_s, reset_s=profile.reset_timeout_s)
 
     def set_profile(self, profile: Profile) -> None:
-        """Use new settings from the next step on, without reconnecting."""
-        self.profile = profile
+        """Use new settings from the next step on, without reconnecting.
+
+        A new baud rate or DTR/RTS level is applied to the open port at once (pyserial
+        reconfigures a live port); the trace budget stays that of the recorder in use.
+        """
+        old, self.profile = self.profile, profile
         self.conn.timeouts = self._timeouts(profile)
+        port = self.port
+        try:
+            if profile.baudrate != old.baudrate and has_modem_lines(port):
+                port.baudrate = profile.baudrate
+            if has_modem_lines(port):
+                if profile.dtr is not None and profile.dtr != old.dtr:
+                    port.dtr = profile.dtr
+                if profile.rts is not None and profile.rts != old.rts:
+                    port.rts = profile.rts
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise DeviceDisconnected(f"{self.url}: applying the new port settings failed: {exc}") from exc
 
     # ------------------------------------------------------------------ port I/O
     def _write(self, data: bytes, note: str) -> None:

@@ -6,12 +6,21 @@ banners), so the engine's timings must follow the device. See ``docs/profiles.md
 
 from __future__ import annotations
 
-from workbench.profiles.matching import PLATFORM_PRESETS, choose_profile, preset_for_platform
+from workbench.profiles.matching import (
+    PLATFORM_PRESETS,
+    choose_profile,
+    find_port,
+    preset_for_platform,
+    saved_profile,
+    storage_key,
+)
 from workbench.profiles.presets import PRESET_NAMES, PRESETS, Preset, get_preset, preset_reason
 from workbench.profiles.schema import (
+    FIELD_HELP,
     FIELD_NAMES,
     DeviceProfile,
     ProfileError,
+    format_field,
     from_seed_settings,
     validate_field,
 )
@@ -29,6 +38,7 @@ from workbench.profiles.store import (
 )
 
 __all__ = [
+    "FIELD_HELP",
     "FIELD_NAMES",
     "PLATFORM_PRESETS",
     "PRESETS",
@@ -40,6 +50,8 @@ __all__ = [
     "ProfileStore",
     "choose_profile",
     "export_profile",
+    "find_port",
+    "format_field",
     "from_seed_settings",
     "get_preset",
     "import_profile",
@@ -48,7 +60,9 @@ __all__ = [
     "preset_key",
     "preset_reason",
     "profiles_path",
+    "saved_profile",
     "serial_key",
+    "storage_key",
     "url_key",
     "usb_key",
     "validate_field",

@@ -16,7 +16,7 @@ from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile
 from workbench.profiles.store import ProfileStore, serial_key, url_key, usb_key
 
-__all__ = ["PLATFORM_PRESETS", "choose_profile", "preset_for_platform"]
+__all__ = ["PLATFORM_PRESETS", "choose_profile", "find_port", "preset_for_platform", "saved_profile", "storage_key"]
 
 #: ``sys.platform`` (as the board reports it) -> preset name. CircuitPython reports the MCU
 #: family in capitals ("RP2040") where MicroPython reports its port name ("rp2"), so the
@@ -49,6 +49,27 @@ def preset_for_platform(platform: str | None, implementation: str | None = None)
     return _LOWER_PLATFORM_PRESETS.get(platform.lower())
 
 
+def saved_profile(store: ProfileStore, *, url: str, port: PortInfo | None = None) -> tuple[DeviceProfile, str] | None:
+    """The profile the user saved for this device, and why it matched; None if there is none.
+
+    Order: USB serial number, VID:PID, URL (see the module docstring).
+    """
+    if port is not None and port.serial_number and port.serial_number.strip():
+        serial = port.serial_number.strip()
+        profile = store.get(serial_key(serial))
+        if profile is not None:
+            return profile, f"USB serial number {serial}: saved profile {profile.name!r}"
+    if port is not None and port.vid is not None and port.pid is not None:
+        profile = store.get(usb_key(port.vid, port.pid))
+        if profile is not None:
+            return profile, f"USB ID {port.vid:04x}:{port.pid:04x}: saved profile {profile.name!r}"
+    if url and url.strip():
+        profile = store.get(url_key(url))
+        if profile is not None:
+            return profile, f"URL {url.strip()}: saved profile {profile.name!r}"
+    return None
+
+
 def choose_profile(
     store: ProfileStore,
     *,
@@ -64,19 +85,9 @@ def choose_profile(
     preset if any), else the generic preset. Never raises: a store that failed to load simply
     has fewer saved profiles.
     """
-    if port is not None and port.serial_number and port.serial_number.strip():
-        serial = port.serial_number.strip()
-        profile = store.get(serial_key(serial))
-        if profile is not None:
-            return profile, f"USB serial number {serial}: saved profile {profile.name!r}"
-    if port is not None and port.vid is not None and port.pid is not None:
-        profile = store.get(usb_key(port.vid, port.pid))
-        if profile is not None:
-            return profile, f"USB ID {port.vid:04x}:{port.pid:04x}: saved profile {profile.name!r}"
-    if url and url.strip():
-        profile = store.get(url_key(url))
-        if profile is not None:
-            return profile, f"URL {url.strip()}: saved profile {profile.name!r}"
+    saved = saved_profile(store, url=url, port=port)
+    if saved is not None:
+        return saved
     name = preset_for_platform(platform, implementation)
     if name is not None:
         profile = store.preset(name)
@@ -94,3 +105,23 @@ def choose_profile(
     else:
         why = "no saved profile for this device and no platform detected"
     return generic, f"preset generic{mine}: {why}"
+
+
+def find_port(url: str, ports: list[PortInfo] | None = None) -> PortInfo | None:
+    """The serial port behind ``url`` (its USB serial number and VID:PID), if it is one."""
+    if ports is None:
+        from workbench.ports import list_ports
+
+        ports = list_ports()
+    return next((port for port in ports if port.device == url), None)
+
+
+def storage_key(url: str, port: PortInfo | None) -> str:
+    """Where a profile saved "for this device" goes: the strongest evidence :func:`choose_profile`
+    looks up first (USB serial number, else VID:PID, else the URL), so saving and matching agree.
+    """
+    if port is not None and port.serial_number and port.serial_number.strip():
+        return serial_key(port.serial_number.strip())
+    if port is not None and port.vid is not None and port.pid is not None:
+        return usb_key(port.vid, port.pid)
+    return url_key(url)

@@ -24,10 +24,12 @@ from typing import Any, Literal
 from workbench.engine.profile import Profile, RawPasteMode
 
 __all__ = [
+    "FIELD_HELP",
     "FIELD_NAMES",
     "DeviceProfile",
     "ProfileError",
     "RawPasteMode",
+    "format_field",
     "from_seed_settings",
     "validate_field",
 ]
@@ -320,6 +322,13 @@ class DeviceProfile:
             trace_budget_bytes=self.trace_budget_bytes,
         )
 
+    @classmethod
+    def from_engine_profile(cls, profile: Profile, *, name: str, description: str = "") -> DeviceProfile:
+        """A named profile holding an engine profile's settings (a probe's proposal, say)."""
+        values = {name_: getattr(profile, name_) for name_ in FIELD_NAMES if hasattr(profile, name_)}
+        values.update(name=name, description=description)
+        return cls.from_dict(values, source=f"profile {name!r}")
+
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, in declaration order; optional fields may be None.
 
@@ -369,6 +378,42 @@ class DeviceProfile:
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(DeviceProfile))
 assert set(FIELD_NAMES) == set(_RULES), "every DeviceProfile field needs a validation rule"
+
+
+#: One line per field for forms and ``--help`` texts: what it does, in the units of its name.
+FIELD_HELP: dict[str, str] = {
+    "name": "short name shown in the UI",
+    "description": "what board this is for and why the values are what they are",
+    "startup_delay_s": "wait after opening the port before the first byte (boards that reset on open)",
+    "interrupt_delay_s": "after CTRL-C, how long output must be quiet before CTRL-A is sent",
+    "response_timeout_s": "longest wait for any protocol reply (banner, OK, window credit, prompt)",
+    "reset_timeout_s": "longest wait for a soft or hard reset to reach the raw prompt again",
+    "exec_timeout_s": "longest a run may take; none lets code run until it ends or is stopped",
+    "raw_paste": "auto: ask once and remember; always: fail if refused; never: plain raw mode",
+    "window_size_override": "raw-paste: write at most this many bytes at a time; none: a whole window",
+    "chunk_size": "plain raw mode writes code in pieces of this many bytes...",
+    "chunk_delay_s": "...this far apart (also between capped raw-paste writes)",
+    "retries": "extra attempts at entering the raw REPL before giving up",
+    "soft_reset_before_run": "soft-reset before each run, for a fresh interpreter",
+    "dtr": "DTR level set on open (none: leave it as the driver sets it)",
+    "rts": "RTS level set on open (none: leave it as the driver sets it)",
+    "baudrate": "line rate of a serial port (ignored by USB CDC boards and sockets)",
+    "encoding": "how program text becomes bytes and output becomes text",
+    "verbose_trace": "add the engine's expectations and state to every trace record",
+    "trace_budget_bytes": "most trace bytes kept per session before the oldest are dropped",
+}
+assert set(FIELD_HELP) == set(_RULES), "every field needs a help line"
+
+
+def format_field(name: str, value: Any) -> str:
+    """A field's value as a form shows it and :func:`validate_field` reads it back."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
 
 
 # --------------------------------------------------------------------------- form input

@@ -61,7 +61,7 @@ def elide_end(text: str, width: int) -> str:
 
 
 class StatusBar(Static):
-    """Device URL, protocol state, raw-paste credit, traffic in both directions, trace drops.
+    """Device URL, protocol state, profile, raw-paste credit, traffic both ways, trace drops.
 
     Traffic is reported by the app as it happens (:meth:`add_traffic`); the rates shown are
     the bytes of the last second. A timer recomputes them so they fall to zero when the wire
@@ -98,6 +98,7 @@ class StatusBar(Static):
         self._url: str | None = None
         self._state: str | None = None
         self._credit: int | None = None
+        self._profile: str | None = None
         self._drops = 0
         self._traffic: deque[tuple[float, int, int]] = deque()  # (time, tx bytes, rx bytes)
         self._tx_rate = 0.0
@@ -127,6 +128,11 @@ class StatusBar(Static):
         if state is not None and not isinstance(state, str):
             raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
         self._state = state
+        self._update_line()
+
+    def set_profile(self, name: str | None) -> None:
+        """Show the name of the protocol profile in force (None hides it)."""
+        self._profile = name
         self._update_line()
 
     def set_credit(self, credit: int | None) -> None:
@@ -205,6 +211,8 @@ class StatusBar(Static):
         Returns the line and whether the URL or the state had to be shortened.
         """
         tail: list[tuple[str, str]] = []
+        if self._profile:
+            tail.append((f"profile {self._profile}", "$text-muted"))
         if self._credit is not None:
             tail.append((f"credit {self._credit}", "$text-accent"))
         if self._url is not None:

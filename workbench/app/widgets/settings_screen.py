@@ -1,0 +1,245 @@
+"""The settings screen: the active profile as a form, detection beside it, and what to do.
+
+The screen never talks to the device itself: Apply, Save and Probe become messages that
+the app handles on its worker threads (one thread owns the port), and the app reports back
+with :meth:`SettingsScreen.show_probe` / :meth:`SettingsScreen.show_active`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Select, Static
+
+from workbench.app.widgets.profile_form import ProfileForm
+from workbench.probe import ProbeReport
+from workbench.profiles import PRESET_NAMES, PRESETS, DeviceProfile, ProfileError
+
+
+class SettingsScreen(Screen[None]):
+    """Edit the device's protocol profile; Apply (this session), Save (this device), Reset, Probe."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # priority: a focused Input would otherwise take Alt+letter as the letter
+        Binding("escape", "close", "Close", priority=True),
+        Binding("alt+a", "apply", "Apply", priority=True),
+        Binding("alt+s", "save", "Save", priority=True),
+        Binding("alt+r", "reset", "Reset to preset", priority=True),
+        Binding("alt+p", "probe", "Probe", priority=True),
+        Binding("alt+u", "use_proposed", "Use proposed", priority=True),
+    ]
+
+    DEFAULT_CSS = """
+    SettingsScreen {
+        layout: vertical;
+    }
+    SettingsScreen #settings-title {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text;
+        text-style: bold;
+    }
+    SettingsScreen #settings-why, SettingsScreen #probe-summary {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    SettingsScreen #settings-buttons {
+        height: 3;
+    }
+    SettingsScreen #settings-buttons Button {
+        margin-right: 1;
+        min-width: 10;
+    }
+    SettingsScreen #preset {
+        width: 22;
+        margin: 1 1 0 0;
+    }
+    """
+
+    class ApplyRequested(Message):
+        """Use ``profile`` for this session; ``save`` also stores it for this device."""
+
+        def __init__(self, profile: DeviceProfile, *, save: bool) -> None:
+            super().__init__()
+            self.profile = profile
+            self.save = save
+
+    class ProbeRequested(Message):
+        """Measure the device (the app closes the session for the probe, then reconnects)."""
+
+    def __init__(
+        self,
+        url: str,
+        profile: DeviceProfile,
+        why: str,
+        *,
+        report: ProbeReport | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self._profile = profile
+        self._why = why
+        self._report = report
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Protocol profile for {self.url}", id="settings-title")
+        yield Static(self._why_text(), id="settings-why")
+        yield Static("No detection yet: Probe (Alt+P) measures the device and proposes values.", id="probe-summary")
+        yield ProfileForm(self._profile, id="profile-form")
+        with Horizontal(id="settings-buttons"):
+            yield Button("Apply", id="apply", variant="primary", tooltip="Use these values for this session")
+            yield Button("Save", id="save", variant="success", tooltip="Use and remember them for this device")
+            yield Select(
+                [(name, name) for name in PRESET_NAMES],
+                value=self._preset_guess(),
+                allow_blank=False,
+                id="preset",
+                compact=True,
+            )
+            yield Button("Reset to preset", id="reset", tooltip="Fill the form from the chosen preset")
+            yield Button("Probe", id="probe", tooltip="Measure the device and propose a profile")
+            yield Button("Use proposed", id="use-proposed", disabled=True, tooltip="Fill the form from detection")
+            yield Button("Close", id="close")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._report is not None:
+            self.show_probe(self._report)
+        self.query("ProfileForm Input").first().focus()
+
+    # ------------------------------------------------------------------ app -> screen
+    def show_active(self, profile: DeviceProfile, why: str) -> None:
+        """The app applied or saved a profile: say which and why."""
+        self._profile = profile
+        self._why = why
+        self.query_one("#settings-why", Static).update(self._why_text())
+
+    def show_probe(self, report: ProbeReport) -> None:
+        """Detection finished: summary on top, proposal beside each field, differences lit."""
+        self._report = report
+        proposed = self.proposed_profile()
+        self.query_one(ProfileForm).set_proposed(proposed)
+        self.query_one("#probe-summary", Static).update(probe_summary(report))
+        self.query_one("#use-proposed", Button).disabled = False
+        self.probe_running(False)
+
+    def show_probe_progress(self, text: str) -> None:
+        """A probe step started (or failed: the text says so)."""
+        self.query_one("#probe-summary", Static).update(text)
+
+    def probe_running(self, running: bool) -> None:
+        """Disable what must not happen while the device is being measured."""
+        for button_id in ("apply", "save", "probe"):
+            self.query_one(f"#{button_id}", Button).disabled = running
+
+    def proposed_profile(self) -> DeviceProfile | None:
+        """Detection's proposal as a profile named like the form's (None before a probe)."""
+        if self._report is None:
+            return None
+        try:
+            return DeviceProfile.from_engine_profile(
+                self._report.proposed,
+                name=self._profile.name,
+                description=f"proposed by detection for {self.url}",
+            )
+        except ProfileError:
+            return None
+
+    # ------------------------------------------------------------------ actions
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_apply(self) -> None:
+        self._request(save=False)
+
+    def action_save(self) -> None:
+        self._request(save=True)
+
+    def action_reset(self) -> None:
+        name = self.query_one("#preset", Select).value
+        preset = PRESETS.get(str(name))
+        if preset is None:
+            return
+        self.query_one(ProfileForm).set_profile(preset.profile)
+        self.notify(f"Form filled from preset {preset.profile.name}: Apply or Save to use it.")
+
+    def action_probe(self) -> None:
+        self.probe_running(True)
+        self.show_probe_progress("Probing: the session is closed while the device is measured...")
+        self.post_message(self.ProbeRequested())
+
+    def action_use_proposed(self) -> None:
+        proposed = self.proposed_profile()
+        if proposed is None:
+            self.notify("Probe the device first (Alt+P).", severity="warning")
+            return
+        self.query_one(ProfileForm).set_profile(proposed)
+        self.notify("Form filled from detection: Apply or Save to use it.")
+
+    def _request(self, *, save: bool) -> None:
+        form = self.query_one(ProfileForm)
+        try:
+            profile = form.profile()
+        except ProfileError as exc:
+            self.notify(f"Not applied: {exc}", severity="error")
+            return
+        self.post_message(self.ApplyRequested(profile, save=save))
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {
+            "apply": self.action_apply,
+            "save": self.action_save,
+            "reset": self.action_reset,
+            "probe": self.action_probe,
+            "use-proposed": self.action_use_proposed,
+            "close": self.action_close,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()
+
+    @on(ProfileForm.Changed)
+    def _form_changed(self, event: ProfileForm.Changed) -> None:
+        for button_id in ("apply", "save"):
+            self.query_one(f"#{button_id}", Button).disabled = not event.valid
+
+    # ------------------------------------------------------------------ helpers
+    def _why_text(self) -> str:
+        return f"Active: {self._profile.name!r}, chosen by {self._why}"
+
+    def _preset_guess(self) -> str:
+        return self._profile.name if self._profile.name in PRESET_NAMES else "generic"
+
+
+def probe_summary(report: ProbeReport) -> str:
+    """Two lines on what detection found, for the top of the screen."""
+    firmware = " ".join(x for x in (report.implementation, report.version) if x) or "unknown firmware"
+    if report.platform:
+        firmware += f" on {report.platform}"
+    if report.raw_paste_supported:
+        paste = f"raw-paste window {report.window}"
+    elif report.raw_paste_supported is False:
+        paste = "no raw-paste"
+    else:
+        paste = "raw-paste unknown"
+    if report.flow_control_reliable is False:
+        paste += ", flow control UNRELIABLE"
+    elif report.flow_control_reliable:
+        paste += ", flow control reliable"
+    start = "start needed extra time" if report.start_needed_extra_time else "quick start"
+    return (
+        f"Detection: {firmware}; round trip median {report.round_trip_ms_median:.2f} ms, "
+        f"p95 {report.round_trip_ms_p95:.2f} ms; {paste}; {start}.\n"
+        "Highlighted proposals differ from the form: Use proposed (Alt+U) copies them."
+    )
