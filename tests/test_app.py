@@ -236,3 +236,46 @@ async def test_unplugged_board_is_marked_disconnected_and_enter_reconnects(tmp_p
         set_code(app, "print('back')")
         await pilot.press("f5")
         await wait_for(pilot, lambda: "back" in output_lines(app))
+
+
+async def test_step_mode_walks_a_run_with_space_and_explains_each_step(tmp_path: Path) -> None:
+    app = make_app(tmp_path, code="print('stepped')\n")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        await pilot.press("f7")
+        await pilot.press("f5")
+        titles: list[str] = []
+        for _ in range(40):
+            await wait_for(pilot, lambda: app._pending_step is not None or not app._code_running)
+            if not app._code_running:
+                break
+            panel = str(app.query_one("#explain", Static).render())
+            titles.append(panel.splitlines()[0])
+            assert "Expecting:" in panel and "Space: go on" in panel
+            await pilot.press("space")
+        await wait_for(pilot, lambda: "stepped" in output_lines(app))
+        assert app.query_one("#editor", EditorPane).text == "print('stepped')\n"  # Space went to the steps
+    # connected means already at the raw prompt: the run starts by asking for raw-paste
+    assert titles[0] == "Step 1: ask for raw-paste (CTRL-E 'A' CTRL-A)"
+    assert "Step 2: send code within the window (raw-paste)" in titles
+    assert any("read the error section" in title for title in titles)
+
+
+async def test_stop_in_step_mode_and_space_types_again(tmp_path: Path) -> None:
+    app = make_app(tmp_path, code="print('never')\n")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        await pilot.press("f7", "f5")
+        await wait_for(pilot, lambda: app._pending_step is not None)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "paste_window")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: not app._code_running)
+        assert any("Stop was pressed" in line for line in output_lines(app))
+        await pilot.press("f7")  # leave step mode
+        editor = app.query_one("#editor", EditorPane)
+        editor.focus()
+        await pilot.press("end", "space")
+        assert editor.text.startswith("print('never') ")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "never" in output_lines(app))

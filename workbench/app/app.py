@@ -30,6 +30,7 @@ from workbench.app.messages import (
     ProbeProgress,
     ProfileApplied,
     RunFinished,
+    StepPending,
 )
 from workbench.app.recovery import RecoveryStore
 from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
@@ -44,6 +45,7 @@ from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session, connect
+from workbench.engine.stepping import PendingStep
 from workbench.errors import WorkbenchError
 from workbench.ports import PortInfo
 from workbench.probe import ProbeReport, fingerprint, probe
@@ -57,6 +59,7 @@ from workbench.profiles import (
     storage_key,
 )
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
+from workbench.trace.explain import spell_bytes
 from workbench.trace.record import TraceRecorder
 
 DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.platform)\n'
@@ -74,6 +77,8 @@ class WorkbenchApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "run", "Run", priority=True),
         Binding("f6", "stop", "Stop", priority=True),  # over TextArea's select-line
+        Binding("f7", "toggle_step_mode", "Step mode", priority=True),
+        Binding("space", "step", "Next step", priority=True),  # only while a step waits
         Binding("f8", "soft_reset", "Soft reset", priority=True),
         Binding("shift+f8", "hard_reset", "Hard reset", show=False, priority=True),
         Binding("f2", "toggle_connection", "Connect", priority=True),
@@ -117,6 +122,8 @@ class WorkbenchApp(App[None]):
         #: Profiles applied (not saved) in the settings screen: kept per URL until the app quits.
         self._applied: dict[str, tuple[DeviceProfile, str]] = {}
         self._probe_reports: dict[str, ProbeReport] = {}
+        self._step_mode = False
+        self._pending_step: PendingStep | None = None
         self._discover = discover
         self._trace_clock = trace_clock
         self._status_clock = status_clock
@@ -263,6 +270,8 @@ class WorkbenchApp(App[None]):
         status.set_profile(message.profile.name)
         if isinstance(self.screen, SettingsScreen):
             self.screen.show_active(message.profile, message.why)
+        if self._step_mode:
+            message.session.set_step_mode(self._announce_step)
 
     def on_device_status(self, message: DeviceStatus) -> None:
         self.query_one("#devices", DevicesPane).set_state(message.url, "error" if message.error else message.text)
@@ -430,6 +439,9 @@ class WorkbenchApp(App[None]):
 
     def on_run_finished(self, message: RunFinished) -> None:
         self._code_running = False
+        if self._pending_step is not None:
+            self._pending_step = None
+            self.refresh_bindings()
         self._flush_bridge()  # output that is still in the bridge belongs before the summary
         output = self.query_one("#output", OutputPane)
         if message.result is None:
@@ -450,8 +462,12 @@ class WorkbenchApp(App[None]):
             self._background(lambda session: session.interrupt(), "stop")
 
     def action_soft_reset(self) -> None:
-        if self._session_or_notify() is not None:
-            self._background(lambda session: session.soft_reset(), "soft reset")
+        session = self._session_or_notify()
+        if session is None:
+            return
+        if self._pending_step is not None and self._code_running:
+            session.interrupt()  # the run waits at a step: stop it, then reset
+        self._background(lambda session: session.soft_reset(), "soft reset")
 
     def action_hard_reset(self) -> None:
         if self._session_or_notify() is not None:
@@ -466,6 +482,53 @@ class WorkbenchApp(App[None]):
             call(session)
         except WorkbenchError as exc:
             self.post_message(DeviceStatus(session.url, f"{what} failed: {exc}", error=True))
+
+    # ------------------------------------------------------------------ step mode
+    def action_toggle_step_mode(self) -> None:
+        """F7: stop before every protocol step (Space goes on), or run freely again."""
+        self._step_mode = not self._step_mode
+        session = self.session
+        if session is not None:
+            session.set_step_mode(self._announce_step if self._step_mode else None)
+        self.screen.set_class(self._step_mode, "-stepping")
+        explain = self.query_one("#explain", Static)
+        if self._step_mode:
+            self._show_trace()
+            explain.update(
+                "Step mode: the next command stops before each protocol step and shows what it "
+                "will send and what it expects back. Space goes on, F6 stops, F7 leaves step mode."
+            )
+        else:
+            self._pending_step = None
+            explain.update("Step mode off.")
+        self.refresh_bindings()
+        self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
+
+    def _announce_step(self, step: PendingStep) -> None:
+        """(worker thread) The engine waits before ``step``: tell the UI."""
+        self.post_message(StepPending(step))
+
+    def on_step_pending(self, message: StepPending) -> None:
+        if not self._step_mode:
+            return
+        self._pending_step = message.step
+        self._flush_bridge()  # the bytes so far are in the trace before the step is shown
+        self.query_one("#explain", Static).update(format_step(message.step))
+        self.refresh_bindings()
+
+    def action_step(self) -> None:
+        session = self.session
+        if self._pending_step is None or session is None:
+            return
+        self._pending_step = None
+        self.refresh_bindings()
+        session.step()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Space belongs to the editor except while a protocol step waits for it."""
+        if action == "step":
+            return self._pending_step is not None
+        return True
 
     # ------------------------------------------------------------------ output and trace
     def on_bridge_flush(self, _message: BridgeFlush) -> None:
@@ -592,6 +655,7 @@ class WorkbenchApp(App[None]):
             ("Run", "Run the editor's code (or the selection) on the device  [F5]", self.action_run),
             ("Stop", "Send CTRL-C to the device  [F6]", self.action_stop),
             ("Soft reset", "CTRL-D at the raw prompt  [F8]", self.action_soft_reset),
+            ("Step mode", "Stop before each protocol step; Space goes on  [F7]", self.action_toggle_step_mode),
             ("Hard reset", "Pulse DTR/RTS (ESP boards reset)  [Shift+F8]", self.action_hard_reset),
             ("Connect / disconnect", "Toggle the connection to the device  [F2]", self.action_toggle_connection),
             ("Device settings", "The device's protocol profile, detection, Apply / Save  [F4]", self.action_settings),
@@ -634,3 +698,19 @@ class WorkbenchApp(App[None]):
         # (the editor saves its own recovery copy when it unmounts)
         if self.session is not None:
             self.session.close()
+
+
+def format_step(step: PendingStep) -> str:
+    """The explanation panel's text for a waiting step: what, which bytes, what comes back, why."""
+    if step.data:
+        spelled = spell_bytes(step.data)
+        if spelled is None:
+            preview = step.data[:40].decode("utf-8", "replace")
+            spelled = f"{len(step.data)} bytes: {preview!r}" + ("…" if len(step.data) > 40 else "")
+        action = f"About to send: {spelled}   [{step.data[:16].hex(' ')}{' …' if len(step.data) > 16 else ''}]"
+    else:
+        action = "About to read from the board."
+    return (
+        f"Step {step.number}: {step.title}\n{action}\nExpecting: {step.expect}\n\n{step.explanation}\n\n"
+        "Space: go on · F6: stop · F7: leave step mode"
+    )

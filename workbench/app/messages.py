@@ -10,6 +10,7 @@ from workbench.engine.result import ExecResult
 
 if TYPE_CHECKING:
     from workbench.engine.session import Session
+    from workbench.engine.stepping import PendingStep
     from workbench.probe import ProbeReport
     from workbench.profiles import DeviceProfile
 
@@ -69,3 +70,11 @@ class RunFinished(Message):
         super().__init__()
         self.result = result
         self.error = error
+
+
+class StepPending(Message):
+    """Step mode: the engine waits before ``step`` until the person says go."""
+
+    def __init__(self, step: PendingStep) -> None:
+        super().__init__()
+        self.step = step

@@ -21,6 +21,7 @@ import serial
 
 from workbench.engine.profile import Profile
 from workbench.engine.result import ExecResult
+from workbench.engine.stepping import StepController, StepKind
 from workbench.errors import (
     DeviceDisconnected,
     DeviceTimeout,
@@ -48,6 +49,7 @@ from workbench.protocol import (
     RemoteException,
     SoftReboot,
     State,
+    StdoutEnded,
     Timeouts,
     WindowCredit,
 )
@@ -64,6 +66,7 @@ POLL_SLICE_S = 0.05
 INTERRUPT_RETRY_S = 0.5
 INTERRUPT_ATTEMPTS = 4
 _RECENT = 256
+_PASTE_STATES = frozenset({State.PASTE_NEGOTIATING, State.PASTE_WINDOW, State.PASTE_SENDING, State.PASTE_ENDING})
 
 
 class Engine:
@@ -92,6 +95,9 @@ class Engine:
         self._recent = b""
         self._interrupts_sent = 0
         self._interrupt_retry_at: float | None = None
+        #: Step mode (None: off). Set from any thread via Session.set_step_mode.
+        self.stepper: StepController | None = None
+        self._stepping_suspended = False
 
     @staticmethod
     def _timeouts(profile: Profile) -> Timeouts:
@@ -116,6 +122,58 @@ class Engine:
                     port.rts = profile.rts
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceDisconnected(f"{self.url}: applying the new port settings failed: {exc}") from exc
+
+    # ------------------------------------------------------------------ step mode
+    @property
+    def stepping(self) -> bool:
+        """Whether the next protocol step will wait for the person watching."""
+        stepper = self.stepper
+        return stepper is not None and stepper.enabled and not self._stepping_suspended
+
+    def _gate(self, kind: StepKind, data: bytes = b"", detail: str = "") -> None:
+        """In step mode, wait for go before ``kind``; the pause does not count as device time."""
+        stepper = self.stepper
+        if stepper is None or self._stepping_suspended:
+            return
+        paused = stepper.wait(kind, data, detail, cancelled=self._step_cancelled, clock=self.clock)
+        self.conn.postpone(paused)
+
+    def _step_cancelled(self) -> str | None:
+        if self.closing.is_set():
+            return "the session is closing"
+        if self.interrupt_requested.is_set():
+            return "Stop was pressed"
+        return None
+
+    def recover_after_stop(self) -> None:
+        """After :class:`StepStopped`: interrupt whatever runs and get back to the raw prompt,
+        without stopping at each step (the person asked to stop, not to watch the recovery)."""
+        self.interrupt_requested.clear()
+        self._stepping_suspended = True
+        try:
+            self.enter_raw()
+        finally:
+            self._stepping_suspended = False
+
+    def _send_core_output(self, out: bytes) -> None:
+        """Write what the protocol core allows now; in step mode code and CTRL-D are two steps."""
+        conn = self.conn
+        paste = conn.state in _PASTE_STATES
+        if not self.stepping:
+            self._write(out, _describe_sent(out, conn))
+            return
+        body, eof = (out[:-1], out[-1:]) if out.endswith(END_OF_INPUT) else (out, b"")
+        # One window per step (the first credit covers two), so each can be watched.
+        size = conn.window if paste and conn.window else len(body) or 1
+        for start in range(0, len(body), size):
+            piece = body[start : start + size]
+            note = f"code {len(piece)} B ({'raw-paste' if paste else 'raw'})"
+            self._gate("paste_window" if paste else "send_code", piece, note)
+            self._write(piece, note)
+        if eof:
+            note = "CTRL-D: end of paste" if paste else "CTRL-D: end of code, execute"
+            self._gate("end_paste" if paste else "execute", eof, note)
+            self._write(eof, note)
 
     # ------------------------------------------------------------------ port I/O
     def _write(self, data: bytes, note: str) -> None:
@@ -168,7 +226,7 @@ class Engine:
             now = self.clock()
             out = conn.data_to_send(now)
             if out:
-                self._write(out, _describe_sent(out, conn))
+                self._send_core_output(out)
                 continue
             if self.interrupt_requested.is_set():
                 self.interrupt_requested.clear()
@@ -188,6 +246,11 @@ class Engine:
             if data:
                 self._feed(data)
         event = self._events.popleft()
+        if self.stepper is not None:
+            if isinstance(event, ExecAccepted | PasteAcknowledged):
+                self._gate("stdout_section")
+            elif isinstance(event, StdoutEnded):
+                self._gate("stderr_section")
         if on_event is not None:
             on_event(event)
         return event
@@ -265,10 +328,14 @@ class Engine:
         for attempt in range(profile.retries + 1):
             self._events.clear()
             self.conn.mark_unknown()
-            self._write(self.conn.interrupt(self.clock()), "CR CTRL-C CTRL-C: stop whatever runs")
+            data = self.conn.interrupt(self.clock())
+            self._gate("interrupt", data)
+            self._write(data, "CR CTRL-C CTRL-C: stop whatever runs")
             self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
             self._events.clear()
-            self._write(self.conn.enter_raw(self.clock()), "CR CTRL-A: enter the raw REPL")
+            data = self.conn.enter_raw(self.clock())
+            self._gate("enter_raw", data)
+            self._write(data, "CR CTRL-A: enter the raw REPL")
             try:
                 self._wait_for((RawReady,))
             except DeviceTimeout as exc:
@@ -386,13 +453,15 @@ class Engine:
         mode = self.profile.raw_paste
         if mode == "never" or (mode == "auto" and self.raw_paste_supported is False):
             return False
-        if self.raw_paste_supported and self.conn.window:
+        if self.raw_paste_supported and self.conn.window and not self.stepping:
             # Known to work on this connection: send the code right behind the request
             # (see RawReplConnection.request_raw_paste) and save a round trip.
             request = self.conn.request_raw_paste(self.clock(), known_window=self.conn.window)
             self._write(request, "CTRL-E A CTRL-A: raw-paste (code follows without waiting)")
             return True
-        self._write(self.conn.request_raw_paste(self.clock()), "CTRL-E A CTRL-A: ask for raw-paste")
+        data = self.conn.request_raw_paste(self.clock())
+        self._gate("raw_paste_request", data)
+        self._write(data, "CTRL-E A CTRL-A: ask for raw-paste")
         answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
         if isinstance(answer, RawPasteAccepted):
             self.raw_paste_supported = True
@@ -425,7 +494,9 @@ class Engine:
     def soft_reset(self) -> None:
         """CTRL-D at the raw prompt; returns at the raw prompt of the rebooted board."""
         self.ensure_raw()
-        self._write(self.conn.soft_reset(self.clock()), "CTRL-D on an empty line: soft reset")
+        data = self.conn.soft_reset(self.clock())
+        self._gate("soft_reset", data)
+        self._write(data, "CTRL-D on an empty line: soft reset")
         self._wait_for((SoftReboot,))
         self._wait_for((RawReady,))
 
@@ -460,7 +531,9 @@ class Engine:
             self.enter_raw()
         if self.conn.state is State.FRIENDLY:
             return
-        self._write(self.conn.leave_raw(self.clock()), "CTRL-B: leave the raw REPL")
+        data = self.conn.leave_raw(self.clock())
+        self._gate("leave_raw", data)
+        self._write(data, "CTRL-B: leave the raw REPL")
         self._wait_for((FriendlyPrompt,))
 
 

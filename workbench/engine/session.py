@@ -21,6 +21,7 @@ import serial
 from workbench.engine.engine import Engine, OutputCallback
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
+from workbench.engine.stepping import PendingStep, StepController, StepStopped
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines, open_port
@@ -147,6 +148,29 @@ class Session:
         """Apply new settings from the next command on, without reconnecting."""
         self._call(self._engine.set_profile, profile)
 
+    @property
+    def stepping(self) -> bool:
+        """Whether step mode is on."""
+        stepper = self._engine.stepper
+        return stepper is not None and stepper.enabled
+
+    def set_step_mode(self, on_step: Callable[[PendingStep], None] | None) -> None:
+        """Step mode on (``on_step`` is told each step, on the worker thread) or off (None).
+
+        Takes effect at once, even in the middle of a run: leaving step mode lets the step
+        that waits now, and every later one, go ahead. Any thread may call it.
+        """
+        old = self._engine.stepper
+        self._engine.stepper = StepController(on_step) if on_step is not None else None
+        if old is not None:
+            old.disable()
+
+    def step(self) -> None:
+        """Go ahead with the step that waits (step mode); harmless when none waits."""
+        stepper = self._engine.stepper
+        if stepper is not None:
+            stepper.release()
+
     def exec(
         self,
         code: str | bytes,
@@ -228,6 +252,9 @@ class Session:
                 except DeviceDisconnected as exc:
                     self.lost = exc
                     job.finish(error=exc)
+                except StepStopped as exc:
+                    self._recover_after_stop()
+                    job.finish(error=exc)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     job.finish(error=exc)
                 else:
@@ -242,6 +269,17 @@ class Session:
                 engine.port.close()
             except (serial.SerialException, OSError):
                 pass
+
+    def _recover_after_stop(self) -> None:
+        """Stop pressed in step mode: back to the raw prompt (unless the session is closing)."""
+        if self._engine.closing.is_set():
+            return
+        try:
+            self._engine.recover_after_stop()
+        except DeviceDisconnected as exc:
+            self.lost = exc
+        except WorkbenchError:
+            pass  # state stays unknown: the next command enters the raw REPL again
 
     def _poll_idle(self) -> None:
         if self.lost is not None or self._closed:

@@ -416,6 +416,18 @@ class RawReplConnection:
         if self.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING):
             self._expect = Expectation(self._expect.step, self._expect.expected, deadline, self._now)
 
+    def postpone(self, seconds: float) -> None:
+        """The host paused on purpose (step mode) for ``seconds``: move every deadline that
+        much later, so time spent waiting for a person is not taken for a silent device."""
+        if seconds <= 0:
+            return
+        if self._expect.deadline is not None:
+            self._expect = Expectation(
+                self._expect.step, self._expect.expected, self._expect.deadline + seconds, self._expect.since + seconds
+            )
+        if self._run_deadline is not None:
+            self._run_deadline += seconds
+
     def mark_unknown(self) -> None:
         """Forget what we believed (after a timeout or a reconnect); buffered bytes go too."""
         self._drop_code()

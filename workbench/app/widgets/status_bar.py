@@ -99,6 +99,7 @@ class StatusBar(Static):
         self._state: str | None = None
         self._credit: int | None = None
         self._profile: str | None = None
+        self._mode: str | None = None
         self._drops = 0
         self._traffic: deque[tuple[float, int, int]] = deque()  # (time, tx bytes, rx bytes)
         self._tx_rate = 0.0
@@ -128,6 +129,11 @@ class StatusBar(Static):
         if state is not None and not isinstance(state, str):
             raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
         self._state = state
+        self._update_line()
+
+    def set_mode(self, mode: str | None) -> None:
+        """Show a mode the user switched on ("step mode"); None hides it."""
+        self._mode = mode
         self._update_line()
 
     def set_profile(self, name: str | None) -> None:
@@ -211,6 +217,8 @@ class StatusBar(Static):
         Returns the line and whether the URL or the state had to be shortened.
         """
         tail: list[tuple[str, str]] = []
+        if self._mode:
+            tail.append((self._mode, "bold $text-accent"))
         if self._profile:
             tail.append((f"profile {self._profile}", "$text-muted"))
         if self._credit is not None:
