@@ -18,6 +18,7 @@ from workbench.app.widgets.repl_line import ReplLine
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.devices import DeviceEntry
+from workbench.lessons import LESSONS, get_lesson
 from workbench.trace import load_jsonl
 
 
@@ -279,3 +280,49 @@ async def test_stop_in_step_mode_and_space_types_again(tmp_path: Path) -> None:
         assert editor.text.startswith("print('never') ")
         await pilot.press("f5")
         await wait_for(pilot, lambda: "never" in output_lines(app))
+
+
+@pytest.mark.parametrize("name", [lesson.name for lesson in LESSONS])
+async def test_every_lesson_runs_to_the_end_with_space(tmp_path: Path, name: str) -> None:
+    lesson = get_lesson(name)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app.start_lesson(lesson)
+        await wait_for(pilot, lambda: app._lesson is not None and not app._lesson_busy, limit=2000)
+        assert app.session is None  # the lesson has its own board
+        for number, step in enumerate(lesson.steps, start=1):
+            panel = str(app.query_one("#explain", Static).render())
+            assert f"step {number} of {len(lesson.steps)}: {step.title}" in panel
+            await pilot.press("space")
+            await wait_for(pilot, lambda number=number: len(app._lesson.outcomes) == number and not app._lesson_busy,
+                           limit=2000)
+        outcomes = app._lesson.outcomes
+        assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes]
+        assert "done: all" in str(app.query_one("#explain", Static).render())
+        assert len(app.query_one("#trace", TraceView).records()) > 0
+        lines = output_lines(app)
+        assert f"step {len(lesson.steps)}: {lesson.steps[-1].title}" in lines
+
+
+async def test_a_lesson_restarts_and_f2_goes_back_to_the_device(tmp_path: Path) -> None:
+    lesson = get_lesson("run-code")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app.start_lesson(lesson)
+        await wait_for(pilot, lambda: app._lesson is not None and not app._lesson_busy)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(app._lesson.outcomes) == 1 and not app._lesson_busy)
+        first_run = app._lesson
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: app._lesson is not None and app._lesson is not first_run and not app._lesson_busy)
+        assert app._lesson.next_index == 0
+        assert "step 1 of" in str(app.query_one("#explain", Static).render())
+        await pilot.press("f2")
+        await connected(pilot)
+        assert app._lesson is None
+        editor = app.query_one("#editor", EditorPane)
+        editor.focus()
+        await pilot.press("home", "space")  # Space is the editor's again
+        assert editor.text.startswith(" print")

@@ -177,3 +177,24 @@ def test_no_flow_control_times_out_on_every_exec_not_only_the_first() -> None:
             with pytest.raises(DeviceTimeout):
                 session.exec(BIG)
             assert time.monotonic() - started < 3
+
+
+OVERRUN_CODE = "x = [\n" + "".join(f"    {i},\n" for i in range(100)) + "]\nprint('sum', sum(x))\n"
+
+
+def test_rx_fifo_overrun_loses_a_burst_but_paced_writes_get_through() -> None:
+    assert len(OVERRUN_CODE) > 256  # bigger than the two windows of credit raw-paste starts with
+    with workbench.connect("sim://generic?rx_fifo=64", FAST) as session:
+        started = time.monotonic()
+        with pytest.raises((DeviceTimeout, TransferError)):
+            session.exec(OVERRUN_CODE)  # 256 bytes at once into a 64-byte FIFO
+        assert time.monotonic() - started < 2
+        session.set_profile(FAST.with_changes(raw_paste="never", chunk_size=32, chunk_delay_s=0.02))
+        result = session.exec(OVERRUN_CODE)
+        assert result.stdout.strip() == "sum 4950" and result.raw_paste is False
+        session.set_profile(FAST.with_changes(window_size_override=32, chunk_delay_s=0.02))
+        result = session.exec(OVERRUN_CODE)
+        assert result.stdout.strip() == "sum 4950" and result.raw_paste is True
+    with pytest.raises(workbench.ConnectError) as caught:
+        workbench.connect("sim://generic?rx_fifo=0")
+    assert "rx_fifo" in str(caught.value)

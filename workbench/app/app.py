@@ -26,6 +26,8 @@ from workbench.app.bridge import BridgeFlush, SessionBridge
 from workbench.app.messages import (
     DeviceConnected,
     DeviceStatus,
+    LessonOpened,
+    LessonStepDone,
     ProbeFinished,
     ProbeProgress,
     ProfileApplied,
@@ -47,6 +49,7 @@ from workbench.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session, connect
 from workbench.engine.stepping import PendingStep
 from workbench.errors import WorkbenchError
+from workbench.lessons import LESSONS, Lesson, LessonRun
 from workbench.ports import PortInfo
 from workbench.probe import ProbeReport, fingerprint, probe
 from workbench.profiles import (
@@ -79,6 +82,7 @@ class WorkbenchApp(App[None]):
         Binding("f6", "stop", "Stop", priority=True),  # over TextArea's select-line
         Binding("f7", "toggle_step_mode", "Step mode", priority=True),
         Binding("space", "step", "Next step", priority=True),  # only while a step waits
+        Binding("f3", "restart_lesson", "Restart lesson", priority=True),  # only in a lesson
         Binding("f8", "soft_reset", "Soft reset", priority=True),
         Binding("shift+f8", "hard_reset", "Hard reset", show=False, priority=True),
         Binding("f2", "toggle_connection", "Connect", priority=True),
@@ -123,6 +127,8 @@ class WorkbenchApp(App[None]):
         self._applied: dict[str, tuple[DeviceProfile, str]] = {}
         self._probe_reports: dict[str, ProbeReport] = {}
         self._step_mode = False
+        self._lesson: LessonRun | None = None
+        self._lesson_busy = False
         self._pending_step: PendingStep | None = None
         self._discover = discover
         self._trace_clock = trace_clock
@@ -193,8 +199,15 @@ class WorkbenchApp(App[None]):
         self.notify(f"Recovered unsaved text{where} from the last session.", timeout=8)
 
     # ------------------------------------------------------------------ connection
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def _connect(self, url: str) -> None:
+        """Connect to ``url`` (leaving a lesson, which has its own board)."""
+        if self._lesson is not None:
+            self._leave_lesson_run()
+            self.query_one("#explain", Static).update("Back to the device.")
+        self._connect_worker(url)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _connect_worker(self, url: str) -> None:
         self._close_session()
         self._open_session(url)
 
@@ -517,6 +530,9 @@ class WorkbenchApp(App[None]):
         self.refresh_bindings()
 
     def action_step(self) -> None:
+        if self._pending_step is None and self._lesson is not None:
+            self._next_lesson_step()
+            return
         session = self.session
         if self._pending_step is None or session is None:
             return
@@ -525,10 +541,122 @@ class WorkbenchApp(App[None]):
         session.step()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Space belongs to the editor except while a protocol step waits for it."""
+        """Space belongs to the editor except while a protocol or lesson step waits for it."""
         if action == "step":
-            return self._pending_step is not None
+            return self._pending_step is not None or (self._lesson is not None and not self._lesson_busy)
+        if action == "restart_lesson":
+            return self._lesson is not None
         return True
+
+    # ------------------------------------------------------------------ lessons
+    def start_lesson(self, lesson: Lesson) -> None:
+        """Leave the device and walk through ``lesson`` on its own simulated board."""
+        self._leave_lesson_run()
+        self._lesson_busy = True
+        self.refresh_bindings()
+        self.query_one("#trace", TraceView).set_records([])
+        self._viewing_file = None
+        self._show_trace()
+        self.query_one("#explain", Static).update(f"Opening {lesson.url} for the lesson '{lesson.title}'...")
+        output = self.query_one("#output", OutputPane)
+        output.run_started(f"lesson: {lesson.title}")
+        output.write("stdout", lesson.summary + "\n")
+        self._open_lesson(LessonRun(lesson))
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _open_lesson(self, run: LessonRun) -> None:
+        self._close_session()
+        try:
+            run.open()
+        except WorkbenchError as exc:
+            run.close()
+            self.post_message(LessonStepDone(run, None, f"the lesson's board did not open: {exc}"))
+            return
+        if run.trace is not None:
+            run.trace.listeners.append(self.bridge.add_trace)
+        self.post_message(LessonOpened(run, run.opening_records))
+
+    def on_lesson_opened(self, message: LessonOpened) -> None:
+        self._lesson = message.run
+        self._lesson_busy = False
+        self.query_one("#trace", TraceView).add_records(message.records)
+        status = self.query_one("#status", StatusBar)
+        status.set_device(message.run.lesson.url)
+        status.set_mode(f"lesson {message.run.lesson.name}")
+        status.set_profile(None)
+        self._show_lesson_step()
+        self.refresh_bindings()
+
+    def _show_lesson_step(self) -> None:
+        run = self._lesson
+        if run is None:
+            return
+        lesson = run.lesson
+        explain = self.query_one("#explain", Static)
+        if run.finished:
+            explain.update(
+                f"Lesson '{lesson.title}' done: all {len(lesson.steps)} steps ran.\n"
+                "F3 runs it again; the palette (Ctrl+P, 'Lesson') has the others; F2 goes back to the device."
+            )
+            return
+        step = lesson.steps[run.next_index]
+        explain.update(
+            f"Lesson '{lesson.title}', step {run.next_index + 1} of {len(lesson.steps)}: {step.title}\n\n"
+            f"{step.explanation}\n\nSpace: run this step · F3: restart the lesson · F2: back to the device"
+        )
+
+    def _next_lesson_step(self) -> None:
+        run = self._lesson
+        if run is None or self._lesson_busy or run.finished:
+            return
+        self._lesson_busy = True
+        self.refresh_bindings()
+        self._run_lesson_step(run)
+
+    @work(thread=True, group="lesson", exit_on_error=False)
+    def _run_lesson_step(self, run: LessonRun) -> None:
+        try:
+            outcome = run.run_next()
+        except WorkbenchError as exc:
+            self.post_message(LessonStepDone(run, None, str(exc)))
+            return
+        self.post_message(LessonStepDone(run, outcome))
+
+    def on_lesson_step_done(self, message: LessonStepDone) -> None:
+        self._flush_bridge()
+        output = self.query_one("#output", OutputPane)
+        if message.run is not self._lesson and message.outcome is not None:
+            return  # a step of a lesson the user has left since
+        self._lesson_busy = False
+        self.refresh_bindings()
+        if message.outcome is None:
+            output.error(message.error or "the lesson step failed")
+            self.notify(message.error or "the lesson step failed", severity="error", timeout=8)
+            return
+        outcome = message.outcome
+        output.write("stdout", f"step {outcome.index + 1}: {outcome.step.title}\n")
+        if outcome.ok:
+            output.write("stdout", f"  {outcome.outcome}\n")
+        else:
+            output.error(f"  this step failed: {outcome.error} (F3 restarts the lesson)")
+        self._show_lesson_step()
+
+    def action_restart_lesson(self) -> None:
+        run = self._lesson
+        if run is not None:
+            self.start_lesson(run.lesson)
+
+    def _leave_lesson_run(self) -> None:
+        """Close the lesson's board (if any); the device connection is the caller's business."""
+        run, self._lesson = self._lesson, None
+        if run is not None:
+            self._close_lesson(run)
+            self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
+        self.refresh_bindings()
+
+    @work(thread=True, group="lesson-close", exit_on_error=False)
+    def _close_lesson(self, run: LessonRun) -> None:
+        run.close()
 
     # ------------------------------------------------------------------ output and trace
     def on_bridge_flush(self, _message: BridgeFlush) -> None:
@@ -671,6 +799,14 @@ class WorkbenchApp(App[None]):
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+        for lesson in LESSONS:
+            yield SystemCommand(
+                f"Lesson: {lesson.title}",
+                f"{lesson.name} on {lesson.url}: Space runs each step",
+                lambda lesson=lesson: self.start_lesson(lesson),
+            )
+        if self._lesson is not None:
+            yield SystemCommand("Lesson: restart", "Start the lesson again from step 1  [F3]", self.action_restart_lesson)
         for pane, key in (("editor", "Ctrl+E"), ("output", "Ctrl+N"), ("repl", "Ctrl+L"),
                           ("devices", "Ctrl+G"), ("trace", "Ctrl+B")):
             yield SystemCommand(f"Focus {pane}", f"Move the keyboard focus  [{key}]",
@@ -698,6 +834,8 @@ class WorkbenchApp(App[None]):
         # (the editor saves its own recovery copy when it unmounts)
         if self.session is not None:
             self.session.close()
+        if self._lesson is not None:
+            self._lesson.close()
 
 
 def format_step(step: PendingStep) -> str:

@@ -11,8 +11,10 @@ from workbench.engine.result import ExecResult
 if TYPE_CHECKING:
     from workbench.engine.session import Session
     from workbench.engine.stepping import PendingStep
+    from workbench.lessons import LessonRun, StepOutcome
     from workbench.probe import ProbeReport
     from workbench.profiles import DeviceProfile
+    from workbench.trace.record import TraceRecord
 
 
 class DeviceConnected(Message):
@@ -78,3 +80,22 @@ class StepPending(Message):
     def __init__(self, step: PendingStep) -> None:
         super().__init__()
         self.step = step
+
+
+class LessonOpened(Message):
+    """A lesson's board is open (``records``: what it printed while booting)."""
+
+    def __init__(self, run: LessonRun, records: list[TraceRecord]) -> None:
+        super().__init__()
+        self.run = run
+        self.records = records
+
+
+class LessonStepDone(Message):
+    """A lesson step ran; ``outcome`` says what came back (or ``error`` why it could not run)."""
+
+    def __init__(self, run: LessonRun, outcome: StepOutcome | None, error: str | None = None) -> None:
+        super().__init__()
+        self.run = run
+        self.outcome = outcome
+        self.error = error

@@ -29,6 +29,8 @@ OUTPUT_BACKLOG = 4096
 _READ_ALL = 1 << 30
 #: What a serial driver buffers before write() blocks.
 WRITE_BUFFER = 4096
+#: ``rx_fifo``: how often the firmware empties the board's UART receive FIFO.
+RX_FIFO_SERVICE_S = 0.01
 
 
 class WriteTimeout(Exception):
@@ -104,6 +106,55 @@ class _Wire:
         return 0.0
 
 
+class _RxFifo:
+    """``rx_fifo``: the board's UART receive FIFO, which the firmware empties at a limited rate.
+
+    It holds ``size`` bytes and the firmware takes ``size`` bytes out every
+    RX_FIFO_SERVICE_S (a busy board servicing its UART on a timer). Bytes that arrive while
+    it is full are lost: a real overrun, so a burst bigger than the FIFO loses its tail while
+    small writes spaced out get through whole. Arrivals and draining are computed from each
+    chunk's arrival time on the wire, not from when the board thread wakes, so a given
+    sequence of host writes always loses the same bytes.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rate = size / RX_FIFO_SERVICE_S
+        self.held = bytearray()
+        self.lost = 0
+        self._clock: float | None = None
+        self._carry = 0.0
+
+    def _drain(self, until: float, out: bytearray) -> None:
+        """What the firmware has read from the FIFO by ``until`` goes to ``out``."""
+        if self._clock is None or not self.held:
+            self._clock = until
+            self._carry = 0.0
+            return
+        budget = max(0.0, until - self._clock) * self.rate + self._carry
+        n = min(len(self.held), int(budget))
+        out += self.held[:n]
+        del self.held[:n]
+        self._carry = budget - n if self.held else 0.0
+        self._clock = max(self._clock, until)
+
+    def pass_through(self, wire: _Wire, now: float) -> bytes:
+        """Move what has arrived on ``wire`` into the FIFO; return what the firmware read."""
+        out = bytearray()
+        while wire.queue and wire.queue[0][0] <= now:
+            due, data = wire.queue.popleft()
+            self._drain(due, out)
+            room = self.size - len(self.held)
+            self.held += data[:room]
+            self.lost += max(0, len(data) - room)
+        self._drain(now, out)
+        return bytes(out)
+
+    def next_at(self, now: float) -> float | None:
+        """When the firmware will next find a byte to read (None: the FIFO is empty)."""
+        return now + max(1 / self.rate, 0.001) if self.held else None
+
+
 class SimDevice:
     """A running simulated board; see the module docstring."""
 
@@ -118,6 +169,7 @@ class SimDevice:
         # receive buffer. What the board prints arrives as sent.
         self._to_device = _Wire(rate, latency, options, rng, lossy=True)
         self._to_host = _Wire(rate, latency, options, rng, lossy=False)
+        self._rx_fifo = _RxFifo(options.rx_fifo) if options.rx_fifo else None
         self._cond = threading.Condition()
         self._moved = 0
         self.gone: str | None = None
@@ -293,13 +345,21 @@ class SimDevice:
                 if self._stop:
                     return
                 now = time.monotonic()
+                fifo = self._rx_fifo
                 if not self.hung and not self.gone:
-                    incoming = self._to_device.take_due(now)
+                    queued = len(self._to_device.queue)
+                    if fifo is None:
+                        incoming = self._to_device.take_due(now)
+                    else:
+                        incoming = fifo.pass_through(self._to_device, now)
                     if incoming:
                         self.firmware.feed(incoming, now)
+                    if len(self._to_device.queue) < queued:
                         self._cond.notify_all()  # a writer may be waiting for room
                     self.firmware.on_timer(now)
                 wake_at = [t for t in (self._to_device.next_due(), self.firmware.timer_at) if t is not None]
+                if fifo is not None and (fifo_next := fifo.next_at(now)) is not None:
+                    wake_at.append(fifo_next)
                 # Output not yet read by the host holds the board back (backpressure).
                 blocked = self._to_host.backlog() >= OUTPUT_BACKLOG
                 if blocked:

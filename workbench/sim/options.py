@@ -34,6 +34,11 @@ class SimOptions:
     """Advertises raw-paste but never grants credit: ``sim://generic?no_flow_control=1``."""
     window: int | None = None
     """Raw-paste window override (half the input buffer): ``sim://generic?window=32`` (nRF)."""
+    rx_fifo: int | None = None
+    """The board's UART receive FIFO holds this many bytes and the firmware empties it every
+    10 ms (``RX_FIFO_SERVICE_S``); bytes arriving while it is full are lost, as in a real
+    overrun. Bursts bigger than the FIFO lose their tail; paced small writes get through:
+    ``sim://generic?rx_fifo=64``."""
     boot_ms: float | None = None
     """Boot time override, e.g. ``sim://esp32?boot_ms=0`` for fast tests."""
     seed: int | None = None
@@ -50,6 +55,7 @@ _CONVERTERS = {
     "hang_after": int,
     "no_flow_control": lambda text: text.lower() in ("1", "true", "yes", "on", ""),
     "window": int,
+    "rx_fifo": int,
     "boot_ms": float,
     "seed": int,
 }
@@ -85,5 +91,7 @@ def _check(options: SimOptions) -> None:
         value = getattr(options, name)
         if value is not None and value < 0:
             raise ValueError(f"sim:// option {name} cannot be negative, got {value}")
+    if options.rx_fifo is not None and not 1 <= options.rx_fifo <= 65536:
+        raise ValueError(f"sim:// option rx_fifo must be between 1 and 65536 bytes, got {options.rx_fifo}")
     if options.window is not None and not 8 <= options.window <= 32768:
         raise ValueError(f"sim:// option window must be between 8 and 32768, got {options.window}")
