@@ -593,7 +593,7 @@ def _describe_sent(data: bytes, conn: RawReplConnection) -> str:
     body = len(data) - data.endswith(END_OF_INPUT)
     parts = []
     if body:
-        mode = "raw-paste" if conn.state in (State.PASTE_SENDING, State.PASTE_ENDING) else "raw mode"
+        mode = "raw-paste" if conn.state in _PASTE_STATES else "raw mode"  # (pipelined: still negotiating)
         parts.append(f"code {body} B ({mode})")
     if data.endswith(END_OF_INPUT):
         parts.append("CTRL-D: end of code")

@@ -413,10 +413,12 @@ class _Implementation:
 def _implementation(identity: dict[str, Any]) -> _Implementation:
     version = tuple(identity["version"])
     if identity["implementation"] == "micropython":
-        fields: dict[str, Any] = {"name": "micropython", "version": version + ("",)}
+        # The release-level fourth element arrived in 1.22, _machine in 1.20 (sim://legacy is 1.12).
+        fields: dict[str, Any] = {"name": "micropython", "version": version + ("",) if version >= (1, 22) else version}
+        if version >= (1, 20):
+            fields["_machine"] = identity["machine"]
     else:
-        fields = {"name": identity["implementation"], "version": version}
-    fields["_machine"] = identity["machine"]
+        fields = {"name": identity["implementation"], "version": version, "_machine": identity["machine"]}
     fields["_mpy"] = _MPY_BASE | (_MPY_ARCH.get(identity["platform"], 0) << 10)
     return _Implementation(sys.implementation, fields)
 

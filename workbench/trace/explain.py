@@ -116,7 +116,7 @@ def meaning_parts(meaning: str) -> list[str]:
             if ch == "\\":
                 i += 2
                 continue
-            if ch == quote and (i + 1 == n or meaning[i + 1] in " ),;"):
+            if ch == quote and (i + 1 == n or meaning[i + 1] in " ),;:"):
                 quote = ""
         elif ch in "'\"" and (i == 0 or meaning[i - 1] in " ("):
             quote = ch
