@@ -91,6 +91,8 @@ class Session:
         self._busy = False
         self._closed = False
         self.lost: WorkbenchError | None = None
+        #: Called once (on the worker thread) when the device is found gone; must only hand on.
+        self.on_lost: Callable[[WorkbenchError], None] | None = None
         self._started_at = time.monotonic() + profile.startup_delay_s
         self._thread = threading.Thread(target=self._run, name=f"workbench port {url}", daemon=True)
         self._thread.start()
@@ -250,7 +252,7 @@ class Session:
                 try:
                     result = job.fn(*job.args)
                 except DeviceDisconnected as exc:
-                    self.lost = exc
+                    self._mark_lost(exc)
                     job.finish(error=exc)
                 except StepStopped as exc:
                     self._recover_after_stop()
@@ -277,9 +279,36 @@ class Session:
         try:
             self._engine.recover_after_stop()
         except DeviceDisconnected as exc:
-            self.lost = exc
+            self._mark_lost(exc)
         except WorkbenchError:
             pass  # state stays unknown: the next command enters the raw REPL again
+
+    def _mark_lost(self, error: WorkbenchError) -> None:
+        if self.lost is not None:
+            return
+        self.lost = error
+        callback = self.on_lost
+        if callback is not None:
+            callback(error)
+
+    def resources(self) -> list[tuple[str, str]]:
+        """What this session holds now, as (kind, description): its worker thread, the open
+        port, and whatever the transport holds (a child process, a pty, a board thread)."""
+        held: list[tuple[str, str]] = []
+        if self._thread.is_alive():
+            held.append(("thread", self._thread.name))
+        port = self._engine.port
+        if port.is_open:
+            held.append(("port", self.url))
+            extra = getattr(port, "resources", None)
+            if callable(extra):
+                held.extend(extra())
+        return held
+
+    @property
+    def worker_alive(self) -> bool:
+        """Whether the worker thread still runs (False once close() has finished)."""
+        return self._thread.is_alive()
 
     def _poll_idle(self) -> None:
         if self.lost is not None or self._closed:
@@ -287,7 +316,7 @@ class Session:
         try:
             self._engine.poll_idle()
         except DeviceDisconnected as exc:
-            self.lost = exc
+            self._mark_lost(exc)
 
     def _fail_pending(self) -> None:
         while True:

@@ -53,6 +53,18 @@ class Serial(SerialBase):
             raise PortNotOpenError()
         return self._device
 
+    def resources(self) -> list[tuple[str, str]]:
+        """What this open board holds, as (kind, description) pairs, for diagnostics."""
+        device = self._device
+        if device is None:
+            return []
+        held = [("thread", device._thread.name)]
+        pid = device.runner.pid
+        if pid is not None:
+            held.append(("process", f"pid {pid} (code runner)"))
+        held.append(("pipe", "wake-up pipe (2 fds)"))
+        return held
+
     def _reconfigure_port(self) -> None:
         """The line rate comes from the board and the URL, not from the baudrate setting."""
 

@@ -179,6 +179,16 @@ class Serial(SerialBase):
         """The interpreter's process id, while it runs."""
         return self._proc.pid if self._proc else None
 
+    def resources(self) -> list[tuple[str, str]]:
+        """What this interpreter holds, as (kind, description) pairs, for diagnostics."""
+        proc = self._proc
+        if proc is None:
+            return []
+        return [
+            ("process", f"pid {proc.pid} ({self._executable})"),
+            ("pty", f"{proc.slave_path} (master fd {proc.master_fd})"),
+        ]
+
     # ------------------------------------------------------------------ internals
     def _check_open(self) -> None:
         if not self.is_open:
