@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import workbench
-from tests.conftest import has_raw_paste
+from tests.conftest import has_raw_paste, requires_micropython
 from workbench import ExecTimeout, Profile
 from workbench.engine.engine import Engine
 from workbench.trace import TraceRecorder
@@ -274,3 +274,15 @@ def test_enter_raw_from_any_state(device_url: str, setup) -> None:
         assert engine.exec("print(2 * 21)").stdout.strip() == "42"
     finally:
         engine.port.close()
+
+
+@requires_micropython
+def test_a_paste_the_board_ends_early_is_a_syntax_error_not_lost_bytes() -> None:
+    """The real board compiles while it reads: a syntax error on line 1 of a multi-window
+    paste ends the paste early (fewer window credits), which is not a transfer error."""
+    code = "1 +* 2\n" + "pass\n" * 600
+    with workbench.connect("spawn://micropython") as s:
+        result = s.exec(code)
+        after = s.exec("print('after')")
+    assert result.exception is not None and result.exception.type_name == "SyntaxError"
+    assert after.stdout.strip() == "after"

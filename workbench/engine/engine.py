@@ -116,10 +116,10 @@ class Engine:
             if profile.baudrate != old.baudrate and has_modem_lines(port):
                 port.baudrate = profile.baudrate
             if has_modem_lines(port):
+                if profile.rts is not None and profile.rts != old.rts:  # RTS first: see Session
+                    port.rts = profile.rts
                 if profile.dtr is not None and profile.dtr != old.dtr:
                     port.dtr = profile.dtr
-                if profile.rts is not None and profile.rts != old.rts:
-                    port.rts = profile.rts
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceDisconnected(f"{self.url}: applying the new port settings failed: {exc}") from exc
 
@@ -396,6 +396,10 @@ class Engine:
                 )
             elif isinstance(event, ExecAccepted | PasteAcknowledged | PasteEndedEarly):
                 marks.setdefault("accepted", self.clock())
+                if isinstance(event, PasteEndedEarly) and audit is not None:
+                    # The board stopped reading on its own (a syntax error while compiling):
+                    # fewer credits is expected then, not a sign of lost bytes.
+                    audit.enabled = False
                 if isinstance(event, PasteAcknowledged) and audit is not None and audit.damaged():
                     self._interrupt_running(self.clock())  # do not let damaged code run on
 

@@ -101,10 +101,12 @@ class Session:
     def _apply_lines(port: serial.SerialBase, profile: Profile) -> None:
         if not has_modem_lines(port):
             return
-        if profile.dtr is not None:
-            port.dtr = profile.dtr
+        # RTS before DTR: on the usual ESP32/ESP8266 auto-reset wiring, RTS on with DTR off
+        # holds the chip in reset, which setting DTR first would pass through on the way.
         if profile.rts is not None:
             port.rts = profile.rts
+        if profile.dtr is not None:
+            port.dtr = profile.dtr
 
     # ------------------------------------------------------------------ context manager
     def __enter__(self) -> Self:

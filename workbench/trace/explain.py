@@ -188,8 +188,9 @@ def _soft_reset(m: re.Match[str], rec: TraceRecord) -> _Reading:
         "CTRL-D on an empty line (soft reset)",
         f"{_what(rec)} on an empty line (no code since the prompt) asks for a soft reset: the "
         "device will reboot its Python interpreter, clearing every variable and imported module.",
-        "It answers 'OK' in the raw REPL, prints 'MPY: soft reboot', runs boot.py and main.py, "
-        "then shows its prompt again (the raw banner and '>' if it was in the raw REPL).",
+        "It prints 'MPY: soft reboot' and runs boot.py; main.py runs only after a soft reset in "
+        "the friendly REPL. Then it shows its prompt again (the raw banner and '>' if it was in "
+        "the raw REPL).",
     )
 
 

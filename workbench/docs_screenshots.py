@@ -1,0 +1,108 @@
+"""Regenerate the README's screenshots: the app exports its own screen as SVG.
+
+Why a script and not hand-made pictures: the screenshots show the real app on a simulated
+board, so when the layout changes one command brings them up to date::
+
+    python -m workbench.docs_screenshots            # writes docs/screenshots/*.svg
+
+Each picture runs the app headless (Textual's test driver) with a temporary config folder,
+so nothing of the person running it (themes, profiles, recovered text) shows up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SIZE = (160, 45)
+CODE = (
+    "import sys\n"
+    "print('Hello from', sys.implementation.name, sys.platform)\n"
+    "for i in range(3):\n"
+    "    print('line', i)\n"
+    "1 / 0\n"
+)
+#: Bound on every wait for the app (a screenshot that cannot be made must not hang).
+WAIT_LIMIT = 1000
+
+
+async def _until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    for _ in range(WAIT_LIMIT):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise RuntimeError("the app did not reach the state to photograph")
+
+
+async def _main_screen(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    await pilot.press("f5")
+    await _until(pilot, lambda: not app._code_running and app._run_count == 1)  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
+
+
+async def _settings(pilot: Pilot[None]) -> None:
+    await pilot.press("f4")
+    await pilot.pause(0.2)
+
+
+async def _step_mode(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    await pilot.press("f7", "f5")
+    for _ in range(2):
+        await _until(pilot, lambda: app._pending_step is not None)  # type: ignore[attr-defined]
+        await pilot.press("space")
+    await _until(pilot, lambda: app._pending_step is not None)  # type: ignore[attr-defined]
+    await pilot.pause(0.2)
+
+
+SHOTS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
+    "main": _main_screen,
+    "settings": _settings,
+    "step-mode": _step_mode,
+}
+
+
+async def _shoot(name: str, prepare: Callable[[Pilot[None]], Awaitable[None]], folder: Path) -> Path:
+    from workbench.app.app import WorkbenchApp
+    from workbench.app.recovery import RecoveryStore
+    from workbench.config import Settings
+    from workbench.devices import available_devices
+
+    with tempfile.TemporaryDirectory() as config:
+        os.environ["WORKBENCH_CONFIG_DIR"] = config
+        app = WorkbenchApp(
+            "sim://generic",
+            discover=lambda: available_devices(include_serial=False),
+            recovery=RecoveryStore(Path(config) / "recovery"),
+            settings=Settings.load(Path(config) / "settings.toml"),
+            initial_code=CODE,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await _until(pilot, lambda: app.session is not None)
+            await prepare(pilot)
+            path = folder / f"{name}.svg"
+            path.write_text(app.export_screenshot(title=f"workbench: {name}"), encoding="utf-8")
+            return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="folder for the SVG files")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, prepare in SHOTS.items():
+        path = asyncio.run(_shoot(name, prepare, args.out))
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
