@@ -54,7 +54,9 @@ async def wait_for(pilot, condition, limit: int = 1000) -> None:
 
 
 async def connected(pilot) -> None:
-    await wait_for(pilot, lambda: pilot.app.session is not None)
+    """The selected board is connected and the app has taken note (profile chosen, state shown)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.session is not None and app.device_url in app._board_profiles)
 
 
 def set_code(app: WorkbenchApp, code: str) -> None:
@@ -218,7 +220,7 @@ def test_default_device_is_the_simulated_board_without_a_plugged_in_board(monkey
     assert default_device() == "sim://generic"
 
 
-async def test_unplugged_board_is_marked_disconnected_and_enter_reconnects(tmp_path: Path) -> None:
+async def test_unplugged_board_is_marked_lost_and_enter_reconnects(tmp_path: Path) -> None:
     from workbench.app.widgets.devices_pane import DevicesPane
 
     url = "sim://generic?disconnect_after=3000"
@@ -229,7 +231,7 @@ async def test_unplugged_board_is_marked_disconnected_and_enter_reconnects(tmp_p
         await pilot.press("f5")  # the simulated cable is pulled mid-run
         await wait_for(pilot, lambda: any("unplugged" in line for line in output_lines(app)))
         devices = app.query_one("#devices", DevicesPane)
-        await wait_for(pilot, lambda: devices.badge(url) in ("disconnected", "error"))
+        await wait_for(pilot, lambda: devices.badge(url) == "lost")
         first = app.session
         devices.post_message(DevicesPane.ConnectRequested(url))  # what Enter on the row does
         await wait_for(pilot, lambda: app.session is not None and app.session is not first)
@@ -326,3 +328,84 @@ async def test_a_lesson_restarts_and_f2_goes_back_to_the_device(tmp_path: Path) 
         editor.focus()
         await pilot.press("home", "space")  # Space is the editor's again
         assert editor.text.startswith(" print")
+
+
+async def test_several_boards_stay_connected_and_selecting_one_switches_output_and_trace(tmp_path: Path) -> None:
+    from workbench.app.widgets.devices_pane import DevicesPane
+
+    second = "sim://rp2040?boot_ms=0"
+    app = make_app(tmp_path, code="print('on the first')")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        first = app.device_url
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "on the first" in output_lines(app))
+        first_trace = len(app.query_one("#trace", TraceView).records())
+        devices = app.query_one("#devices", DevicesPane)
+        devices.post_message(DevicesPane.ConnectRequested(second))  # Enter on another board
+        await wait_for(pilot, lambda: app.device_url == second)
+        await connected(pilot)
+        assert output_lines(app) == []  # the second board's own output
+        set_code(app, "print('on the second')")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "on the second" in output_lines(app))
+        assert len(app.manager) == 2 and app.manager.get(first).state.value == "ready"  # still open
+        assert devices.badge(first) == "raw" and devices.badge(second) == "raw"
+        devices.post_message(DevicesPane.ConnectRequested(first))  # back: no reconnect, just a switch
+        await wait_for(pilot, lambda: app.device_url == first)
+        assert "on the first" in output_lines(app) and "on the second" not in output_lines(app)
+        assert len(app.query_one("#trace", TraceView).records()) == first_trace
+        assert app.query_one("#output").border_title == f"output: {first}"
+
+
+async def test_run_on_marked_boards_keeps_each_output_apart_with_a_summary(tmp_path: Path) -> None:
+    from workbench.app.widgets.devices_pane import DevicesPane
+
+    boards = ["sim://generic", "sim://rp2040?boot_ms=0", "sim://stm32?boot_ms=0"]
+    app = make_app(tmp_path, code="import sys\nprint('I am', sys.platform)\nif sys.platform == 'pyboard':\n  1/0\n")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        devices = app.query_one("#devices", DevicesPane)
+        for url in boards:
+            devices.toggle_mark(url)
+        assert devices.marked_urls[0] == "sim://generic"
+        await pilot.press("shift+f5")  # the two others are connected on the way
+        await wait_for(pilot, lambda: any("3 boards:" in line for line in output_lines(app)), limit=2000)
+        summary = next(line for line in output_lines(app) if "3 boards:" in line)
+        assert "2 ok, 1 raised, 0 failed" in summary
+        output = app.query_one("#output", OutputPane)
+        assert "I am generic" in output.document_lines("sim://generic")
+        assert "I am rp2" in output.document_lines("sim://rp2040?boot_ms=0")
+        stm32 = output.document_lines("sim://stm32?boot_ms=0")
+        assert "I am pyboard" in stm32 and any("ZeroDivisionError" in line for line in stm32)
+        assert "I am rp2" not in output_lines(app)  # kept apart
+        lines = output_lines(app)
+        assert any("sim://stm32?boot_ms=0  raised" in line and "ZeroDivisionError" in line for line in lines)
+        assert len(app.manager) == 3
+
+
+async def test_diagnostics_and_automatic_reconnect(tmp_path: Path) -> None:
+    from workbench.app.widgets.devices_pane import DevicesPane
+    from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
+
+    url = "sim://generic?disconnect_after=4000"
+    app = make_app(tmp_path, url, code="for i in range(1000):\n  print('bytes on the wire', i)")
+    app.manager.reconnect_interval_s = 0.1
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app.action_toggle_auto_reconnect()
+        assert app.manager.get(url).auto_reconnect
+        app.action_diagnostics()
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosticsScreen)
+                       and bool(app.screen.query("#diagnostics-text")))
+        text = str(app.screen.query_one("#diagnostics-text", Static).render())
+        assert f"{url}: ready" in text and "reconnects automatically" in text and "workbench port" in text
+        await pilot.press("escape")
+        await pilot.press("f5")  # the cable is pulled mid-run; the board comes back by itself
+        await wait_for(pilot, lambda: any("is back: reconnected" in line for line in output_lines(app)), limit=2000)
+        assert any("was lost" in line for line in output_lines(app))
+        devices = app.query_one("#devices", DevicesPane)
+        await wait_for(pilot, lambda: devices.badge(url) == "raw")
+        set_code(app, "print('again')")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "again" in output_lines(app))

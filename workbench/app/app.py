@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.app.bridge import BridgeFlush, SessionBridge
 from workbench.app.messages import (
+    BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
     LessonOpened,
@@ -32,11 +33,13 @@ from workbench.app.messages import (
     ProbeProgress,
     ProfileApplied,
     RunFinished,
+    SeveralRunFinished,
     StepPending,
 )
 from workbench.app.recovery import RecoveryStore
 from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
 from workbench.app.widgets.devices_pane import DevicesPane
+from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -46,11 +49,13 @@ from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.devices import DeviceEntry, available_devices
-from workbench.engine.session import Session, connect
+from workbench.engine.session import Session
 from workbench.engine.stepping import PendingStep
 from workbench.errors import WorkbenchError
 from workbench.lessons import LESSONS, Lesson, LessonRun
-from workbench.ports import PortInfo
+from workbench.manager import SessionEvent, SessionManager, SessionState
+from workbench.manager.manager import ManagedSession, RunOutcome
+from workbench.ports import PortInfo, list_ports
 from workbench.probe import ProbeReport, fingerprint, probe
 from workbench.profiles import (
     PRESETS,
@@ -70,6 +75,8 @@ DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.pla
 NARROW_WIDTH = 120
 #: Trace memory budget of the live session (the ring buffer drops the oldest beyond it).
 TRACE_BUDGET_BYTES = 16 * 1024 * 1024
+#: The output document (and bridge tag) of a lesson, which has its own simulated board.
+LESSON_DOCUMENT = "lesson:"
 
 
 class WorkbenchApp(App[None]):
@@ -79,6 +86,7 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "run", "Run", priority=True),
+        Binding("shift+f5", "run_marked", "Run on marked", show=False, priority=True),
         Binding("f6", "stop", "Stop", priority=True),  # over TextArea's select-line
         Binding("f7", "toggle_step_mode", "Step mode", priority=True),
         Binding("space", "step", "Next step", priority=True),  # only while a step waits
@@ -116,13 +124,18 @@ class WorkbenchApp(App[None]):
     ) -> None:
         super().__init__()
         self.device_url = device_url
-        self.session: Session | None = None
-        self.bridge = SessionBridge(self.post_message)
+        """The selected board: the editor's target, the output and trace shown."""
+        self.manager = SessionManager(find_port=find_port, list_ports=list_ports)
+        self._bridges: dict[str, SessionBridge] = {}
+        self.bridge = SessionBridge(self.post_message, tag=LESSON_DOCUMENT)
+        self._busy_boards: set[str] = set()
+        #: Profile in force per board, and why it was chosen.
+        self._board_profiles: dict[str, tuple[DeviceProfile, str]] = {}
+        #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
+        self._auto_reconnect: set[str] = set()
         self.recovery = recovery if recovery is not None else RecoveryStore()
         self.settings = settings if settings is not None else Settings.load()
         self.profiles = profiles if profiles is not None else ProfileStore.load()
-        self.active_profile: DeviceProfile = PRESETS["generic"].profile
-        self.profile_reason = "not connected yet"
         #: Profiles applied (not saved) in the settings screen: kept per URL until the app quits.
         self._applied: dict[str, tuple[DeviceProfile, str]] = {}
         self._probe_reports: dict[str, ProbeReport] = {}
@@ -134,11 +147,70 @@ class WorkbenchApp(App[None]):
         self._trace_clock = trace_clock
         self._status_clock = status_clock
         self._initial_code = initial_code
-        self._code_running = False
         self._run_count = 0
         self._viewing_file: str | None = None
         self._startup_problems = register_themes(self)
         self.theme = DEFAULT_THEME
+
+    # ------------------------------------------------------------------ the selected board
+    @property
+    def session(self) -> Session | None:
+        """The selected board's session while it is usable (None in a lesson, or not connected)."""
+        if self._lesson is not None:
+            return None
+        managed = self.manager.get(self.device_url)
+        if managed is None or managed.state not in (SessionState.READY, SessionState.RUNNING):
+            return None
+        return managed.session
+
+    @property
+    def _code_running(self) -> bool:
+        """Whether the selected board is running the editor's code."""
+        return self.device_url in self._busy_boards
+
+    @property
+    def active_profile(self) -> DeviceProfile:
+        """The selected board's profile."""
+        return self._board_profiles.get(self.device_url, (PRESETS["generic"].profile, ""))[0]
+
+    @property
+    def profile_reason(self) -> str:
+        """Why the selected board has its profile."""
+        return self._board_profiles.get(self.device_url, (None, "not connected yet"))[1]
+
+    def _bridge_for(self, url: str) -> SessionBridge:
+        """(UI thread) The bridge carrying ``url``'s output and trace to the screen."""
+        bridge = self._bridges.get(url)
+        if bridge is None:
+            bridge = self._bridges[url] = SessionBridge(self.post_message, tag=url)
+        return bridge
+
+    def select_board(self, url: str) -> None:
+        """Make ``url`` the editor's target; show its output, trace and state (others stay open)."""
+        self._set_step_mode_on(self.device_url, False)
+        self.device_url = url
+        self.query_one("#output", OutputPane).show_document(url)
+        self._viewing_file = None
+        trace = self.query_one("#trace", TraceView)
+        trace.border_title = f"trace: {url}" if len(self.manager) > 1 else "trace"
+        managed = self.manager.get(url)
+        trace.set_records(managed.trace.records() if managed is not None else [])
+        status = self.query_one("#status", StatusBar)
+        status.set_device(url)
+        status.set_state(managed.session.state if managed is not None and managed.session else
+                         (managed.state.value if managed is not None else "disconnected"))
+        status.set_profile(self.active_profile.name if url in self._board_profiles else None)
+        devices = self.query_one("#devices", DevicesPane)
+        devices.highlight(url)
+        self._set_step_mode_on(url, self._step_mode)
+        self.query_one("#output", OutputPane).border_title = (
+            f"output: {url}" if len(self.manager) > 1 else "output"
+        )
+
+    def _set_step_mode_on(self, url: str, on: bool) -> None:
+        managed = self.manager.get(url)
+        if managed is not None and managed.session is not None:
+            managed.session.set_step_mode(self._announce_step if on else None)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -172,6 +244,8 @@ class WorkbenchApp(App[None]):
         self.set_interval(0.25, self._refresh_status)
         self._offer_recovery()
         self.query_one("#status", StatusBar).set_device(self.device_url)
+        self.query_one("#output", OutputPane).show_document(self.device_url)
+        self.manager.subscribe(lambda event: self.post_message(BoardStateChanged(event)))
         self._connect(self.device_url)
 
     def _remember_theme(self, name: str) -> None:
@@ -200,45 +274,57 @@ class WorkbenchApp(App[None]):
 
     # ------------------------------------------------------------------ connection
     def _connect(self, url: str) -> None:
-        """Connect to ``url`` (leaving a lesson, which has its own board)."""
+        """Select ``url`` and connect to it unless it is open; other boards stay connected."""
         if self._lesson is not None:
             self._leave_lesson_run()
             self.query_one("#explain", Static).update("Back to the device.")
-        self._connect_worker(url)
+        self.select_board(url)
+        managed = self.manager.get(url)
+        if managed is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
+            return
+        bridge = self._bridge_for(url)
+        self.query_one("#devices", DevicesPane).set_state(url, "connecting")
+        self._connect_worker(url, bridge)
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
-    def _connect_worker(self, url: str) -> None:
-        self._close_session()
-        self._open_session(url)
+    @work(thread=True, group="connect", exit_on_error=False)
+    def _connect_worker(self, url: str, bridge: SessionBridge) -> None:
+        self._open_session(url, bridge)
 
-    def _close_session(self) -> None:
-        """(worker thread) Close the current session, if any, and say so."""
-        old = self.session
-        if old is not None:
-            self.session = None
-            old.close()
-            self.post_message(DeviceStatus(old.url, "disconnected"))
+    def _close_board(self, url: str) -> None:
+        """(worker thread) Close ``url``'s session, if open, and say so."""
+        if self.manager.get(url) is not None:
+            self.manager.close(url)
+            self.post_message(DeviceStatus(url, "disconnected"))
 
-    def _open_session(self, url: str) -> None:
+    def _open_session(self, url: str, bridge: SessionBridge) -> None:
         """(worker thread) Open ``url`` with its profile, enter the raw REPL, report to the UI."""
         port = find_port(url)
         profile, why, known = self._profile_for(url, port)
-        trace = TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
-        trace.listeners.append(self.bridge.add_trace)
+        managed = self.manager.get(url)
+        trace = managed.trace if managed is not None else TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
+        if bridge.add_trace not in trace.listeners:
+            trace.listeners.append(bridge.add_trace)
+        key = self._device_key(url, port)
         try:
-            session = connect(url, profile.to_engine_profile(), trace=trace)
-        except WorkbenchError as exc:
-            self.post_message(DeviceStatus(url, str(exc), error=True))
-            return
-        try:
-            session.enter_raw()
+            managed = self.manager.open(
+                url, profile.to_engine_profile(), trace=trace, auto_reconnect=key in self._auto_reconnect
+            )
+            session = managed.session
+            if session is None:
+                raise WorkbenchError(f"{url} was lost while connecting")
             if not known:
-                profile, why = self._preset_from_fingerprint(session, url, port, profile, why)
+                profile, why = self._preset_from_fingerprint(managed, session, url, port, profile, why)
         except WorkbenchError as exc:
-            self.post_message(DeviceConnected(url, session, profile, why))
             self.post_message(DeviceStatus(url, str(exc), error=True))
             return
         self.post_message(DeviceConnected(url, session, profile, why))
+
+    @staticmethod
+    def _device_key(url: str, port: PortInfo | None) -> str:
+        """What identifies a board for "reconnect automatically": its USB serial number, else its URL."""
+        if port is not None and port.serial_number and port.serial_number.strip():
+            return f"serial:{port.serial_number.strip()}"
+        return f"url:{url}"
 
     def _profile_for(self, url: str, port: PortInfo | None) -> tuple[DeviceProfile, str, bool]:
         """The profile to open ``url`` with, why, and whether it is the user's own choice.
@@ -256,7 +342,13 @@ class WorkbenchApp(App[None]):
         return profile, why, False
 
     def _preset_from_fingerprint(
-        self, session: Session, url: str, port: PortInfo | None, profile: DeviceProfile, why: str
+        self,
+        managed: ManagedSession,
+        session: Session,
+        url: str,
+        port: PortInfo | None,
+        profile: DeviceProfile,
+        why: str,
     ) -> tuple[DeviceProfile, str]:
         """(worker thread) Ask the firmware what it is; switch to its platform's preset."""
         found = fingerprint(session)
@@ -266,17 +358,17 @@ class WorkbenchApp(App[None]):
             self.profiles, url=url, port=port, platform=found.platform, implementation=found.implementation
         )
         if better != profile:
-            session.set_profile(better.to_engine_profile())
+            managed.set_profile(better.to_engine_profile())
         return better, better_why
 
     def on_device_connected(self, message: DeviceConnected) -> None:
-        self.session = message.session
-        self.device_url = message.url
-        self.active_profile = message.profile
-        self.profile_reason = message.why
+        self._board_profiles[message.url] = (message.profile, message.why)
         devices = self.query_one("#devices", DevicesPane)
         devices.set_state(message.url, message.session.state)
+        if message.url != self.device_url or self._lesson is not None or self._lesson_busy:
+            return  # another board (or a lesson is on screen): its row shows the state
         devices.highlight(message.url)
+        self.select_board(message.url)
         status = self.query_one("#status", StatusBar)
         status.set_device(message.url)
         status.set_state(message.session.state)
@@ -287,11 +379,41 @@ class WorkbenchApp(App[None]):
             message.session.set_step_mode(self._announce_step)
 
     def on_device_status(self, message: DeviceStatus) -> None:
-        self.query_one("#devices", DevicesPane).set_state(message.url, "error" if message.error else message.text)
-        self.query_one("#status", StatusBar).set_state(message.text)
+        devices = self.query_one("#devices", DevicesPane)
+        if message.text == "disconnected" and not message.error:
+            devices.forget_state(message.url)
+        else:
+            devices.set_state(message.url, "error" if message.error else message.text)
+        if message.url == self.device_url:
+            self.query_one("#status", StatusBar).set_state(message.text)
         if message.error:
             self.notify(message.text, severity="error", timeout=10)
-            self.query_one("#output", OutputPane).error(message.text)
+            self.query_one("#output", OutputPane).error(message.text, document=message.url)
+
+    def on_board_state_changed(self, message: BoardStateChanged) -> None:
+        """The session manager moved a board to another state (lost, reconnected, closed)."""
+        event: SessionEvent = message.event
+        devices = self.query_one("#devices", DevicesPane)
+        output = self.query_one("#output", OutputPane)
+        if event.new is SessionState.LOST:
+            devices.set_state(event.url, "lost")
+            self._busy_boards.discard(event.url)
+            text = f"{event.url} was lost: {event.detail}" if event.detail else f"{event.url} was lost"
+            managed = self.manager.get(event.url)
+            if managed is not None and managed.auto_reconnect:
+                text += " (it reconnects by itself when it comes back)"
+            output.error(text, document=event.url)
+            self.notify(text, severity="warning", timeout=8)
+        elif event.new is SessionState.READY and event.detail == "reconnected":
+            managed = self.manager.get(event.url)
+            if managed is not None and managed.session is not None:
+                devices.set_state(event.url, managed.session.state)
+                if self._step_mode and event.url == self.device_url:
+                    managed.session.set_step_mode(self._announce_step)
+            output.write("stdout", f"[{event.url} is back: reconnected]\n", document=event.url)
+            self.notify(f"{event.url} is back: reconnected.", timeout=6)
+        elif event.new is SessionState.CONNECTING and event.old is SessionState.LOST:
+            devices.set_state(event.url, "connecting")
 
     @on(DevicesPane.ConnectRequested)
     def _connect_requested(self, message: DevicesPane.ConnectRequested) -> None:
@@ -299,14 +421,16 @@ class WorkbenchApp(App[None]):
         self._connect(message.url)
 
     def action_toggle_connection(self) -> None:
-        if self.session is not None:
-            self._disconnect()
+        """F2: disconnect the selected board (the others stay), or connect it."""
+        if self._lesson is None and self.manager.get(self.device_url) is not None:
+            self._busy_boards.discard(self.device_url)
+            self._disconnect(self.device_url)
         else:
             self._connect(self.device_url)
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
-    def _disconnect(self) -> None:
-        self._close_session()
+    @work(thread=True, group="connect", exit_on_error=False)
+    def _disconnect(self, url: str) -> None:
+        self._close_board(url)
 
     # ------------------------------------------------------------------ profiles and detection
     def action_settings(self) -> None:
@@ -344,18 +468,19 @@ class WorkbenchApp(App[None]):
         else:
             why = "your edit in the settings screen (this run of the app only; Save keeps it)"
             self._applied[url] = (profile, why)
-        session = self.session
-        if session is not None and session.url == url:
+        managed = self.manager.get(url)
+        if managed is not None:
             try:
-                session.set_profile(profile.to_engine_profile())
+                managed.set_profile(profile.to_engine_profile())  # also used when it reconnects
             except WorkbenchError as exc:
                 self.post_message(DeviceStatus(url, f"could not apply the profile: {exc}", error=True))
                 return
-        self.post_message(ProfileApplied(profile, why))
+        self.post_message(ProfileApplied(url, profile, why))
 
     def on_profile_applied(self, message: ProfileApplied) -> None:
-        self.active_profile = message.profile
-        self.profile_reason = message.why
+        self._board_profiles[message.url] = (message.profile, message.why)
+        if message.url != self.device_url:
+            return
         self.query_one("#status", StatusBar).set_profile(message.profile.name)
         if isinstance(self.screen, SettingsScreen):
             self.screen.show_active(message.profile, message.why)
@@ -368,20 +493,20 @@ class WorkbenchApp(App[None]):
             if isinstance(self.screen, SettingsScreen):
                 self.screen.probe_running(False)
             return
-        self._probe(self.device_url)
+        self._probe(self.device_url, self.active_profile, self._bridge_for(self.device_url))
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
-    def _probe(self, url: str) -> None:
+    @work(thread=True, group="connect", exit_on_error=False)
+    def _probe(self, url: str, current: DeviceProfile, bridge: SessionBridge) -> None:
         """(worker) Detection needs the port to itself: close, measure, reconnect."""
-        self._close_session()
-        base = self.active_profile.to_engine_profile()
+        self._close_board(url)
+        base = current.to_engine_profile()
         try:
             report = probe(url, base=base, on_step=lambda text: self.post_message(ProbeProgress(f"Probing: {text}")))
         except WorkbenchError as exc:
             self.post_message(ProbeFinished(url, None, str(exc)))
         else:
             self.post_message(ProbeFinished(url, report))
-        self._open_session(url)
+        self._open_session(url, bridge)
 
     def on_probe_progress(self, message: ProbeProgress) -> None:
         if isinstance(self.screen, SettingsScreen):
@@ -401,15 +526,18 @@ class WorkbenchApp(App[None]):
         self.notify("Detection finished: the proposal is beside each setting.", timeout=6)
 
     def _refresh_status(self) -> None:
+        devices = self.query_one("#devices", DevicesPane)
+        for managed in self.manager.sessions():
+            board = managed.session
+            if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
+                devices.set_state(managed.url, board.state)
         session = self.session
         if session is None:
             return
-        state = session.state
         status = self.query_one("#status", StatusBar)
-        status.set_state(state)
+        status.set_state(session.state)
         status.set_credit(session.paste_credit)
         status.set_trace_drops(session.trace.dropped_records)
-        self.query_one("#devices", DevicesPane).set_state(session.url, state)
 
     # ------------------------------------------------------------------ running code
     def _session_or_notify(self) -> Session | None:
@@ -431,40 +559,104 @@ class WorkbenchApp(App[None]):
         if self._code_running:
             self.notify("Code is still running: stop it first (F6).", severity="warning")
             return
-        self._code_running = True
+        url = self.device_url
+        managed = self.manager.get(url)
+        if managed is None:
+            return
+        self._busy_boards.add(url)
         self._run_count += 1
         output = self.query_one("#output", OutputPane)
         output.run_started(f"run {self._run_count}" if echo is None else f">>> {echo}")
-        self._run(code)
+        self._run(managed, code, self._bridge_for(url))
 
     @work(thread=True, group="run", exit_on_error=False)
-    def _run(self, code: str) -> None:
-        session = self.session
-        if session is None:
-            self.post_message(RunFinished(None, "the device was disconnected"))
-            return
+    def _run(self, managed: ManagedSession, code: str, bridge: SessionBridge) -> None:
+        url = managed.url
         try:
-            result = session.exec(code, on_output=self.bridge.add_output)
+            result = managed.exec(code, on_output=bridge.add_output)
         except WorkbenchError as exc:
-            self.post_message(RunFinished(None, str(exc)))
+            self.post_message(RunFinished(url, None, str(exc)))
             return
-        self.post_message(RunFinished(result))
+        self.post_message(RunFinished(url, result))
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self._code_running = False
-        if self._pending_step is not None:
+        self._busy_boards.discard(message.url)
+        if self._pending_step is not None and message.url == self.device_url:
             self._pending_step = None
             self.refresh_bindings()
-        self._flush_bridge()  # output that is still in the bridge belongs before the summary
+        self._flush_bridge(message.url)  # output still in the bridge belongs before the summary
         output = self.query_one("#output", OutputPane)
         if message.result is None:
-            output.error(message.error or "the run failed")
+            output.error(message.error or "the run failed", document=message.url)
             self.notify(message.error or "the run failed", severity="error", timeout=8)
             return
-        output.run_finished(message.result)
+        output.run_finished(message.result, document=message.url)
         exception = message.result.exception
-        if exception is not None and exception.stdin_line is not None:
+        if message.url == self.device_url and exception is not None and exception.stdin_line is not None:
             self.query_one("#editor", EditorPane).goto_line(exception.stdin_line)
+
+    # ------------------------------------------------------------------ several boards
+    def action_run_marked(self) -> None:
+        """Shift+F5: the editor's code on every marked board at once, each output apart."""
+        urls = self.query_one("#devices", DevicesPane).marked_urls
+        if not urls:
+            self.notify("Mark boards with m in the devices pane first; Shift+F5 then runs on all of them.",
+                        severity="warning")
+            return
+        busy = [url for url in urls if url in self._busy_boards]
+        if busy:
+            self.notify(f"Still running on {', '.join(busy)}: stop it first (F6).", severity="warning")
+            return
+        code = self.query_one("#editor", EditorPane).selected_or_all()
+        self._run_count += 1
+        label = f"run {self._run_count} on {len(urls)} board{'s' if len(urls) != 1 else ''}"
+        output = self.query_one("#output", OutputPane)
+        bridges = {url: self._bridge_for(url) for url in urls}
+        for url in urls:
+            self._busy_boards.add(url)
+            output.run_started(label, document=url)
+        self._run_several(urls, code, bridges, label)
+
+    @work(thread=True, group="run", exit_on_error=False)
+    def _run_several(self, urls: list[str], code: str, bridges: dict[str, SessionBridge], label: str) -> None:
+        started = time.monotonic()
+        for url in urls:
+            if self.manager.get(url) is None:
+                self._open_session(url, bridges[url])  # marked but not connected yet
+        outcomes = self.manager.run_on(
+            urls, code, on_output=lambda url, stream, text: bridges[url].add_output(stream, text)
+        )
+        self.post_message(SeveralRunFinished(outcomes, label, time.monotonic() - started))
+
+    def on_several_run_finished(self, message: SeveralRunFinished) -> None:
+        output = self.query_one("#output", OutputPane)
+        for outcome in message.outcomes:
+            self._busy_boards.discard(outcome.url)
+            self._flush_bridge(outcome.url)
+            if outcome.result is not None:
+                output.run_finished(outcome.result, document=outcome.url)
+            else:
+                output.error(outcome.error or "no result", document=outcome.url)
+        summary = several_summary(message.label, message.outcomes, message.wall_s)
+        output.write("stdout", summary + "\n", document=self._shown_document)
+        worst = "error" if any(o.status == "failed" for o in message.outcomes) else (
+            "warning" if any(o.status == "raised" for o in message.outcomes) else "information")
+        self.notify(summary.splitlines()[0], severity=worst, timeout=8)
+
+    def action_toggle_auto_reconnect(self) -> None:
+        """The selected board reopens by itself after it was lost (cable, reset), or not."""
+        url = self.device_url
+        key = self._device_key(url, find_port(url))
+        on = key not in self._auto_reconnect
+        self._auto_reconnect ^= {key}
+        managed = self.manager.get(url)
+        if managed is not None:
+            managed.auto_reconnect = on
+        what = "reconnects automatically when it comes back" if on else "stays lost until you connect it"
+        self.notify(f"{url} {what}.", timeout=6)
+
+    def action_diagnostics(self) -> None:
+        self.push_screen(DiagnosticsScreen(self.manager))
 
     @on(OutputPane.JumpToLine)
     def _jump(self, message: OutputPane.JumpToLine) -> None:
@@ -525,7 +717,7 @@ class WorkbenchApp(App[None]):
         if not self._step_mode:
             return
         self._pending_step = message.step
-        self._flush_bridge()  # the bytes so far are in the trace before the step is shown
+        self._flush_bridge(self.device_url)  # the bytes so far are in the trace before the step is shown
         self.query_one("#explain", Static).update(format_step(message.step))
         self.refresh_bindings()
 
@@ -558,14 +750,17 @@ class WorkbenchApp(App[None]):
         self._viewing_file = None
         self._show_trace()
         self.query_one("#explain", Static).update(f"Opening {lesson.url} for the lesson '{lesson.title}'...")
+        self._set_step_mode_on(self.device_url, False)
         output = self.query_one("#output", OutputPane)
+        output.show_document(LESSON_DOCUMENT)
+        output.border_title = f"output: lesson {lesson.name}"
         output.run_started(f"lesson: {lesson.title}")
         output.write("stdout", lesson.summary + "\n")
         self._open_lesson(LessonRun(lesson))
 
-    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    @work(thread=True, group="lesson", exit_on_error=False)
     def _open_lesson(self, run: LessonRun) -> None:
-        self._close_session()
+        """(worker) Open the lesson's own board; the devices stay connected meanwhile."""
         try:
             run.open()
         except WorkbenchError as exc:
@@ -623,22 +818,22 @@ class WorkbenchApp(App[None]):
         self.post_message(LessonStepDone(run, outcome))
 
     def on_lesson_step_done(self, message: LessonStepDone) -> None:
-        self._flush_bridge()
+        self._flush_bridge(LESSON_DOCUMENT)
         output = self.query_one("#output", OutputPane)
         if message.run is not self._lesson and message.outcome is not None:
             return  # a step of a lesson the user has left since
         self._lesson_busy = False
         self.refresh_bindings()
         if message.outcome is None:
-            output.error(message.error or "the lesson step failed")
+            output.error(message.error or "the lesson step failed", document=LESSON_DOCUMENT)
             self.notify(message.error or "the lesson step failed", severity="error", timeout=8)
             return
         outcome = message.outcome
-        output.write("stdout", f"step {outcome.index + 1}: {outcome.step.title}\n")
+        output.write("stdout", f"step {outcome.index + 1}: {outcome.step.title}\n", document=LESSON_DOCUMENT)
         if outcome.ok:
-            output.write("stdout", f"  {outcome.outcome}\n")
+            output.write("stdout", f"  {outcome.outcome}\n", document=LESSON_DOCUMENT)
         else:
-            output.error(f"  this step failed: {outcome.error} (F3 restarts the lesson)")
+            output.error(f"  this step failed: {outcome.error} (F3 restarts the lesson)", document=LESSON_DOCUMENT)
         self._show_lesson_step()
 
     def action_restart_lesson(self) -> None:
@@ -659,18 +854,31 @@ class WorkbenchApp(App[None]):
         run.close()
 
     # ------------------------------------------------------------------ output and trace
-    def on_bridge_flush(self, _message: BridgeFlush) -> None:
-        self._flush_bridge()
+    def on_bridge_flush(self, message: BridgeFlush) -> None:
+        self._flush_bridge(message.tag)
 
-    def _flush_bridge(self) -> None:
-        drained = self.bridge.drain()
+    @property
+    def _shown_document(self) -> str:
+        """Whose output and trace are on screen: the lesson's, or the selected board's."""
+        return LESSON_DOCUMENT if self._lesson is not None else self.device_url
+
+    def _flush_bridge(self, tag: str | None = None) -> None:
+        """Take what ``tag``'s bridge holds (default: the one shown) to the output and trace."""
+        tag = self._shown_document if tag is None else tag
+        bridge = self.bridge if tag == LESSON_DOCUMENT else self._bridges.get(tag)
+        if bridge is None:
+            return
+        drained = bridge.drain()
         output = self.query_one("#output", OutputPane)
         for stream, text in drained.output:
-            output.write(stream, text)
+            output.write(stream, text, document=tag)
         if drained.dropped_output_chars:
-            output.error(f"[{drained.dropped_output_chars} characters of output dropped: the screen fell behind]")
-        if not drained.records:
-            return
+            output.error(
+                f"[{drained.dropped_output_chars} characters of output dropped: the screen fell behind]",
+                document=tag,
+            )
+        if not drained.records or tag != self._shown_document:
+            return  # another board's records stay in its recorder: shown when it is selected
         trace = self.query_one("#trace", TraceView)
         if self._viewing_file is None:
             trace.add_records(drained.records)
@@ -700,9 +908,10 @@ class WorkbenchApp(App[None]):
         if not path:
             return
         records = self.query_one("#trace", TraceView).records()
-        meta = {"device": self._viewing_file or self.device_url}
-        if self.session is not None:
-            meta["dropped_records"] = self.session.trace.dropped_records
+        meta: dict[str, object] = {"device": self._viewing_file or self._shown_document}
+        managed = self.manager.get(self.device_url)
+        if managed is not None and self._lesson is None:
+            meta["dropped_records"] = managed.trace.dropped_records
         try:
             save_jsonl(Path(path).expanduser(), records, meta)
         except OSError as exc:
@@ -732,7 +941,11 @@ class WorkbenchApp(App[None]):
         self._viewing_file = None
         trace = self.query_one("#trace", TraceView)
         trace.border_title = "trace"
-        trace.set_records(self.session.trace.records() if self.session else [])
+        managed = self.manager.get(self.device_url)
+        if self._lesson is not None and self._lesson.trace is not None:
+            trace.set_records(self._lesson.trace.records())
+        else:
+            trace.set_records(managed.trace.records() if managed is not None else [])
 
     # ------------------------------------------------------------------ files
     def action_open_file(self) -> None:
@@ -784,6 +997,11 @@ class WorkbenchApp(App[None]):
             ("Stop", "Send CTRL-C to the device  [F6]", self.action_stop),
             ("Soft reset", "CTRL-D at the raw prompt  [F8]", self.action_soft_reset),
             ("Step mode", "Stop before each protocol step; Space goes on  [F7]", self.action_toggle_step_mode),
+            ("Run on marked boards", "The editor's code on every board marked with m, at once  [Shift+F5]",
+             self.action_run_marked),
+            ("Reconnect automatically", "The selected board reopens by itself after it was lost (on/off)",
+             self.action_toggle_auto_reconnect),
+            ("Diagnostics", "Threads, ports, processes and ptys of every open board", self.action_diagnostics),
             ("Hard reset", "Pulse DTR/RTS (ESP boards reset)  [Shift+F8]", self.action_hard_reset),
             ("Connect / disconnect", "Toggle the connection to the device  [F2]", self.action_toggle_connection),
             ("Device settings", "The device's protocol profile, detection, Apply / Save  [F4]", self.action_settings),
@@ -821,7 +1039,7 @@ class WorkbenchApp(App[None]):
         error = event.worker.error
         message = f"Internal error in {event.worker.name}: {type(error).__name__}: {error}"
         if event.worker.group == "run":
-            self._code_running = False
+            self._busy_boards.discard(self.device_url)
         self.notify(message, severity="error", timeout=15)
         self.query_one("#output", OutputPane).error(message)
 
@@ -832,8 +1050,7 @@ class WorkbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         # (the editor saves its own recovery copy when it unmounts)
-        if self.session is not None:
-            self.session.close()
+        self.manager.close_all()
         if self._lesson is not None:
             self._lesson.close()
 
@@ -852,3 +1069,23 @@ def format_step(step: PendingStep) -> str:
         f"Step {step.number}: {step.title}\n{action}\nExpecting: {step.expect}\n\n{step.explanation}\n\n"
         "Space: go on · F6: stop · F7: leave step mode"
     )
+
+
+def several_summary(label: str, outcomes: list[RunOutcome], wall_s: float) -> str:
+    """Which boards succeeded, which raised, which failed, and how long each took."""
+    counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "raised", "failed")}
+    slowest = max((o.duration_s for o in outcomes), default=0.0)
+    head = (
+        f"── {label}: {counts['ok']} ok, {counts['raised']} raised, {counts['failed']} failed; "
+        f"{wall_s * 1000:.0f} ms in all, slowest board {slowest * 1000:.0f} ms ──"
+    )
+    lines = [head]
+    for outcome in outcomes:
+        if outcome.result is not None and outcome.result.exception is not None:
+            detail = f": {outcome.result.exception.type_name}"
+        elif outcome.error:
+            detail = f": {outcome.error}"
+        else:
+            detail = ""
+        lines.append(f"   {outcome.url}  {outcome.status}  {outcome.duration_s * 1000:.0f} ms{detail}")
+    return "\n".join(lines)

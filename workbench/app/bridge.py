@@ -25,7 +25,14 @@ MAX_PENDING_RECORDS = 50_000
 
 
 class BridgeFlush(Message):
-    """Something is waiting in the bridge; the UI should call ``drain()``."""
+    """Something is waiting in the bridge; the UI should call ``drain()``.
+
+    ``tag`` names the bridge (the board's URL) when the app has one bridge per board.
+    """
+
+    def __init__(self, tag: str = "") -> None:
+        super().__init__()
+        self.tag = tag
 
 
 @dataclass
@@ -41,8 +48,9 @@ class Drained:
 class SessionBridge:
     """Thread-safe buffers between one session and the app; see the module docstring."""
 
-    def __init__(self, post: Callable[[Message], object]) -> None:
+    def __init__(self, post: Callable[[Message], object], tag: str = "") -> None:
         self._post = post
+        self.tag = tag
         self._lock = threading.Lock()
         # (stream, pieces): pieces of one stream in a row are joined at drain time, not on
         # arrival (joining on arrival would copy a growing string for every piece).
@@ -88,7 +96,7 @@ class SessionBridge:
     def _schedule(self) -> None:
         if not self._flush_pending:
             self._flush_pending = True
-            self._post(BridgeFlush())
+            self._post(BridgeFlush(self.tag))
 
     def drain(self) -> Drained:
         """UI thread: take everything; the next item posts a new flush message."""

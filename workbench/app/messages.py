@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from workbench.engine.session import Session
     from workbench.engine.stepping import PendingStep
     from workbench.lessons import LessonRun, StepOutcome
+    from workbench.manager import SessionEvent
+    from workbench.manager.manager import RunOutcome
     from workbench.probe import ProbeReport
     from workbench.profiles import DeviceProfile
     from workbench.trace.record import TraceRecord
@@ -29,10 +31,11 @@ class DeviceConnected(Message):
 
 
 class ProfileApplied(Message):
-    """The session now uses ``profile`` (from the settings screen); ``why`` says where from."""
+    """``url``'s session now uses ``profile`` (from the settings screen); ``why`` says where from."""
 
-    def __init__(self, profile: DeviceProfile, why: str) -> None:
+    def __init__(self, url: str, profile: DeviceProfile, why: str) -> None:
         super().__init__()
+        self.url = url
         self.profile = profile
         self.why = why
 
@@ -66,10 +69,11 @@ class DeviceStatus(Message):
 
 
 class RunFinished(Message):
-    """A run ended; ``result`` is None when it failed with ``error``."""
+    """A run on ``url`` ended; ``result`` is None when it failed with ``error``."""
 
-    def __init__(self, result: ExecResult | None, error: str | None = None) -> None:
+    def __init__(self, url: str, result: ExecResult | None, error: str | None = None) -> None:
         super().__init__()
+        self.url = url
         self.result = result
         self.error = error
 
@@ -99,3 +103,21 @@ class LessonStepDone(Message):
         self.run = run
         self.outcome = outcome
         self.error = error
+
+
+class BoardStateChanged(Message):
+    """The session manager moved a board to another state (lost, reconnected, closed)."""
+
+    def __init__(self, event: SessionEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SeveralRunFinished(Message):
+    """A run on several boards ended: one outcome per board."""
+
+    def __init__(self, outcomes: list[RunOutcome], label: str, wall_s: float) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+        self.label = label
+        self.wall_s = wall_s

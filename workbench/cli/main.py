@@ -1,8 +1,9 @@
 """The ``workbench`` command: the app with no arguments, headless commands otherwise.
 
 Exit status: 0 ok; 1 the code raised on the device (its traceback on stderr); 2 usage or
-unreadable input; 3 could not connect, protocol error or timeout. Errors are one line
-starting with ``workbench:``; a traceback from our own code never reaches the user.
+unreadable input; 3 could not connect, protocol error or timeout. With several devices
+(``exec``/``run``), the highest of the devices' codes. Errors are one line starting with
+``workbench:``; a traceback from our own code never reaches the user.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, cast
 
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.engine import Profile, Session
+    from workbench.manager import ManagedSession, RunOutcome, SessionManager
 
 EXIT_OK = 0
 EXIT_RAISED = 1
@@ -40,6 +45,44 @@ URL_HELP = """device URLs:
   loop://                     pyserial's loopback (for testing only)
 """
 
+SEVERAL_HELP = """several devices:
+  -d URL (repeatable) and commas (-d A,B or "A,B" as URL) name several devices; the
+  positional URL comes first, then each -d. The code runs on all of them at once; every
+  output line is prefixed with its device ("[sim://generic] hello", stdout to stdout,
+  tracebacks to stderr), then one summary line per device goes to stderr. A device that
+  cannot be opened counts as failed; the others still run. Exit status: the highest of the
+  devices' codes (0 ok, 1 the code raised, 3 failed: not opened, timeout, lost). Ctrl-C
+  interrupts the code on every device. --trace FILE.jsonl writes FILE.1.jsonl, FILE.2.jsonl...
+
+"""
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: options and arguments in any order, then an optional check.
+
+    ``exec [URL] CODE`` has an optional positional before a required one; plain argparse
+    settles positionals at the first option, so ``exec URL --timeout 1 CODE`` (which worked
+    while URL was required) would fail. Intermixed parsing reads the options first; for the
+    other subcommands, with one positional at most, it changes nothing.
+    """
+
+    check: Callable[[argparse.ArgumentParser, argparse.Namespace], None] | None = None
+    _inner = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._inner:  # parse_known_intermixed_args calls back in here (on some Pythons)
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            parsed, extras = self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+        if self.check is not None:
+            self.check(self, parsed)
+        return parsed, extras
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; ``--help`` of each command lists its options."""
@@ -54,26 +97,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-d", "--device", help=f"device URL for the app (default: one board if found, else {DEFAULT_DEVICE})"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
 
-    def add_device_command(name: str, help_text: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=URL_HELP,
+    def add_device_command(name: str, help_text: str, operand: str) -> _SubcommandParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=SEVERAL_HELP + URL_HELP,
                              formatter_class=argparse.RawDescriptionHelpFormatter)
-        cmd.add_argument("url", metavar="URL", help="device URL (see below)")
+        cmd.add_argument("url", metavar="URL", nargs="?",
+                         help="device URL (see below); may be left out when -d names the devices")
+        cmd.add_argument("-d", "--device", dest="devices", action="append", metavar="URL",
+                         help="a device to run on; repeat it, or separate URLs with commas, for several")
         cmd.add_argument("--timeout", type=_positive_float, metavar="S",
                          help="stop the code (CTRL-C) if it runs longer than S seconds")
-        cmd.add_argument("--trace", metavar="FILE.jsonl", help="save every byte of the exchange")
+        cmd.add_argument("--trace", metavar="FILE.jsonl",
+                         help="save every byte of the exchange; with several devices one file each, "
+                         "numbered in device order: FILE.1.jsonl, FILE.2.jsonl, ...")
         cmd.add_argument("--raw-paste", choices=("auto", "always", "never"),
                          help="raw-paste use (default: the device's profile, usually auto)")
         cmd.add_argument("--response-timeout", type=_positive_float, metavar="S",
                          help="longest wait for any protocol reply (default: the device's profile)")
         cmd.add_argument("-v", "--verbose", action="store_true",
                          help="say which protocol profile was chosen for the device, and why")
+        cmd = cast(_SubcommandParser, cmd)
+        cmd.check = lambda parser, ns: _check_devices(parser, ns, operand)
         return cmd
 
-    exec_cmd = add_device_command("exec", "run a piece of code on the device")
+    exec_cmd = add_device_command("exec", "run a piece of code on the device(s)", "CODE")
     exec_cmd.add_argument("code", metavar="CODE", help="Python code, e.g. \"print(1+1)\"")
-    run_cmd = add_device_command("run", "run a local .py file on the device")
+    run_cmd = add_device_command("run", "run a local .py file on the device(s)", "FILE.py")
     run_cmd.add_argument("file", metavar="FILE.py", help="the script to send")
 
     ports = sub.add_parser("ports", help="list serial ports (with a board guess), simulated boards, local interpreter")
@@ -104,6 +154,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lesson.add_argument("name", metavar="NAME", nargs="?", help="the lesson to run (see the list)")
     return parser
+
+
+def _check_devices(parser: argparse.ArgumentParser, ns: argparse.Namespace, operand: str) -> None:
+    """Settle ``ns.urls``: the positional URL, then each -d, commas splitting, duplicates once.
+
+    Without -d the URL is required, as it always was: argparse hands a lone argument to CODE
+    (the required one), but it is the URL, and CODE is what is missing.
+    """
+    if ns.url is None and not ns.devices:
+        parser.error(f"the following arguments are required: {operand}")
+    given = ([ns.url] if ns.url is not None else []) + (ns.devices or [])
+    urls = [part.strip() for text in given for part in text.split(",")]
+    ns.urls = list(dict.fromkeys(url for url in urls if url))
+    if not ns.urls:
+        parser.error("no device URL given")
 
 
 def _positive_float(text: str) -> float:
@@ -154,8 +219,6 @@ def _error(message: str) -> None:
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
-    from workbench.engine import connect
-
     if args.command == "run":
         try:
             code = Path(args.file).read_text(encoding="utf-8")
@@ -164,22 +227,25 @@ def _cmd_exec(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     else:
         code = args.code
-    profile, why = _matched_profile(args.url)
-    if args.raw_paste is not None:
-        profile = profile.with_changes(raw_paste=args.raw_paste)
-    if args.response_timeout is not None:
-        profile = profile.with_changes(response_timeout_s=args.response_timeout)
-    if args.verbose:
-        print(f"workbench: profile {why}", file=sys.stderr, flush=True)
+    if len(args.urls) == 1:
+        return _exec_one(args, args.urls[0], code)
+    return _exec_several(args, args.urls, code)
+
+
+def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
+    """One device: its output passes through untouched, as it arrives."""
+    from workbench.engine import connect
+
+    profile = _command_profile(args, url)
 
     def on_output(stream: str, text: str) -> None:
         out = sys.stdout if stream == "stdout" else sys.stderr
         out.write(text)
         out.flush()
 
-    with connect(args.url, profile) as session:
+    with connect(url, profile) as session:
         try:
-            with _ctrl_c_interrupts(session):
+            with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
                 result = session.exec(code, timeout=args.timeout, on_output=on_output)
         finally:
             if args.trace:
@@ -187,9 +253,142 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_RAISED
 
 
+def _command_profile(args: argparse.Namespace, url: str, *, label: str = "", report_problems: bool = True) -> Profile:
+    """The device's matched profile with the command line's overrides applied."""
+    profile, why = _matched_profile(url, report_problems=report_problems)
+    if args.raw_paste is not None:
+        profile = profile.with_changes(raw_paste=args.raw_paste)
+    if args.response_timeout is not None:
+        profile = profile.with_changes(response_timeout_s=args.response_timeout)
+    if args.verbose:
+        print(f"workbench: {label}profile {why}", file=sys.stderr, flush=True)
+    return profile
+
+
+def _exec_several(args: argparse.Namespace, urls: list[str], code: str) -> int:
+    """Several devices at once through one manager; prefixed output, a summary, the worst code.
+
+    Profiles are matched here, in order, before anything opens: ``-v`` then reads in device
+    order, and a broken profiles file is reported once, not once per device.
+    """
+    from workbench.manager import SessionManager
+
+    profiles = {
+        url: _command_profile(args, url, label=f"[{url}] ", report_problems=index == 0)
+        for index, url in enumerate(urls)
+    }
+    printer = PrefixedLines(sys.stdout, sys.stderr)
+    with SessionManager(profile_for=profiles.__getitem__) as manager:
+        failed_opens = _open_all(manager, urls)
+        opened = [url for url in urls if url not in failed_opens]
+        try:
+            with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
+                outcomes = manager.run_on(opened, code, timeout=args.timeout, on_output=printer.write)
+        finally:
+            printer.flush(urls)
+            if args.trace:
+                for index, url in enumerate(urls, start=1):
+                    managed = manager.get(url)
+                    if managed is not None:
+                        _save_trace(managed, _numbered_path(args.trace, index))
+    by_url = {outcome.url: outcome for outcome in outcomes}
+    by_url.update((url, outcome) for url, (outcome, _code) in failed_opens.items())
+    codes = {url: failed_opens[url][1] if url in failed_opens else _outcome_code(by_url[url]) for url in urls}
+    for url in urls:
+        print(_summary_line(by_url[url]), file=sys.stderr, flush=True)
+    return max(codes.values())
+
+
+def _open_all(manager: SessionManager, urls: list[str]) -> dict[str, tuple[RunOutcome, int]]:
+    """Open every device at once (boot waits overlap); the failures, each with its exit code."""
+    from workbench.manager import RunOutcome
+
+    def open_one(url: str) -> tuple[RunOutcome, int] | None:
+        started = time.monotonic()
+        try:
+            manager.open(url)
+        except WorkbenchError as exc:
+            return RunOutcome(url, None, str(exc), time.monotonic() - started), exc.exit_code
+        return None
+
+    with ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="workbench open") as pool:
+        results = list(pool.map(open_one, urls))
+    return {url: failure for url, failure in zip(urls, results, strict=True) if failure is not None}
+
+
+def _interrupt_running(manager: SessionManager) -> None:
+    """CTRL-C to every board still running; one that cannot be reached must not stop the rest."""
+    from workbench.manager import SessionState
+
+    for managed in manager.sessions():
+        if managed.state is SessionState.RUNNING:
+            with contextlib.suppress(WorkbenchError):
+                managed.interrupt()
+
+
+def _outcome_code(outcome: RunOutcome) -> int:
+    """The exit status the single-device path gives the same result."""
+    return {"ok": EXIT_OK, "raised": EXIT_RAISED}.get(outcome.status, EXIT_DEVICE)
+
+
+def _summary_line(outcome: RunOutcome) -> str:
+    """``workbench: [URL] STATUS in N ms`` and, when it did not go well, why."""
+    line = f"workbench: [{outcome.url}] {outcome.status} in {outcome.duration_s * 1000:.0f} ms"
+    if outcome.result is not None and outcome.result.exception is not None:
+        return f"{line}: {outcome.result.exception.summary()}"
+    if outcome.error:
+        return f"{line}: {outcome.error}"
+    return line
+
+
+def _numbered_path(path: str, index: int) -> str:
+    """``run.jsonl`` -> ``run.2.jsonl``: the device's index before the extension."""
+    original = Path(path)
+    return str(original.with_name(f"{original.stem}.{index}{original.suffix}"))
+
+
+class PrefixedLines:
+    """Output of several devices, each line whole and prefixed with its device.
+
+    Devices print at the same time and their output arrives in pieces that can end
+    mid-line; a line goes out only once its newline has arrived (per device and stream), so
+    two devices never share a line. ``write`` is called on the devices' threads.
+    """
+
+    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
+        self._outs = {"stdout": stdout, "stderr": stderr}
+        self._pending: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def write(self, url: str, stream: str, text: str) -> None:
+        """Take a piece of one device's output; print the lines it completes."""
+        with self._lock:
+            *lines, rest = (self._pending.get((url, stream), "") + text).split("\n")
+            self._pending[(url, stream)] = rest
+            if lines:
+                self._emit(url, stream, lines)
+
+    def flush(self, urls: Sequence[str] = ()) -> None:
+        """Print what is left without a newline: the given devices first, in that order."""
+        with self._lock:
+            order = list(dict.fromkeys([*urls, *(url for url, _stream in self._pending)]))
+            for (url, stream), rest in sorted(
+                self._pending.items(), key=lambda item: (order.index(item[0][0]), item[0][1] != "stdout")
+            ):
+                if rest:
+                    self._emit(url, stream, [rest])
+            self._pending.clear()
+
+    def _emit(self, url: str, stream: str, lines: list[str]) -> None:
+        out = self._outs.get(stream, self._outs["stderr"])
+        prefix = f"[{url}] "
+        out.write("".join(prefix + line.removesuffix("\r") + "\n" for line in lines))
+        out.flush()
+
+
 @contextlib.contextmanager
-def _ctrl_c_interrupts(session: Session) -> Iterator[None]:
-    """First Ctrl-C here stops the code on the device; a second one gives up waiting."""
+def _ctrl_c_interrupts(interrupt: Callable[[], None], what: str) -> Iterator[None]:
+    """First Ctrl-C here stops the code (``interrupt``); a second one gives up waiting."""
     presses = 0
 
     def handler(signum: int, frame: object) -> None:
@@ -197,8 +396,8 @@ def _ctrl_c_interrupts(session: Session) -> Iterator[None]:
         presses += 1
         if presses > 1:
             raise KeyboardInterrupt
-        _error("interrupting the code on the device (Ctrl-C again to give up)")
-        session.interrupt()
+        _error(f"interrupting {what} (Ctrl-C again to give up)")
+        interrupt()
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
@@ -211,7 +410,7 @@ def _ctrl_c_interrupts(session: Session) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _matched_profile(url: str) -> tuple[Profile, str]:
+def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile, str]:
     """The stored profile for this device (USB serial, VID:PID, URL) or a preset, and why.
 
     A problem with the profiles file is reported and the defaults are used: a broken
@@ -220,13 +419,13 @@ def _matched_profile(url: str) -> tuple[Profile, str]:
     from workbench.profiles import ProfileStore, choose_profile, find_port
 
     store = ProfileStore.load()
-    for problem in store.problems:
+    for problem in store.problems if report_problems else ():
         _error(problem)
     chosen, why = choose_profile(store, url=url, port=find_port(url))
     return chosen.to_engine_profile(), f"{chosen.name!r}: {why}"
 
 
-def _save_trace(session: Session, path: str) -> None:
+def _save_trace(session: Session | ManagedSession, path: str) -> None:
     from workbench.trace import save_jsonl
 
     trace = session.trace

@@ -70,6 +70,7 @@ class ManagedSession:
         *,
         auto_reconnect: bool,
         serial_number: str | None,
+        trace: TraceRecorder | None = None,
     ) -> None:
         self.manager = manager
         self.url = url
@@ -77,7 +78,7 @@ class ManagedSession:
         self.auto_reconnect = auto_reconnect
         self.serial_number = serial_number
         """USB serial number when the board is a USB serial port: it is found again by it."""
-        self.trace = TraceRecorder(profile.trace_budget_bytes or TRACE_BUDGET_BYTES)
+        self.trace = trace if trace is not None else TraceRecorder(profile.trace_budget_bytes or TRACE_BUDGET_BYTES)
         self.session: Session | None = None
         self.state = SessionState.CONNECTING
         self.detail = ""
@@ -237,11 +238,19 @@ class SessionManager:
             callback(event)
 
     # ------------------------------------------------------------------ open and close
-    def open(self, url: str, profile: Profile | None = None, *, auto_reconnect: bool = False) -> ManagedSession:
+    def open(
+        self,
+        url: str,
+        profile: Profile | None = None,
+        *,
+        auto_reconnect: bool = False,
+        trace: TraceRecorder | None = None,
+    ) -> ManagedSession:
         """Connect to ``url`` (blocking, bounded by the profile's timeouts) and keep it.
 
         An already open URL is returned as it is (a LOST one is reconnected first). A board
-        that cannot be opened raises :class:`ConnectError` and is not kept.
+        that cannot be opened raises :class:`ConnectError` and is not kept. ``trace``: the
+        recorder to use (kept across reconnects); by default a new one.
         """
         url = url.strip()
         if not url:
@@ -255,7 +264,12 @@ class SessionManager:
         port = self._find_port(url) if self._find_port is not None else None
         serial = port.serial_number.strip() if port is not None and port.serial_number else None
         managed = ManagedSession(
-            self, url, profile or self._profile_for(url), auto_reconnect=auto_reconnect, serial_number=serial
+            self,
+            url,
+            profile or self._profile_for(url),
+            auto_reconnect=auto_reconnect,
+            serial_number=serial,
+            trace=trace,
         )
         with self._lock:
             if url in self._sessions:  # opened meanwhile by another thread

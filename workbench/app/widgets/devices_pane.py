@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -43,8 +44,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- state badges
 
-#: The five badges a device can show, from "nothing open" to "something went wrong".
-BADGES: tuple[str, ...] = ("disconnected", "friendly", "raw", "running", "error")
+#: The badges a device can show, from "nothing open" to "something went wrong".
+BADGES: tuple[str, ...] = ("disconnected", "connecting", "friendly", "raw", "running", "lost", "error")
 
 _DISCONNECTED_STATES = frozenset({"disconnected", "closed", ""})
 _FRIENDLY_STATES = frozenset({State.FRIENDLY.value})
@@ -73,9 +74,19 @@ _BADGE_STYLES = {
     "friendly": "$text-accent",
     "raw": "$text-success",
     "running": "$text-primary",
+    "connecting": "$text-muted",
+    "lost": "bold $text-warning",
     "error": "bold $text-error",
 }
-_BADGE_SYMBOLS = {"disconnected": "○", "friendly": "◇", "raw": "●", "running": "▶", "error": "✖"}
+_BADGE_SYMBOLS = {
+    "disconnected": "○",
+    "connecting": "◌",
+    "friendly": "◇",
+    "raw": "●",
+    "running": "▶",
+    "lost": "⚠",
+    "error": "✖",
+}
 
 
 def badge_for_state(state: str | None) -> str:
@@ -88,6 +99,8 @@ def badge_for_state(state: str | None) -> str:
     text = (state or "").strip()
     if text.lower() in _DISCONNECTED_STATES:
         return "disconnected"
+    if text in ("lost", "connecting"):  # the session manager's words (workbench.manager)
+        return text
     if text in _FRIENDLY_STATES:
         return "friendly"
     if text in _RAW_STATES:
@@ -171,6 +184,8 @@ class _Row:
     detail: str
     badge: str
     state: str | None
+    marked: bool = False
+    selected: bool = False
 
 
 def _detail(entry: DeviceEntry) -> str:
@@ -218,6 +233,13 @@ class DevicesPane(Vertical):
             """The pane the request came from."""
             return self.pane
 
+    class MarksChanged(Message):
+        """The set of boards marked for "run on several" changed (``m`` on a row)."""
+
+        def __init__(self, urls: list[str]) -> None:
+            super().__init__()
+            self.urls = urls
+
     class _Discovered(Message, bubble=False):
         """Discovery finished in the worker thread (entries) or failed (error)."""
 
@@ -225,6 +247,10 @@ class DevicesPane(Vertical):
             super().__init__()
             self.entries = entries
             self.error = error
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "toggle_mark", "Mark (run on several)"),
+    ]
 
     placeholder: ClassVar[str] = "Device URL: sim://esp32, socket://HOST:PORT, /dev/ttyUSB0 ..."
 
@@ -251,6 +277,7 @@ class DevicesPane(Vertical):
         self._known: dict[str, DeviceEntry] = {}  # every entry ever discovered, by URL
         self._states: dict[str, str] = {}  # session state strings set by the app
         self._current: str | None = None  # the device the app is using: always listed
+        self._marked: set[str] = set()  # boards marked for "run on several"
         self._rows: list[_Row] = []
         self._worker: Worker[None] | None = None
         self._timer: Timer | None = None
@@ -322,6 +349,28 @@ class DevicesPane(Vertical):
             raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
         self._states[url] = state
         self._current = url
+        self._render_rows()
+
+    @property
+    def marked_urls(self) -> list[str]:
+        """Boards marked for "run on several", in list order."""
+        return [row.url for row in self._rows if row.url in self._marked]
+
+    def toggle_mark(self, url: str | None = None) -> None:
+        """Mark or unmark ``url`` (default: the row under the cursor)."""
+        url = url or self.highlighted_url
+        if url is None:
+            return
+        self._marked ^= {url}
+        self._render_rows()
+        self.post_message(self.MarksChanged(self.marked_urls))
+
+    def action_toggle_mark(self) -> None:
+        self.toggle_mark()
+
+    def forget_state(self, url: str) -> None:
+        """``url`` is no longer open: back to a plain row (listed only if discovery finds it)."""
+        self._states.pop(url, None)
         self._render_rows()
 
     def highlight(self, url: str) -> None:
@@ -407,15 +456,26 @@ class DevicesPane(Vertical):
             state = self._states.get(entry.url)
             group = entry.kind if entry.kind in _GROUP_ORDER else "other"
             rows.append(_Row(entry.url, group, _detail(entry), badge_for_state(state), state))
-        current = self._current
-        if current is not None and current not in listed:
-            known = self._known.get(current)
+        # The device in use and every open board stay listed, even when discovery lost them.
+        pinned = [url for url, state in self._states.items() if badge_for_state(state) != "disconnected"]
+        pinned += sorted(self._marked)
+        if self._current is not None:
+            pinned.insert(0, self._current)
+        for url in dict.fromkeys(pinned):
+            if url in listed:
+                continue
+            listed.add(url)
+            known = self._known.get(url)
             if known is not None:  # was discovered, is gone now: unplugged
                 group = known.kind if known.kind in _GROUP_ORDER else "other"
-                rows.append(_Row(current, group, f"not found any more · {_detail(known)}", "disconnected", None))
+                rows.append(_Row(url, group, f"not found any more · {_detail(known)}", "disconnected", None))
             else:  # typed by the user, discovery never lists it
-                state = self._states.get(current)
-                rows.append(_Row(current, "other", "typed URL", badge_for_state(state), state))
+                state = self._states.get(url)
+                rows.append(_Row(url, "other", "typed URL", badge_for_state(state), state))
+        rows = [
+            _Row(r.url, r.group, r.detail, r.badge, r.state, r.url in self._marked, r.url == self._current)
+            for r in rows
+        ]
         rows.sort(key=lambda row: _GROUP_ORDER[row.group])  # stable: keeps discovery order
         return rows
 
@@ -466,8 +526,9 @@ class DevicesPane(Vertical):
         """Two lines: badge symbol, URL and badge word; then the detail, muted."""
         style = badge_style(row.badge)
         return Content.assemble(
+            ("☑ " if row.marked else "", "bold $text-accent"),
             (f"{_BADGE_SYMBOLS[row.badge]} ", style),
-            (row.url, "bold"),
+            (row.url, "bold underline" if row.selected else "bold"),
             " ",
             (row.badge, style),
             "\n",

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import ClassVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -53,6 +55,8 @@ _KIND_COMPONENT = {
     ERROR: "output-pane--error",
 }
 _WARNING_EXCEPTIONS = frozenset({"KeyboardInterrupt", "SystemExit"})
+#: What one document (one board's output) consists of; the pane shows one document at a time.
+_DOCUMENT_FIELDS = ("_lines", "_partial", "_dropped", "_width", "_follow", "_last_stdin_line")
 
 
 def display_text(raw: str) -> str:
@@ -181,6 +185,75 @@ class OutputPane(ScrollView, can_focus=True):
         self._last_stdin_line: int | None = None
         self._update_first = 0
         self._update_dropped = 0
+        self._document_key = ""
+        """Which document is shown: with several boards each has its own output."""
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._offscreen = False
+
+    # --- documents: one per board -------------------------------------------------------
+
+    @property
+    def document(self) -> str:
+        """The key of the document shown (a board's URL; "" before any is chosen)."""
+        return self._document_key
+
+    def show_document(self, key: str) -> None:
+        """Show ``key``'s output (a new, empty document the first time); the other documents
+        keep their lines, partial lines and scroll-following state."""
+        if key == self._document_key:
+            return
+        self._documents[self._document_key] = self._save_document()
+        self._load_document(self._documents.pop(key, None))
+        self._document_key = key
+        self._cache.clear()
+        self.virtual_size = Size(self._width, len(self._lines))
+        if self.is_mounted:
+            if self._follow:
+                self.call_after_refresh(self._scroll_to_end)
+            else:
+                self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def forget_document(self, key: str) -> None:
+        """Drop a hidden document (its board was closed)."""
+        self._documents.pop(key, None)
+
+    def document_lines(self, key: str) -> list[str]:
+        """The text of every line of ``key``'s document, shown or not."""
+        with self._in_document(key):
+            return self.lines_text()
+
+    @contextmanager
+    def _in_document(self, key: str | None) -> Iterator[None]:
+        """Work on ``key``'s document: the one shown, or a hidden one without touching the screen."""
+        if key is None or key == self._document_key:
+            yield
+            return
+        shown = self._save_document()
+        self._load_document(self._documents.get(key))
+        offscreen, self._offscreen = self._offscreen, True
+        try:
+            yield
+        finally:
+            self._documents[key] = self._save_document()
+            self._load_document(shown)
+            self._offscreen = offscreen
+
+    def _save_document(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _DOCUMENT_FIELDS}
+
+    def _load_document(self, saved: dict[str, Any] | None) -> None:
+        if saved is None:
+            saved = {
+                "_lines": deque(maxlen=self.max_lines),
+                "_partial": False,
+                "_dropped": 0,
+                "_width": 0,
+                "_follow": True,
+                "_last_stdin_line": None,
+            }
+        for name, value in saved.items():
+            setattr(self, name, value)
 
     # --- public API -----------------------------------------------------------------
 
@@ -213,9 +286,16 @@ class OutputPane(ScrollView, can_focus=True):
         """The text of every line as shown (for tests and copying)."""
         return [display_text(raw) for raw, _kind in self._lines]
 
-    def write(self, stream: str, text: str) -> None:
-        """Add a piece of ``stream`` ("stdout" or "stderr") output; lines may be split anywhere."""
+    def write(self, stream: str, text: str, *, document: str | None = None) -> None:
+        """Add a piece of ``stream`` ("stdout" or "stderr") output; lines may be split anywhere.
+
+        ``document``: the board it came from, when it is not the one shown.
+        """
         if not text:
+            return
+        if document is not None and document != self._document_key:
+            with self._in_document(document):
+                self.write(stream, text)
             return
         kind = STDERR if stream == "stderr" else STDOUT
         if self._partial and self._lines[-1][1] != kind:
@@ -231,16 +311,24 @@ class OutputPane(ScrollView, can_focus=True):
                 self._finish_partial()
         self._end_update()
 
-    def run_started(self, label: str) -> None:
+    def run_started(self, label: str, *, document: str | None = None) -> None:
         """A muted separator (``── run 3 ──``) so runs are easy to tell apart."""
+        if document is not None and document != self._document_key:
+            with self._in_document(document):
+                self.run_started(label)
+            return
         self._last_stdin_line = None
         self._add_line(f"── {label} ──", SEPARATOR)
 
-    def run_finished(self, result: ExecResult) -> None:
+    def run_finished(self, result: ExecResult, *, document: str | None = None) -> None:
         """End the run's output and add its summary (mode, bytes, time, throughput, outcome).
 
         Output itself is expected to have been streamed through :meth:`write` already.
         """
+        if document is not None and document != self._document_key:
+            with self._in_document(document):
+                self.run_finished(result)
+            return
         exception = result.exception
         self._last_stdin_line = exception.stdin_line if exception is not None else None
         if exception is None:
@@ -251,8 +339,12 @@ class OutputPane(ScrollView, can_focus=True):
             kind = ERROR
         self._add_line(format_summary(result), kind)
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, *, document: str | None = None) -> None:
         """A line (or lines) about a failure outside the code, e.g. the device went away."""
+        if document is not None and document != self._document_key:
+            with self._in_document(document):
+                self.error(message)
+            return
         self._begin_update()
         self._finish_partial()
         for line in message.splitlines() or [""]:
@@ -296,6 +388,8 @@ class OutputPane(ScrollView, can_focus=True):
 
     def _end_update(self) -> None:
         """Resize, refresh only what changed, keep following the end (or keep the reader's place)."""
+        if self._offscreen:
+            return  # a hidden document: it is laid out when shown
         self.virtual_size = Size(self._width, len(self._lines))
         dropped = self._dropped - self._update_dropped
         if dropped:
