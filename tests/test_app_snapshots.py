@@ -43,7 +43,7 @@ def prepare(hex_mode: bool = False):
     async def run_before(pilot) -> None:
         app = pilot.app
         for _ in range(1000):
-            if app.session is not None:
+            if app.session is not None and app.device_url in app._board_profiles:
                 break
             await pilot.pause(0.01)
         app._open_trace_from(str(TRANSCRIPT))
@@ -92,7 +92,7 @@ def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
 
     async def run_before(pilot) -> None:
         for _ in range(1000):
-            if app.session is not None:
+            if app.session is not None and app.device_url in app._board_profiles:
                 break
             await pilot.pause(0.01)
         app._probe_reports["sim://generic"] = fixed_probe_report("sim://generic")
