@@ -23,23 +23,19 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.app.bridge import BridgeFlush, SessionBridge
+from workbench.app.lesson_mode import LESSON_DOCUMENT, LessonMode
 from workbench.app.messages import (
     BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
-    LessonOpened,
-    LessonStepDone,
-    ProbeFinished,
-    ProbeProgress,
-    ProfileApplied,
     RunFinished,
-    SeveralRunFinished,
-    StepPending,
 )
+from workbench.app.profile_actions import ProfileActions
 from workbench.app.recovery import RecoveryStore
+from workbench.app.several_boards import SeveralBoards
+from workbench.app.step_mode import StepMode
 from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
 from workbench.app.widgets.devices_pane import DevicesPane
-from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -52,11 +48,11 @@ from workbench.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session
 from workbench.engine.stepping import PendingStep
 from workbench.errors import WorkbenchError
-from workbench.lessons import LESSONS, Lesson, LessonRun
+from workbench.lessons import LESSONS, LessonRun
 from workbench.manager import SessionEvent, SessionManager, SessionState
-from workbench.manager.manager import ManagedSession, RunOutcome
+from workbench.manager.manager import ManagedSession
 from workbench.ports import PortInfo, list_ports
-from workbench.probe import ProbeReport, fingerprint, probe
+from workbench.probe import ProbeReport, fingerprint
 from workbench.profiles import (
     PRESETS,
     DeviceProfile,
@@ -64,10 +60,8 @@ from workbench.profiles import (
     choose_profile,
     find_port,
     saved_profile,
-    storage_key,
 )
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
-from workbench.trace.explain import spell_bytes
 from workbench.trace.record import TraceRecorder
 
 DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.platform)\n'
@@ -75,11 +69,9 @@ DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.pla
 NARROW_WIDTH = 120
 #: Trace memory budget of the live session (the ring buffer drops the oldest beyond it).
 TRACE_BUDGET_BYTES = 16 * 1024 * 1024
-#: The output document (and bridge tag) of a lesson, which has its own simulated board.
-LESSON_DOCUMENT = "lesson:"
 
 
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None]):
     """Write code, run it on a board, watch every byte of the protocol."""
 
     CSS_PATH = "app.tcss"
@@ -177,6 +169,20 @@ class WorkbenchApp(App[None]):
     def profile_reason(self) -> str:
         """Why the selected board has its profile."""
         return self._board_profiles.get(self.device_url, (None, "not connected yet"))[1]
+
+    def _refresh_status(self) -> None:
+        devices = self.query_one("#devices", DevicesPane)
+        for managed in self.manager.sessions():
+            board = managed.session
+            if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
+                devices.set_state(managed.url, board.state)
+        session = self.session
+        if session is None:
+            return
+        status = self.query_one("#status", StatusBar)
+        status.set_state(session.state)
+        status.set_credit(session.paste_credit)
+        status.set_trace_drops(session.trace.dropped_records)
 
     def _bridge_for(self, url: str) -> SessionBridge:
         """(UI thread) The bridge carrying ``url``'s output and trace to the screen."""
@@ -432,113 +438,6 @@ class WorkbenchApp(App[None]):
     def _disconnect(self, url: str) -> None:
         self._close_board(url)
 
-    # ------------------------------------------------------------------ profiles and detection
-    def action_settings(self) -> None:
-        """Show the active profile as a form (F4)."""
-        if isinstance(self.screen, SettingsScreen):
-            return
-        self.push_screen(
-            SettingsScreen(
-                self.device_url,
-                self.active_profile,
-                self.profile_reason,
-                report=self._probe_reports.get(self.device_url),
-            )
-        )
-
-    @on(SettingsScreen.ApplyRequested)
-    def _apply_requested(self, message: SettingsScreen.ApplyRequested) -> None:
-        if self._code_running:
-            self.notify("The new settings apply from the next run.", timeout=5)
-        self._apply_profile(self.device_url, message.profile, message.save)
-
-    @work(thread=True, group="control", exit_on_error=False)
-    def _apply_profile(self, url: str, profile: DeviceProfile, save: bool) -> None:
-        """Use ``profile`` for this session at once; with ``save`` also for this device from now on."""
-        port = find_port(url)
-        if save:
-            key = storage_key(url, port)
-            if not self.profiles.save(key, profile):
-                problem = "; ".join(self.profiles.problems) or "the profile could not be saved"
-                self.post_message(DeviceStatus(url, f"profile not saved: {problem}", error=True))
-                return
-            self._applied.pop(url, None)
-            found = saved_profile(self.profiles, url=url, port=port)
-            why = found[1] if found is not None else f"saved for {key}"
-        else:
-            why = "your edit in the settings screen (this run of the app only; Save keeps it)"
-            self._applied[url] = (profile, why)
-        managed = self.manager.get(url)
-        if managed is not None:
-            try:
-                managed.set_profile(profile.to_engine_profile())  # also used when it reconnects
-            except WorkbenchError as exc:
-                self.post_message(DeviceStatus(url, f"could not apply the profile: {exc}", error=True))
-                return
-        self.post_message(ProfileApplied(url, profile, why))
-
-    def on_profile_applied(self, message: ProfileApplied) -> None:
-        self._board_profiles[message.url] = (message.profile, message.why)
-        if message.url != self.device_url:
-            return
-        self.query_one("#status", StatusBar).set_profile(message.profile.name)
-        if isinstance(self.screen, SettingsScreen):
-            self.screen.show_active(message.profile, message.why)
-        self.notify(f"Profile {message.profile.name!r} in use: {message.why}.", timeout=6)
-
-    @on(SettingsScreen.ProbeRequested)
-    def _probe_requested(self, _message: SettingsScreen.ProbeRequested) -> None:
-        if self._code_running:
-            self.notify("Stop the running code first (F6): the probe needs the device.", severity="warning")
-            if isinstance(self.screen, SettingsScreen):
-                self.screen.probe_running(False)
-            return
-        self._probe(self.device_url, self.active_profile, self._bridge_for(self.device_url))
-
-    @work(thread=True, group="connect", exit_on_error=False)
-    def _probe(self, url: str, current: DeviceProfile, bridge: SessionBridge) -> None:
-        """(worker) Detection needs the port to itself: close, measure, reconnect."""
-        self._close_board(url)
-        base = current.to_engine_profile()
-        try:
-            report = probe(url, base=base, on_step=lambda text: self.post_message(ProbeProgress(f"Probing: {text}")))
-        except WorkbenchError as exc:
-            self.post_message(ProbeFinished(url, None, str(exc)))
-        else:
-            self.post_message(ProbeFinished(url, report))
-        self._open_session(url, bridge)
-
-    def on_probe_progress(self, message: ProbeProgress) -> None:
-        if isinstance(self.screen, SettingsScreen):
-            self.screen.show_probe_progress(message.text)
-
-    def on_probe_finished(self, message: ProbeFinished) -> None:
-        screen = self.screen if isinstance(self.screen, SettingsScreen) else None
-        if message.report is None:
-            self.notify(f"Detection failed: {message.error}", severity="error", timeout=10)
-            if screen is not None:
-                screen.show_probe_progress(f"Detection failed: {message.error}")
-                screen.probe_running(False)
-            return
-        self._probe_reports[message.url] = message.report
-        if screen is not None and screen.url == message.url:
-            screen.show_probe(message.report)
-        self.notify("Detection finished: the proposal is beside each setting.", timeout=6)
-
-    def _refresh_status(self) -> None:
-        devices = self.query_one("#devices", DevicesPane)
-        for managed in self.manager.sessions():
-            board = managed.session
-            if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
-                devices.set_state(managed.url, board.state)
-        session = self.session
-        if session is None:
-            return
-        status = self.query_one("#status", StatusBar)
-        status.set_state(session.state)
-        status.set_credit(session.paste_credit)
-        status.set_trace_drops(session.trace.dropped_records)
-
     # ------------------------------------------------------------------ running code
     def _session_or_notify(self) -> Session | None:
         if self.session is None:
@@ -595,69 +494,6 @@ class WorkbenchApp(App[None]):
         if message.url == self.device_url and exception is not None and exception.stdin_line is not None:
             self.query_one("#editor", EditorPane).goto_line(exception.stdin_line)
 
-    # ------------------------------------------------------------------ several boards
-    def action_run_marked(self) -> None:
-        """Shift+F5: the editor's code on every marked board at once, each output apart."""
-        urls = self.query_one("#devices", DevicesPane).marked_urls
-        if not urls:
-            self.notify("Mark boards with m in the devices pane first; Shift+F5 then runs on all of them.",
-                        severity="warning")
-            return
-        busy = [url for url in urls if url in self._busy_boards]
-        if busy:
-            self.notify(f"Still running on {', '.join(busy)}: stop it first (F6).", severity="warning")
-            return
-        code = self.query_one("#editor", EditorPane).selected_or_all()
-        self._run_count += 1
-        label = f"run {self._run_count} on {len(urls)} board{'s' if len(urls) != 1 else ''}"
-        output = self.query_one("#output", OutputPane)
-        bridges = {url: self._bridge_for(url) for url in urls}
-        for url in urls:
-            self._busy_boards.add(url)
-            output.run_started(label, document=url)
-        self._run_several(urls, code, bridges, label)
-
-    @work(thread=True, group="run", exit_on_error=False)
-    def _run_several(self, urls: list[str], code: str, bridges: dict[str, SessionBridge], label: str) -> None:
-        started = time.monotonic()
-        for url in urls:
-            if self.manager.get(url) is None:
-                self._open_session(url, bridges[url])  # marked but not connected yet
-        outcomes = self.manager.run_on(
-            urls, code, on_output=lambda url, stream, text: bridges[url].add_output(stream, text)
-        )
-        self.post_message(SeveralRunFinished(outcomes, label, time.monotonic() - started))
-
-    def on_several_run_finished(self, message: SeveralRunFinished) -> None:
-        output = self.query_one("#output", OutputPane)
-        for outcome in message.outcomes:
-            self._busy_boards.discard(outcome.url)
-            self._flush_bridge(outcome.url)
-            if outcome.result is not None:
-                output.run_finished(outcome.result, document=outcome.url)
-            else:
-                output.error(outcome.error or "no result", document=outcome.url)
-        summary = several_summary(message.label, message.outcomes, message.wall_s)
-        output.write("stdout", summary + "\n", document=self._shown_document)
-        worst = "error" if any(o.status == "failed" for o in message.outcomes) else (
-            "warning" if any(o.status == "raised" for o in message.outcomes) else "information")
-        self.notify(summary.splitlines()[0], severity=worst, timeout=8)
-
-    def action_toggle_auto_reconnect(self) -> None:
-        """The selected board reopens by itself after it was lost (cable, reset), or not."""
-        url = self.device_url
-        key = self._device_key(url, find_port(url))
-        on = key not in self._auto_reconnect
-        self._auto_reconnect ^= {key}
-        managed = self.manager.get(url)
-        if managed is not None:
-            managed.auto_reconnect = on
-        what = "reconnects automatically when it comes back" if on else "stays lost until you connect it"
-        self.notify(f"{url} {what}.", timeout=6)
-
-    def action_diagnostics(self) -> None:
-        self.push_screen(DiagnosticsScreen(self.manager))
-
     @on(OutputPane.JumpToLine)
     def _jump(self, message: OutputPane.JumpToLine) -> None:
         self.query_one("#editor", EditorPane).goto_line(message.line)
@@ -687,171 +523,6 @@ class WorkbenchApp(App[None]):
             call(session)
         except WorkbenchError as exc:
             self.post_message(DeviceStatus(session.url, f"{what} failed: {exc}", error=True))
-
-    # ------------------------------------------------------------------ step mode
-    def action_toggle_step_mode(self) -> None:
-        """F7: stop before every protocol step (Space goes on), or run freely again."""
-        self._step_mode = not self._step_mode
-        session = self.session
-        if session is not None:
-            session.set_step_mode(self._announce_step if self._step_mode else None)
-        self.screen.set_class(self._step_mode, "-stepping")
-        explain = self.query_one("#explain", Static)
-        if self._step_mode:
-            self._show_trace()
-            explain.update(
-                "Step mode: the next command stops before each protocol step and shows what it "
-                "will send and what it expects back. Space goes on, F6 stops, F7 leaves step mode."
-            )
-        else:
-            self._pending_step = None
-            explain.update("Step mode off.")
-        self.refresh_bindings()
-        self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
-
-    def _announce_step(self, step: PendingStep) -> None:
-        """(worker thread) The engine waits before ``step``: tell the UI."""
-        self.post_message(StepPending(step))
-
-    def on_step_pending(self, message: StepPending) -> None:
-        if not self._step_mode:
-            return
-        self._pending_step = message.step
-        self._flush_bridge(self.device_url)  # the bytes so far are in the trace before the step is shown
-        self.query_one("#explain", Static).update(format_step(message.step))
-        self.refresh_bindings()
-
-    def action_step(self) -> None:
-        if self._pending_step is None and self._lesson is not None:
-            self._next_lesson_step()
-            return
-        session = self.session
-        if self._pending_step is None or session is None:
-            return
-        self._pending_step = None
-        self.refresh_bindings()
-        session.step()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Space belongs to the editor except while a protocol or lesson step waits for it."""
-        if action == "step":
-            return self._pending_step is not None or (self._lesson is not None and not self._lesson_busy)
-        if action == "restart_lesson":
-            return self._lesson is not None
-        return True
-
-    # ------------------------------------------------------------------ lessons
-    def start_lesson(self, lesson: Lesson) -> None:
-        """Leave the device and walk through ``lesson`` on its own simulated board."""
-        self._leave_lesson_run()
-        self._lesson_busy = True
-        self.refresh_bindings()
-        self.query_one("#trace", TraceView).set_records([])
-        self._viewing_file = None
-        self._show_trace()
-        self.query_one("#explain", Static).update(f"Opening {lesson.url} for the lesson '{lesson.title}'...")
-        self._set_step_mode_on(self.device_url, False)
-        output = self.query_one("#output", OutputPane)
-        output.show_document(LESSON_DOCUMENT)
-        output.border_title = f"output: lesson {lesson.name}"
-        output.run_started(f"lesson: {lesson.title}")
-        output.write("stdout", lesson.summary + "\n")
-        self._open_lesson(LessonRun(lesson))
-
-    @work(thread=True, group="lesson", exit_on_error=False)
-    def _open_lesson(self, run: LessonRun) -> None:
-        """(worker) Open the lesson's own board; the devices stay connected meanwhile."""
-        try:
-            run.open()
-        except WorkbenchError as exc:
-            run.close()
-            self.post_message(LessonStepDone(run, None, f"the lesson's board did not open: {exc}"))
-            return
-        if run.trace is not None:
-            run.trace.listeners.append(self.bridge.add_trace)
-        self.post_message(LessonOpened(run, run.opening_records))
-
-    def on_lesson_opened(self, message: LessonOpened) -> None:
-        self._lesson = message.run
-        self._lesson_busy = False
-        self.query_one("#trace", TraceView).add_records(message.records)
-        status = self.query_one("#status", StatusBar)
-        status.set_device(message.run.lesson.url)
-        status.set_mode(f"lesson {message.run.lesson.name}")
-        status.set_profile(None)
-        self._show_lesson_step()
-        self.refresh_bindings()
-
-    def _show_lesson_step(self) -> None:
-        run = self._lesson
-        if run is None:
-            return
-        lesson = run.lesson
-        explain = self.query_one("#explain", Static)
-        if run.finished:
-            explain.update(
-                f"Lesson '{lesson.title}' done: all {len(lesson.steps)} steps ran.\n"
-                "F3 runs it again; the palette (Ctrl+P, 'Lesson') has the others; F2 goes back to the device."
-            )
-            return
-        step = lesson.steps[run.next_index]
-        explain.update(
-            f"Lesson '{lesson.title}', step {run.next_index + 1} of {len(lesson.steps)}: {step.title}\n\n"
-            f"{step.explanation}\n\nSpace: run this step · F3: restart the lesson · F2: back to the device"
-        )
-
-    def _next_lesson_step(self) -> None:
-        run = self._lesson
-        if run is None or self._lesson_busy or run.finished:
-            return
-        self._lesson_busy = True
-        self.refresh_bindings()
-        self._run_lesson_step(run)
-
-    @work(thread=True, group="lesson", exit_on_error=False)
-    def _run_lesson_step(self, run: LessonRun) -> None:
-        try:
-            outcome = run.run_next()
-        except WorkbenchError as exc:
-            self.post_message(LessonStepDone(run, None, str(exc)))
-            return
-        self.post_message(LessonStepDone(run, outcome))
-
-    def on_lesson_step_done(self, message: LessonStepDone) -> None:
-        self._flush_bridge(LESSON_DOCUMENT)
-        output = self.query_one("#output", OutputPane)
-        if message.run is not self._lesson and message.outcome is not None:
-            return  # a step of a lesson the user has left since
-        self._lesson_busy = False
-        self.refresh_bindings()
-        if message.outcome is None:
-            output.error(message.error or "the lesson step failed", document=LESSON_DOCUMENT)
-            self.notify(message.error or "the lesson step failed", severity="error", timeout=8)
-            return
-        outcome = message.outcome
-        output.write("stdout", f"step {outcome.index + 1}: {outcome.step.title}\n", document=LESSON_DOCUMENT)
-        if outcome.ok:
-            output.write("stdout", f"  {outcome.outcome}\n", document=LESSON_DOCUMENT)
-        else:
-            output.error(f"  this step failed: {outcome.error} (F3 restarts the lesson)", document=LESSON_DOCUMENT)
-        self._show_lesson_step()
-
-    def action_restart_lesson(self) -> None:
-        run = self._lesson
-        if run is not None:
-            self.start_lesson(run.lesson)
-
-    def _leave_lesson_run(self) -> None:
-        """Close the lesson's board (if any); the device connection is the caller's business."""
-        run, self._lesson = self._lesson, None
-        if run is not None:
-            self._close_lesson(run)
-            self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
-        self.refresh_bindings()
-
-    @work(thread=True, group="lesson-close", exit_on_error=False)
-    def _close_lesson(self, run: LessonRun) -> None:
-        run.close()
 
     # ------------------------------------------------------------------ output and trace
     def on_bridge_flush(self, message: BridgeFlush) -> None:
@@ -1053,39 +724,3 @@ class WorkbenchApp(App[None]):
         self.manager.close_all()
         if self._lesson is not None:
             self._lesson.close()
-
-
-def format_step(step: PendingStep) -> str:
-    """The explanation panel's text for a waiting step: what, which bytes, what comes back, why."""
-    if step.data:
-        spelled = spell_bytes(step.data)
-        if spelled is None:
-            preview = step.data[:40].decode("utf-8", "replace")
-            spelled = f"{len(step.data)} bytes: {preview!r}" + ("…" if len(step.data) > 40 else "")
-        action = f"About to send: {spelled}   [{step.data[:16].hex(' ')}{' …' if len(step.data) > 16 else ''}]"
-    else:
-        action = "About to read from the board."
-    return (
-        f"Step {step.number}: {step.title}\n{action}\nExpecting: {step.expect}\n\n{step.explanation}\n\n"
-        "Space: go on · F6: stop · F7: leave step mode"
-    )
-
-
-def several_summary(label: str, outcomes: list[RunOutcome], wall_s: float) -> str:
-    """Which boards succeeded, which raised, which failed, and how long each took."""
-    counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "raised", "failed")}
-    slowest = max((o.duration_s for o in outcomes), default=0.0)
-    head = (
-        f"── {label}: {counts['ok']} ok, {counts['raised']} raised, {counts['failed']} failed; "
-        f"{wall_s * 1000:.0f} ms in all, slowest board {slowest * 1000:.0f} ms ──"
-    )
-    lines = [head]
-    for outcome in outcomes:
-        if outcome.result is not None and outcome.result.exception is not None:
-            detail = f": {outcome.result.exception.type_name}"
-        elif outcome.error:
-            detail = f": {outcome.error}"
-        else:
-            detail = ""
-        lines.append(f"   {outcome.url}  {outcome.status}  {outcome.duration_s * 1000:.0f} ms{detail}")
-    return "\n".join(lines)
