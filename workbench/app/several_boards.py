@@ -55,10 +55,10 @@ class SeveralBoards(_Base):
 
     @work(thread=True, group="run", exit_on_error=False)
     def _run_several(self, urls: list[str], code: str, bridges: dict[str, SessionBridge], label: str) -> None:
-        started = time.monotonic()
         for url in urls:
             if self.manager.get(url) is None:
                 self._open_session(url, bridges[url])  # marked but not connected yet
+        started = time.monotonic()  # the run itself, not the connecting
         outcomes = self.manager.run_on(
             urls, code, on_output=lambda url, stream, text: bridges[url].add_output(stream, text)
         )
