@@ -409,3 +409,23 @@ async def test_diagnostics_and_automatic_reconnect(tmp_path: Path) -> None:
         set_code(app, "print('again')")
         await pilot.press("f5")
         await wait_for(pilot, lambda: "again" in output_lines(app))
+
+
+async def test_soft_reset_in_the_middle_of_a_stepped_run(tmp_path: Path) -> None:
+    app = make_app(tmp_path, code="x = 1\nprint('never')\n")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        await pilot.press("f7", "f5")
+        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "raw_paste_request")
+        await pilot.press("f8")  # reset while the run waits at a step: the run stops, the reset is a step too
+        await wait_for(pilot, lambda: not app._code_running)  # the run ended...
+        assert any("Stop was pressed" in line for line in output_lines(app))
+        # ...and the reset waits at its own step (its announcement may come before or after)
+        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "soft_reset")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app._pending_step is None and app.session is not None
+                       and app.session.state == "raw REPL, ready")
+        await pilot.press("f7")  # leave step mode: runs go straight through again
+        set_code(app, "print('x' in globals())")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "False" in output_lines(app))

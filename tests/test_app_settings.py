@@ -145,3 +145,37 @@ async def test_a_broken_profiles_file_is_reported_and_the_app_starts(tmp_path: P
         assert any("profiles.toml" in m and "chunk_size" in m for m in messages)
         assert app.active_profile.name == "generic"
     assert "big" in bad.read_text(encoding="utf-8")  # kept as it was
+
+
+async def test_export_then_import_a_profile_file(tmp_path: Path) -> None:
+    from workbench.app.widgets.path_dialog import PathDialog
+
+    exported = tmp_path / "desk-board.toml"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        screen = await open_settings(pilot)
+        await type_into(pilot, screen, "name", "desk board")
+        await type_into(pilot, screen, "chunk_size", "64")
+        await pilot.press("alt+e")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.dismiss(str(exported))
+        await wait_for(pilot, exported.exists)
+        screen.query_one("#preset").value = "generic"
+        await pilot.press("alt+r")
+        await pilot.pause()
+        assert screen.query_one(ProfileForm).profile().chunk_size == 256
+        await pilot.press("alt+i")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.dismiss(str(exported))
+        await wait_for(pilot, lambda: screen.query_one("#field-chunk_size", Input).value == "64")
+        assert screen.query_one(ProfileForm).profile().name == "desk board"
+        assert app.active_profile.chunk_size == 256  # imported into the form only
+        bad = tmp_path / "bad.toml"
+        bad.write_text('name = "x"\nchunk_size = "lots"\n', encoding="utf-8")
+        await pilot.press("alt+i")
+        await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
+        app.screen.dismiss(str(bad))
+        await pilot.pause()
+        assert any("bad.toml" in n.message and "chunk_size" in n.message for n in app._notifications)
+        assert screen.query_one("#field-chunk_size", Input).value == "64"  # the form is untouched

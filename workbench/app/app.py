@@ -481,8 +481,13 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     def on_run_finished(self, message: RunFinished) -> None:
         self._busy_boards.discard(message.url)
         if self._pending_step is not None and message.url == self.device_url:
-            self._pending_step = None
-            self.refresh_bindings()
+            # Stale unless the engine still waits at it (a reset queued behind the run may
+            # already be waiting at its own step).
+            session = self.session
+            waiting = session.waiting_step if session is not None else None
+            if waiting is None or waiting.number != self._pending_step.number:
+                self._pending_step = None
+                self.refresh_bindings()
         self._flush_bridge(message.url)  # output still in the bridge belongs before the summary
         output = self.query_one("#output", OutputPane)
         if message.result is None:

@@ -169,6 +169,12 @@ class Session:
         if old is not None:
             old.disable()
 
+    @property
+    def waiting_step(self) -> PendingStep | None:
+        """The protocol step waiting for go right now (step mode), else None."""
+        stepper = self._engine.stepper
+        return stepper.waiting if stepper is not None else None
+
     def step(self) -> None:
         """Go ahead with the step that waits (step mode); harmless when none waits."""
         stepper = self._engine.stepper

@@ -155,6 +155,8 @@ class StepController:
         self._go = threading.Event()
         self._enabled = True
         self._count = 0
+        self.waiting: PendingStep | None = None
+        """The step waiting for go right now (None between steps)."""
 
     @property
     def enabled(self) -> bool:
@@ -189,12 +191,15 @@ class StepController:
         self._count += 1
         text = STEP_TEXT[kind]
         self._go.clear()
-        self._on_pending(
-            PendingStep(self._count, kind, text.title, bytes(data), text.expect, text.explanation, detail)
-        )
+        step = PendingStep(self._count, kind, text.title, bytes(data), text.expect, text.explanation, detail)
+        self.waiting = step
+        self._on_pending(step)
         started = clock()
-        while not self._go.wait(POLL_S):
-            reason = cancelled()
-            if reason is not None:
-                raise StepStopped(f"stopped before step {self._count} ({text.title}): {reason}")
+        try:
+            while not self._go.wait(POLL_S):
+                reason = cancelled()
+                if reason is not None:
+                    raise StepStopped(f"stopped before step {self._count} ({text.title}): {reason}")
+        finally:
+            self.waiting = None
         return clock() - started

@@ -7,6 +7,7 @@ with :meth:`SettingsScreen.show_probe` / :meth:`SettingsScreen.show_active`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -17,9 +18,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Select, Static
 
+from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.profile_form import ProfileForm
 from workbench.probe import ProbeReport
-from workbench.profiles import PRESET_NAMES, PRESETS, DeviceProfile, ProfileError
+from workbench.profiles import (
+    PRESET_NAMES,
+    PRESETS,
+    DeviceProfile,
+    ProfileError,
+    export_profile,
+    import_profile,
+)
 
 
 class SettingsScreen(Screen[None]):
@@ -33,6 +42,8 @@ class SettingsScreen(Screen[None]):
         Binding("alt+r", "reset", "Reset to preset", priority=True),
         Binding("alt+p", "probe", "Probe", priority=True),
         Binding("alt+u", "use_proposed", "Use proposed", priority=True),
+        Binding("alt+e", "export", "Export", show=False, priority=True),
+        Binding("alt+i", "import", "Import", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -108,6 +119,8 @@ class SettingsScreen(Screen[None]):
             yield Button("Reset to preset", id="reset", tooltip="Fill the form from the chosen preset")
             yield Button("Probe", id="probe", tooltip="Measure the device and propose a profile")
             yield Button("Use proposed", id="use-proposed", disabled=True, tooltip="Fill the form from detection")
+            yield Button("Export", id="export", tooltip="Write the form's profile to a TOML file  [Alt+E]")
+            yield Button("Import", id="import", tooltip="Fill the form from a profile file  [Alt+I]")
             yield Button("Close", id="close")
         yield Footer()
 
@@ -185,6 +198,41 @@ class SettingsScreen(Screen[None]):
         self.query_one(ProfileForm).set_profile(proposed)
         self.notify("Form filled from detection: Apply or Save to use it.")
 
+    def action_export(self) -> None:
+        """Write the form's profile to its own TOML file (to share it, or keep it with a project)."""
+        try:
+            profile = self.query_one(ProfileForm).profile()
+        except ProfileError as exc:
+            self.notify(f"Not exported: {exc}", severity="error")
+            return
+        default = f"{profile.name.replace(' ', '-').replace('/', '-')}.toml"
+        self.app.push_screen(PathDialog("Export the profile to", default), lambda path: self._export_to(profile, path))
+
+    def _export_to(self, profile: DeviceProfile, path: str | None) -> None:
+        if not path:
+            return
+        try:
+            export_profile(profile, Path(path).expanduser())
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc}", severity="error")
+            return
+        self.notify(f"Profile {profile.name!r} exported to {path}.")
+
+    def action_import(self) -> None:
+        """Fill the form from a profile file (nothing is applied until Apply or Save)."""
+        self.app.push_screen(PathDialog("Import a profile from", ""), self._import_from)
+
+    def _import_from(self, path: str | None) -> None:
+        if not path:
+            return
+        try:
+            profile = import_profile(Path(path).expanduser())
+        except ProfileError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.query_one(ProfileForm).set_profile(profile)
+        self.notify(f"Form filled from {path}: Apply or Save to use it.")
+
     def _request(self, *, save: bool) -> None:
         form = self.query_one(ProfileForm)
         try:
@@ -202,6 +250,8 @@ class SettingsScreen(Screen[None]):
             "reset": self.action_reset,
             "probe": self.action_probe,
             "use-proposed": self.action_use_proposed,
+            "export": self.action_export,
+            "import": self.action_import,
             "close": self.action_close,
         }
         action = actions.get(event.button.id or "")
