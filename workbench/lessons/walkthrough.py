@@ -20,6 +20,7 @@ from workbench.lessons.actions import profile_changes
 from workbench.lessons.model import Lesson, StepOutcome
 from workbench.lessons.run import LessonRun
 from workbench.trace.annotate import annotate
+from workbench.trace.explain import meaning_parts
 from workbench.trace.record import TraceRecord
 from workbench.trace.render import render_text
 
@@ -53,45 +54,13 @@ def render_records(records: list[TraceRecord], indent: str = "    ") -> str:
     prefix = f"{0.0:10.6f} "
     lines: list[str] = []
     for rec in records:
-        parts = split_meaning(rec.meaning) or [""]
+        parts = meaning_parts(rec.meaning) or [""]
         line = render_text([replace(rec, t=0.0, note="", meaning=parts[0])]).removeprefix(prefix)
         lines.append(indent + line)
         if len(parts) > 1:
             column = len(line) - len(parts[0])
             lines.extend(indent + " " * column + part for part in parts[1:])
     return "\n".join(lines)
-
-
-def split_meaning(meaning: str) -> list[str]:
-    """A meaning's parts: events of one read are joined with ``"; "``, a write's code and its
-    CTRL-D with ``", CTRL-"``; separators inside quoted device text do not count.
-
-    A quote opens after a space or '(' and closes before a character that cannot continue
-    a word, so ``'R': firmware ...`` and ``'raw REPL; CTRL-B to exit'`` both read right.
-    """
-    parts: list[str] = []
-    start = 0
-    quote = ""
-    i = 0
-    while i < len(meaning):
-        ch = meaning[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            after = meaning[i + 1 : i + 2]
-            if ch == quote and not (after.isalnum() or after == "_"):
-                quote = ""
-        elif ch in "'\"" and (i == 0 or meaning[i - 1] in " ("):
-            quote = ch
-        elif meaning.startswith("; ", i) or meaning.startswith(", CTRL-", i):
-            parts.append(meaning[start:i])
-            start = i + 2
-            i += 2
-            continue
-        i += 1
-    parts.append(meaning[start:])
-    return [part.strip() for part in parts if part.strip()]
 
 
 def _para(text: str, indent: str = _INDENT) -> str:

@@ -116,7 +116,8 @@ def meaning_parts(meaning: str) -> list[str]:
             if ch == "\\":
                 i += 2
                 continue
-            if ch == quote and (i + 1 == n or meaning[i + 1] in " ),;:"):
+            after = meaning[i + 1 : i + 2]
+            if ch == quote and not (after.isalnum() or after == "_"):  # not an apostrophe in a word
                 quote = ""
         elif ch in "'\"" and (i == 0 or meaning[i - 1] in " ("):
             quote = ch
