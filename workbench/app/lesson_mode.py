@@ -70,6 +70,7 @@ class LessonMode(_Base):
         status = self.query_one("#status", StatusBar)
         status.set_device(message.run.lesson.url)
         status.set_mode(f"lesson {message.run.lesson.name}")
+        self.screen.add_class("-stepping")  # room for the step's explanation
         status.set_profile(None)
         self._show_lesson_step()
         self.refresh_bindings()
@@ -139,6 +140,7 @@ class LessonMode(_Base):
         if run is not None:
             self._close_lesson(run)
             self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
+            self.screen.set_class(self._step_mode, "-stepping")
         self.refresh_bindings()
 
     @work(thread=True, group="lesson-close", exit_on_error=False)
