@@ -429,3 +429,18 @@ async def test_soft_reset_in_the_middle_of_a_stepped_run(tmp_path: Path) -> None
         set_code(app, "print('x' in globals())")
         await pilot.press("f5")
         await wait_for(pilot, lambda: "False" in output_lines(app))
+
+
+async def test_reconnect_automatically_is_remembered_across_restarts(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app.action_toggle_auto_reconnect()
+        assert app.manager.get("sim://generic").auto_reconnect
+    again = make_app(tmp_path)
+    async with again.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        assert again.manager.get("sim://generic").auto_reconnect  # opened with it on
+        again.action_toggle_auto_reconnect()
+        assert not again.manager.get("sim://generic").auto_reconnect
+    assert Settings.load(tmp_path / "settings.toml").auto_reconnect == []

@@ -275,3 +275,17 @@ def test_dumps_toml_rejects_non_string_keys() -> None:
 def test_repr_is_short_and_useful(isolated_config: Path) -> None:
     text = repr(Settings.load())
     assert "theme=None" in text and "settings.toml" in text
+
+
+def test_auto_reconnect_devices_round_trip_and_a_bad_value_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    settings = Settings.load(path)
+    settings.auto_reconnect = ["serial:E660583883", "url:sim://esp32"]
+    assert settings.save()
+    assert Settings.load(path).auto_reconnect == ["serial:E660583883", "url:sim://esp32"]
+    path.write_text('auto_reconnect = "url:sim://esp32"\n', encoding="utf-8")
+    bad = Settings.load(path)
+    assert bad.auto_reconnect == []
+    assert any("auto_reconnect" in problem and "list of device keys" in problem for problem in bad.problems)
+    assert bad.save()  # the wrong value is kept as it was, not lost
+    assert 'auto_reconnect = "url:sim://esp32"' in path.read_text(encoding="utf-8")

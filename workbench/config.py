@@ -92,6 +92,8 @@ class Settings:
         self.path: Path = Path(path) if path is not None else settings_path()
         self.theme: str | None = theme
         """Name of the theme the user picked last, or None for the app's default."""
+        self.auto_reconnect: list[str] = []
+        """Device keys ("serial:<USB serial number>" or "url:<URL>") that reconnect by themselves."""
         self.problems: list[str] = []
         self._extra: dict[str, Any] = {}  # keys we do not manage, written back unchanged
         self._refuse_save: str | None = None  # why saving would destroy the user's file
@@ -133,6 +135,16 @@ class Settings:
                     f"settings file {self.path}: 'theme' must be a theme name (a non-empty string), "
                     f"not {value!r}; using the default theme"
                 )
+        if "auto_reconnect" in extra:
+            value = extra["auto_reconnect"]
+            if isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value):
+                self.auto_reconnect = [item.strip() for item in value]
+                del extra["auto_reconnect"]
+            else:
+                self.problems.append(
+                    f"settings file {self.path}: 'auto_reconnect' must be a list of device keys such as "
+                    f"\"url:sim://esp32\", not {value!r}; no board reconnects by itself"
+                )
         self._extra = extra
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +152,8 @@ class Settings:
         data = dict(self._extra)
         if self.theme is not None:
             data["theme"] = self.theme
+        if self.auto_reconnect:
+            data["auto_reconnect"] = list(self.auto_reconnect)
         return data
 
     def save(self) -> bool:

@@ -123,10 +123,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._busy_boards: set[str] = set()
         #: Profile in force per board, and why it was chosen.
         self._board_profiles: dict[str, tuple[DeviceProfile, str]] = {}
-        #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
-        self._auto_reconnect: set[str] = set()
         self.recovery = recovery if recovery is not None else RecoveryStore()
         self.settings = settings if settings is not None else Settings.load()
+        #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
+        self._auto_reconnect: set[str] = set(self.settings.auto_reconnect)
         self.profiles = profiles if profiles is not None else ProfileStore.load()
         #: Profiles applied (not saved) in the settings screen: kept per URL until the app quits.
         self._applied: dict[str, tuple[DeviceProfile, str]] = {}

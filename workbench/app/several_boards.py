@@ -88,8 +88,13 @@ class SeveralBoards(_Base):
         managed = self.manager.get(url)
         if managed is not None:
             managed.auto_reconnect = on
+        self.settings.auto_reconnect = sorted(self._auto_reconnect)
+        self.settings.save()  # remembered for the next start; a failure is reported below
         what = "reconnects automatically when it comes back" if on else "stays lost until you connect it"
         self.notify(f"{url} {what}.", timeout=6)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning")
+        self.settings.problems.clear()
 
     def action_diagnostics(self) -> None:
         self.push_screen(DiagnosticsScreen(self.manager))
