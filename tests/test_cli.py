@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +109,21 @@ def test_probe_reports_json_and_saves_only_when_asked(tmp_path: Path) -> None:
     )
     assert used.returncode == 0 and used.stdout.strip() == "5"
     assert "saved profile" in used.stderr
+
+
+def test_an_unsaved_board_gets_its_platform_preset_and_v_says_why(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKBENCH_CONFIG_DIR": str(tmp_path)}
+    one = subprocess.run(
+        [sys.executable, "-m", "workbench", "exec", "sim://esp32?boot_ms=0", "print(7)", "-v", "--trace",
+         str(tmp_path / "t.jsonl")],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )
+    assert one.returncode == 0 and one.stdout.strip() == "7"
+    assert "profile 'esp32': preset esp32 for platform 'esp32'" in one.stderr
+    several = subprocess.run(
+        [sys.executable, "-m", "workbench", "exec", "-d", "sim://generic,sim://rp2040?boot_ms=0", "print(8)", "-v"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )
+    assert several.returncode == 0
+    assert "[sim://rp2040?boot_ms=0] profile 'rp2040': preset rp2040 for platform 'rp2'" in several.stderr
+    assert "no preset for platform 'generic'" in several.stderr

@@ -236,7 +236,7 @@ def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
     """One device: its output passes through untouched, as it arrives."""
     from workbench.engine import connect
 
-    profile = _command_profile(args, url)
+    profile, saved = _command_profile(args, url)
 
     def on_output(stream: str, text: str) -> None:
         out = sys.stdout if stream == "stdout" else sys.stderr
@@ -244,6 +244,8 @@ def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
         out.flush()
 
     with connect(url, profile) as session:
+        if not saved:
+            _use_platform_preset(args, url, session.set_profile, session)
         try:
             with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
                 result = session.exec(code, timeout=args.timeout, on_output=on_output)
@@ -253,16 +255,50 @@ def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
     return EXIT_OK if result.ok else EXIT_RAISED
 
 
-def _command_profile(args: argparse.Namespace, url: str, *, label: str = "", report_problems: bool = True) -> Profile:
-    """The device's matched profile with the command line's overrides applied."""
-    profile, why = _matched_profile(url, report_problems=report_problems)
+def _command_profile(
+    args: argparse.Namespace, url: str, *, label: str = "", report_problems: bool = True
+) -> tuple[Profile, bool]:
+    """The device's matched profile with the command line's overrides, and whether the user
+    saved it. An unsaved device starts on the generic preset until :func:`_use_platform_preset`
+    has asked the firmware what it is; ``-v`` then says which profile won and why."""
+    profile, why, saved = _matched_profile(url, report_problems=report_problems)
+    if args.verbose and saved:
+        print(f"workbench: {label}profile {why}", file=sys.stderr, flush=True)
+    return _with_overrides(args, profile), saved
+
+
+def _with_overrides(args: argparse.Namespace, profile: Profile) -> Profile:
     if args.raw_paste is not None:
         profile = profile.with_changes(raw_paste=args.raw_paste)
     if args.response_timeout is not None:
         profile = profile.with_changes(response_timeout_s=args.response_timeout)
-    if args.verbose:
-        print(f"workbench: {label}profile {why}", file=sys.stderr, flush=True)
     return profile
+
+
+def _use_platform_preset(
+    args: argparse.Namespace,
+    url: str,
+    set_profile: Callable[[Profile], None],
+    session: Session,
+    *,
+    label: str = "",
+) -> None:
+    """Nothing saved for this device: one small exec asks the firmware its platform, and that
+    platform's preset applies from the user's code on (as in the app). Never fatal: a board
+    that does not say keeps the generic preset."""
+    from workbench.probe import fingerprint
+    from workbench.profiles import ProfileStore, choose_profile, find_port
+
+    try:
+        found = fingerprint(session)
+    except WorkbenchError:
+        return  # the user's code will meet the same problem and report it properly
+    chosen, why = choose_profile(
+        ProfileStore.load(), url=url, port=find_port(url), platform=found.platform, implementation=found.implementation
+    )
+    set_profile(_with_overrides(args, chosen.to_engine_profile()))
+    if args.verbose:
+        print(f"workbench: {label}profile {chosen.name!r}: {why}", file=sys.stderr, flush=True)
 
 
 def _exec_several(args: argparse.Namespace, urls: list[str], code: str) -> int:
@@ -273,14 +309,19 @@ def _exec_several(args: argparse.Namespace, urls: list[str], code: str) -> int:
     """
     from workbench.manager import SessionManager
 
-    profiles = {
+    matched = {
         url: _command_profile(args, url, label=f"[{url}] ", report_problems=index == 0)
         for index, url in enumerate(urls)
     }
+    profiles = {url: profile for url, (profile, _saved) in matched.items()}
     printer = PrefixedLines(sys.stdout, sys.stderr)
     with SessionManager(profile_for=profiles.__getitem__) as manager:
         failed_opens = _open_all(manager, urls)
         opened = [url for url in urls if url not in failed_opens]
+        for url in opened:
+            managed = manager.get(url)
+            if not matched[url][1] and managed is not None and managed.session is not None:
+                _use_platform_preset(args, url, managed.set_profile, managed.session, label=f"[{url}] ")
         try:
             with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
                 outcomes = manager.run_on(opened, code, timeout=args.timeout, on_output=printer.write)
@@ -410,19 +451,22 @@ def _ctrl_c_interrupts(interrupt: Callable[[], None], what: str) -> Iterator[Non
         signal.signal(signal.SIGINT, previous)
 
 
-def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile, str]:
-    """The stored profile for this device (USB serial, VID:PID, URL) or a preset, and why.
+def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile, str, bool]:
+    """The stored profile for this device (USB serial, VID:PID, URL) or the generic preset,
+    why, and whether it was saved by the user.
 
     A problem with the profiles file is reported and the defaults are used: a broken
     settings file must not stop anyone from running code.
     """
-    from workbench.profiles import ProfileStore, choose_profile, find_port
+    from workbench.profiles import ProfileStore, choose_profile, find_port, saved_profile
 
     store = ProfileStore.load()
     for problem in store.problems if report_problems else ():
         _error(problem)
-    chosen, why = choose_profile(store, url=url, port=find_port(url))
-    return chosen.to_engine_profile(), f"{chosen.name!r}: {why}"
+    port = find_port(url)
+    saved = saved_profile(store, url=url, port=port)
+    chosen, why = saved if saved is not None else choose_profile(store, url=url, port=port)
+    return chosen.to_engine_profile(), f"{chosen.name!r}: {why}", saved is not None
 
 
 def _save_trace(session: Session | ManagedSession, path: str) -> None:
