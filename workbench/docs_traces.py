@@ -45,7 +45,7 @@ from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.session import Session, connect
 from workbench.errors import WorkbenchError
 from workbench.profiles import PRESETS
-from workbench.protocol import RawReplConnection, State
+from workbench.protocol import RawReplConnection
 from workbench.protocol.events import Output, UnexpectedBytes
 from workbench.trace import TraceRecord, TraceRecorder, annotate, render_hex, render_text
 from workbench.transports import open_port
@@ -118,21 +118,28 @@ def _leave(session: Session) -> None:
 
 
 def _run_then_interrupt(session: Session) -> None:
-    """CTRL-C from another thread while the code runs, as the app's Stop (F6) does it."""
+    """CTRL-C from another thread once the code says it runs, as the app's Stop (F6) does it.
+
+    The code prints a line first, so the interrupt is sent when that line arrives: the trace
+    is the same every time, with no guess at how long the board takes to start.
+    """
     errors: list[BaseException] = []
+    running = threading.Event()
+
+    def on_output(_stream: str, text: str) -> None:
+        if "running" in text:
+            running.set()
 
     def run() -> None:
         try:
-            session.exec("while True: pass")
+            session.exec("print('running')\nwhile True:\n    pass", on_output=on_output)
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             errors.append(exc)
 
     worker = threading.Thread(target=run)
     worker.start()
-    deadline = time.monotonic() + 10
-    while session.state != State.STDOUT.value and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)  # the code is running, not still starting: the trace is the same every time
+    if not running.wait(10):
+        errors.append(RuntimeError("the loop never started"))
     session.interrupt()
     worker.join(10)
     if errors:
