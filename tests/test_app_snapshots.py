@@ -103,3 +103,33 @@ def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
         await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app, terminal_size=(160, 40), run_before=run_before)
+
+
+def test_two_boards_marked_for_a_run_on_several(snap_compare, tmp_path: Path) -> None:
+    """Two boards connected side by side, both marked (m); the selected one's output shown."""
+    app = snapshot_app(tmp_path)
+    second = "sim://rp2040?boot_ms=0"
+
+    async def run_before(pilot) -> None:
+        async def until(condition) -> None:
+            for _ in range(1000):
+                if condition():
+                    return
+                await pilot.pause(0.01)
+            raise AssertionError("the app did not get there")
+
+        await until(lambda: app.session is not None and app.device_url in app._board_profiles)
+        app._connect(second)
+        await until(lambda: app.session is not None and second in app._board_profiles)
+        app._connect("sim://generic")  # back to the first: a switch, not a reconnect
+        await until(lambda: app.device_url == "sim://generic" and app.session is not None)
+        devices = app.query_one("#devices")
+        devices.toggle_mark("sim://generic")
+        devices.toggle_mark(second)
+        app._open_trace_from(str(TRANSCRIPT))
+        app.query_one("#status").set_trace_drops(0)
+        app.query_one("#editor").focus()
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app, terminal_size=(160, 40), run_before=run_before)

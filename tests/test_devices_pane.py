@@ -278,6 +278,7 @@ async def test_the_connected_board_stays_listed_as_disconnected_when_unplugged()
         assert pane.badge("/dev/ttyACM0") == "raw"
 
         pane.set_state(EMBEDDED_DEFAULT, "raw REPL, ready")  # the app moved to another device
+        pane.highlight(EMBEDDED_DEFAULT)
         pane.forget_state("/dev/ttyACM0")  # ...and closed this one (open boards stay listed)
         discovery.entries = [SIM]
         await discover_now(pilot, pane)

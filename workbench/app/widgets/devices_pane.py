@@ -340,15 +340,14 @@ class DevicesPane(Vertical):
     def set_state(self, url: str, state: str) -> None:
         """Show ``state`` (a ``Session.state`` string or an error text) on ``url``'s row.
 
-        ``url`` becomes the current device: it stays listed even if discovery no longer
-        finds it (an unplugged board), and a URL that discovery never lists (``socket://``)
-        is added under "Other URLs".
+        A board with a state stays listed even if discovery no longer finds it (an unplugged
+        board), and a URL that discovery never lists (``socket://``) is added under "Other
+        URLs". Which board is selected is the app's to say, with :meth:`highlight`.
         """
         self._check_url_argument(url)
         if not isinstance(state, str):
             raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
         self._states[url] = state
-        self._current = url
         self._render_rows()
 
     @property
