@@ -1,9 +1,12 @@
 """The workbench app: devices, editor, output, REPL line, live trace, status bar.
 
-All device I/O happens on the session's worker thread. Textual thread workers only wait for
-session calls; what the device prints and every trace record come back through the
+Several boards may be open at once (a :class:`~workbench.manager.SessionManager` owns them);
+one is selected: the editor's target, whose output document and trace are on screen. All
+device I/O happens on each session's worker thread. Textual thread workers only wait for
+session calls; what a device prints and every trace record come back through that board's
 :class:`~workbench.app.bridge.SessionBridge` in batches, so a device printing as fast as it
-can never floods the UI. Widgets are touched on the UI thread only.
+can never floods the UI. Widgets are touched on the UI thread only. Profiles, several-board
+runs, step mode and lessons live in mixins next to this module.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ Why it refreshes itself: boards get plugged in and out while the app runs, and t
 should not have to restart (or press anything) to see a new board. Discovery (listing serial
 ports, looking for the unix port) touches the OS and can be slow, so it runs in a thread
 worker every couple of seconds; the result is applied on the UI thread, and only when it
-changed, so the list does not flicker or lose its cursor. The device the app is connected to
-stays listed even when it vanishes (unplugged), marked disconnected, so the user can see what
-happened instead of the entry silently disappearing.
+changed, so the list does not flicker or lose its cursor. The selected board and every open
+(or marked) board stay listed even when discovery loses them (unplugged), so the user can see
+what happened instead of the entry silently disappearing. ``m`` marks boards for a run on
+several.
 
 The pane never connects by itself: Enter on a row, or on a URL typed into the input, posts
 :class:`DevicesPane.ConnectRequested` and the app decides what to do.
