@@ -61,6 +61,7 @@ from workbench.profiles import (
     DeviceProfile,
     ProfileStore,
     choose_profile,
+    device_key,
     find_port,
     saved_profile,
 )
@@ -313,10 +314,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         trace = managed.trace if managed is not None else TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
         if bridge.add_trace not in trace.listeners:
             trace.listeners.append(bridge.add_trace)
-        key = self._device_key(url, port)
+        key = device_key(url, port.serial_number if port is not None else None)
         try:
             managed = self.manager.open(
-                url, profile.to_engine_profile(), trace=trace, auto_reconnect=key in self._auto_reconnect
+                url, profile.to_engine_profile(), trace=trace, auto_reconnect=key in self._auto_reconnect, port=port
             )
             session = managed.session
             if session is None:
@@ -327,13 +328,6 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             self.post_message(DeviceStatus(url, str(exc), error=True))
             return
         self.post_message(DeviceConnected(url, session, profile, why))
-
-    @staticmethod
-    def _device_key(url: str, port: PortInfo | None) -> str:
-        """What identifies a board for "reconnect automatically": its USB serial number, else its URL."""
-        if port is not None and port.serial_number and port.serial_number.strip():
-            return f"serial:{port.serial_number.strip()}"
-        return f"url:{url}"
 
     def _profile_for(self, url: str, port: PortInfo | None) -> tuple[DeviceProfile, str, bool]:
         """The profile to open ``url`` with, why, and whether it is the user's own choice.

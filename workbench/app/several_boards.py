@@ -19,7 +19,7 @@ from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.manager.manager import RunOutcome
-from workbench.profiles import find_port
+from workbench.profiles import device_key
 
 if TYPE_CHECKING:
     from workbench.app.app import WorkbenchApp
@@ -82,12 +82,14 @@ class SeveralBoards(_Base):
     def action_toggle_auto_reconnect(self) -> None:
         """The selected board reopens by itself after it was lost (cable, reset), or not."""
         url = self.device_url
-        key = self._device_key(url, find_port(url))
+        managed = self.manager.get(url)
+        # An open board knows its serial number; a closed one is named by its URL (no port
+        # listing on the UI thread), and a USB board's own key is used once it is connected.
+        key = managed.device_key if managed is not None else device_key(url, None)
         on = key not in self._auto_reconnect
         self._auto_reconnect ^= {key}
-        managed = self.manager.get(url)
         if managed is not None:
-            managed.auto_reconnect = on
+            self.manager.set_auto_reconnect(url, on)
         self.settings.auto_reconnect = sorted(self._auto_reconnect)
         self.settings.save()  # remembered for the next start; a failure is reported below
         what = "reconnects automatically when it comes back" if on else "stays lost until you connect it"

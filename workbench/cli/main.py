@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -26,6 +27,8 @@ from workbench.errors import WorkbenchError
 if TYPE_CHECKING:
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
+    from workbench.ports import PortInfo
+    from workbench.profiles import ProfileStore
 
 EXIT_OK = 0
 EXIT_RAISED = 1
@@ -287,14 +290,14 @@ def _use_platform_preset(
     platform's preset applies from the user's code on (as in the app). Never fatal: a board
     that does not say keeps the generic preset."""
     from workbench.probe import fingerprint
-    from workbench.profiles import ProfileStore, choose_profile, find_port
+    from workbench.profiles import choose_profile
 
     try:
         found = fingerprint(session)
     except WorkbenchError:
         return  # the user's code will meet the same problem and report it properly
     chosen, why = choose_profile(
-        ProfileStore.load(), url=url, port=find_port(url), platform=found.platform, implementation=found.implementation
+        _profile_store(), url=url, port=_port_for(url), platform=found.platform, implementation=found.implementation
     )
     set_profile(_with_overrides(args, chosen.to_engine_profile()))
     if args.verbose:
@@ -451,6 +454,22 @@ def _ctrl_c_interrupts(interrupt: Callable[[], None], what: str) -> Iterator[Non
         signal.signal(signal.SIGINT, previous)
 
 
+@functools.cache
+def _profile_store() -> ProfileStore:
+    """The profiles file, read once per command (every device of a command uses it)."""
+    from workbench.profiles import ProfileStore
+
+    return ProfileStore.load()
+
+
+@functools.cache
+def _port_for(url: str) -> PortInfo | None:
+    """The serial port behind ``url``, listed once per command."""
+    from workbench.profiles import find_port
+
+    return find_port(url)
+
+
 def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile, str, bool]:
     """The stored profile for this device (USB serial, VID:PID, URL) or the generic preset,
     why, and whether it was saved by the user.
@@ -458,12 +477,12 @@ def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile
     A problem with the profiles file is reported and the defaults are used: a broken
     settings file must not stop anyone from running code.
     """
-    from workbench.profiles import ProfileStore, choose_profile, find_port, saved_profile
+    from workbench.profiles import choose_profile, saved_profile
 
-    store = ProfileStore.load()
+    store = _profile_store()
     for problem in store.problems if report_problems else ():
         _error(problem)
-    port = find_port(url)
+    port = _port_for(url)
     saved = saved_profile(store, url=url, port=port)
     chosen, why = saved if saved is not None else choose_profile(store, url=url, port=port)
     return chosen.to_engine_profile(), f"{chosen.name!r}: {why}", saved is not None

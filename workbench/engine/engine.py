@@ -112,14 +112,15 @@ class Engine:
         old, self.profile = self.profile, profile
         self.conn.timeouts = self._timeouts(profile)
         port = self.port
+        if not has_modem_lines(port):
+            return  # sockets and pipes have no line settings
         try:
-            if profile.baudrate != old.baudrate and has_modem_lines(port):
+            if profile.baudrate != old.baudrate:
                 port.baudrate = profile.baudrate
-            if has_modem_lines(port):
-                if profile.rts is not None and profile.rts != old.rts:  # RTS first: see Session
-                    port.rts = profile.rts
-                if profile.dtr is not None and profile.dtr != old.dtr:
-                    port.dtr = profile.dtr
+            if profile.rts is not None and profile.rts != old.rts:  # RTS first: see Session
+                port.rts = profile.rts
+            if profile.dtr is not None and profile.dtr != old.dtr:
+                port.dtr = profile.dtr
         except (serial.SerialException, OSError, ValueError) as exc:
             raise DeviceDisconnected(f"{self.url}: applying the new port settings failed: {exc}") from exc
 

@@ -313,11 +313,6 @@ class Session:
                 held.extend(extra())
         return held
 
-    @property
-    def worker_alive(self) -> bool:
-        """Whether the worker thread still runs (False once close() has finished)."""
-        return self._thread.is_alive()
-
     def _poll_idle(self) -> None:
         if self.lost is not None or self._closed:
             return

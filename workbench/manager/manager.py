@@ -28,6 +28,7 @@ from workbench.engine.session import OutputCallback, Session, connect
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
 from workbench.manager.lifecycle import SessionEvent, SessionState, allowed
 from workbench.ports import PortInfo
+from workbench.profiles.matching import device_key
 from workbench.trace.record import TraceRecorder
 
 Subscriber = Callable[[SessionEvent], None]
@@ -114,6 +115,11 @@ class ManagedSession:
         session = self.session
         if session is not None:
             session.set_profile(profile)
+
+    @property
+    def device_key(self) -> str:
+        """The board's USB serial number key, else its URL key (see ``profiles.device_key``)."""
+        return device_key(self.url, self.serial_number)
 
     def resources(self) -> list[tuple[str, str]]:
         """What this board's session holds now (empty once lost or closed)."""
@@ -245,12 +251,14 @@ class SessionManager:
         *,
         auto_reconnect: bool = False,
         trace: TraceRecorder | None = None,
+        port: PortInfo | None = None,
     ) -> ManagedSession:
         """Connect to ``url`` (blocking, bounded by the profile's timeouts) and keep it.
 
         An already open URL is returned as it is (a LOST one is reconnected first). A board
         that cannot be opened raises :class:`ConnectError` and is not kept. ``trace``: the
-        recorder to use (kept across reconnects); by default a new one.
+        recorder to use (kept across reconnects); by default a new one. ``port``: the serial
+        port behind ``url`` when the caller has already looked it up (saves listing the ports).
         """
         url = url.strip()
         if not url:
@@ -261,7 +269,8 @@ class SessionManager:
             if existing.state is SessionState.LOST:
                 existing._connect()
             return existing
-        port = self._find_port(url) if self._find_port is not None else None
+        if port is None and self._find_port is not None:
+            port = self._find_port(url)
         serial = port.serial_number.strip() if port is not None and port.serial_number else None
         managed = ManagedSession(
             self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from workbench.profiles.matching import (
     PLATFORM_PRESETS,
     choose_profile,
+    device_key,
     find_port,
     preset_for_platform,
     saved_profile,
@@ -49,6 +50,7 @@ __all__ = [
     "ProfileError",
     "ProfileStore",
     "choose_profile",
+    "device_key",
     "export_profile",
     "find_port",
     "format_field",

@@ -16,7 +16,15 @@ from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile
 from workbench.profiles.store import ProfileStore, serial_key, url_key, usb_key
 
-__all__ = ["PLATFORM_PRESETS", "choose_profile", "find_port", "preset_for_platform", "saved_profile", "storage_key"]
+__all__ = [
+    "PLATFORM_PRESETS",
+    "choose_profile",
+    "device_key",
+    "find_port",
+    "preset_for_platform",
+    "saved_profile",
+    "storage_key",
+]
 
 #: ``sys.platform`` (as the board reports it) -> preset name. CircuitPython reports the MCU
 #: family in capitals ("RP2040") where MicroPython reports its port name ("rp2"), so the
@@ -114,6 +122,14 @@ def find_port(url: str, ports: list[PortInfo] | None = None) -> PortInfo | None:
 
         ports = list_ports()
     return next((port for port in ports if port.device == url), None)
+
+
+def device_key(url: str, serial_number: str | None) -> str:
+    """What names one physical board wherever it is plugged in: its USB serial number, else its
+    URL ("reconnect automatically" follows a board by it)."""
+    if serial_number and serial_number.strip():
+        return serial_key(serial_number)
+    return url_key(url)
 
 
 def storage_key(url: str, port: PortInfo | None) -> str:

@@ -10,11 +10,12 @@ to move the editor to that line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Concatenate, ParamSpec
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -97,6 +98,27 @@ def format_summary(result: ExecResult) -> str:
 def _format_ms(seconds: float) -> str:
     ms = seconds * 1000
     return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+_P = ParamSpec("_P")
+
+
+def _for_document(
+    method: Callable[Concatenate[OutputPane, _P], None],
+) -> Callable[Concatenate[OutputPane, _P], None]:
+    """Give a writing method a ``document=`` keyword: the board whose output it is, which is
+    written to off screen when another board's document is shown."""
+
+    @functools.wraps(method)
+    def wrapper(self: OutputPane, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        document = kwargs.pop("document", None)
+        if document is None or document == self._document_key:
+            method(self, *args, **kwargs)
+            return
+        with self._in_document(str(document)):
+            method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class OutputPane(ScrollView, can_focus=True):
@@ -214,10 +236,6 @@ class OutputPane(ScrollView, can_focus=True):
                 self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
 
-    def forget_document(self, key: str) -> None:
-        """Drop a hidden document (its board was closed)."""
-        self._documents.pop(key, None)
-
     def document_lines(self, key: str) -> list[str]:
         """The text of every line of ``key``'s document, shown or not."""
         with self._in_document(key):
@@ -286,16 +304,13 @@ class OutputPane(ScrollView, can_focus=True):
         """The text of every line as shown (for tests and copying)."""
         return [display_text(raw) for raw, _kind in self._lines]
 
-    def write(self, stream: str, text: str, *, document: str | None = None) -> None:
+    @_for_document
+    def write(self, stream: str, text: str) -> None:
         """Add a piece of ``stream`` ("stdout" or "stderr") output; lines may be split anywhere.
 
-        ``document``: the board it came from, when it is not the one shown.
+        ``document=``: the board it came from, when it is not the one shown.
         """
         if not text:
-            return
-        if document is not None and document != self._document_key:
-            with self._in_document(document):
-                self.write(stream, text)
             return
         kind = STDERR if stream == "stderr" else STDOUT
         if self._partial and self._lines[-1][1] != kind:
@@ -311,24 +326,18 @@ class OutputPane(ScrollView, can_focus=True):
                 self._finish_partial()
         self._end_update()
 
-    def run_started(self, label: str, *, document: str | None = None) -> None:
+    @_for_document
+    def run_started(self, label: str) -> None:
         """A muted separator (``── run 3 ──``) so runs are easy to tell apart."""
-        if document is not None and document != self._document_key:
-            with self._in_document(document):
-                self.run_started(label)
-            return
         self._last_stdin_line = None
         self._add_line(f"── {label} ──", SEPARATOR)
 
-    def run_finished(self, result: ExecResult, *, document: str | None = None) -> None:
+    @_for_document
+    def run_finished(self, result: ExecResult) -> None:
         """End the run's output and add its summary (mode, bytes, time, throughput, outcome).
 
         Output itself is expected to have been streamed through :meth:`write` already.
         """
-        if document is not None and document != self._document_key:
-            with self._in_document(document):
-                self.run_finished(result)
-            return
         exception = result.exception
         self._last_stdin_line = exception.stdin_line if exception is not None else None
         if exception is None:
@@ -339,12 +348,9 @@ class OutputPane(ScrollView, can_focus=True):
             kind = ERROR
         self._add_line(format_summary(result), kind)
 
-    def error(self, message: str, *, document: str | None = None) -> None:
+    @_for_document
+    def error(self, message: str) -> None:
         """A line (or lines) about a failure outside the code, e.g. the device went away."""
-        if document is not None and document != self._document_key:
-            with self._in_document(document):
-                self.error(message)
-            return
         self._begin_update()
         self._finish_partial()
         for line in message.splitlines() or [""]:
