@@ -444,3 +444,16 @@ async def test_reconnect_automatically_is_remembered_across_restarts(tmp_path: P
         again.action_toggle_auto_reconnect()
         assert not again.manager.get("sim://generic").auto_reconnect
     assert Settings.load(tmp_path / "settings.toml").auto_reconnect == []
+
+
+async def test_each_focus_key_puts_the_keyboard_in_its_pane(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        for key, pane in [("ctrl+g", "devices"), ("ctrl+e", "editor"), ("ctrl+n", "output"),
+                          ("ctrl+l", "repl"), ("ctrl+b", "trace"), ("ctrl+g", "devices")]:
+            await pilot.press(key)
+            await pilot.pause()
+            focused = app.focused
+            assert focused is not None
+            assert pane in [focused.id, *(node.id for node in focused.ancestors)], (key, focused)

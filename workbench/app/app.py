@@ -661,7 +661,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             self.screen.remove_class("-hide-devices")
         if pane == "trace":
             self._show_trace()
-        self.query_one(f"#{pane}").focus()
+        widget = self.query_one(f"#{pane}")
+        if not widget.focusable:  # a container (the devices pane): its first focusable child
+            widget = next((child for child in widget.query("*") if child.focusable), widget)
+        widget.focus()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
