@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-TRANSCRIPTS = sorted((REFERENCE / "transcripts").glob("*/*.jsonl"))
+#: Real captures of MicroPython, kept in the repo (tests/data/transcripts/README.md).
+TRANSCRIPT_ROOT = Path(__file__).resolve().parent / "data" / "transcripts"
+TRANSCRIPTS = sorted(TRANSCRIPT_ROOT.glob("*/*.jsonl"))
 
 
 def micropython_path() -> str | None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from workbench.protocol import Event, Output, RawReplConnection, UnexpectedBytes
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-TRANSCRIPT_DIR = REFERENCE / "transcripts" / "unix-port"
+TRANSCRIPT_DIR = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
 TRANSCRIPT_FILES = sorted(TRANSCRIPT_DIR.glob("*.jsonl"))
 TRANSCRIPT_NAMES = [path.stem for path in TRANSCRIPT_FILES]
 

@@ -9,7 +9,6 @@ import json
 import re
 import time
 
-import pytest
 
 from tests.conftest import TRANSCRIPTS
 from workbench.transports import open_port
@@ -36,8 +35,8 @@ def read_until_quiet(port, quiet_s: float = 0.15, limit_s: float = 5.0) -> bytes
     return data
 
 
-@pytest.mark.skipif(not UNIX_PORT, reason="the reference transcripts are not next to this checkout")
 def test_simulated_board_answers_the_transcripts_like_micropython() -> None:
+    assert UNIX_PORT, "tests/data/transcripts/unix-port/ is empty"
     port = open_port("sim://generic", timeout=0.02)
     try:
         read_until_quiet(port)  # the power-on banner and prompt (transcript 01 starts after it)

@@ -16,7 +16,7 @@ from workbench.app.widgets.trace_view import TraceView
 from workbench.trace import TraceRecord, annotate, load_jsonl
 from workbench.trace.explain import explain, is_event
 
-UNIX_PORT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "transcripts" / "unix-port"
+UNIX_PORT = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
 
 #: A dump line: indent, 6-digit offset, up to 16 hex bytes padded to 47 columns, |text|.
 DUMP_LINE = re.compile(r"^    [0-9a-f]{6}  (?:[0-9a-f]{2} ){0,15}[0-9a-f]{2} *  \|.*\|$")
