@@ -9,7 +9,6 @@ import json
 import re
 import time
 
-
 from tests.conftest import TRANSCRIPTS
 from workbench.transports import open_port
 
