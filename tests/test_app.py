@@ -241,10 +241,12 @@ async def test_unplugged_board_is_marked_lost_and_enter_reconnects(tmp_path: Pat
         await wait_for(pilot, lambda: "back" in output_lines(app))
 
 
-async def test_step_mode_walks_a_run_with_space_and_explains_each_step(tmp_path: Path) -> None:
+async def test_step_mode_walks_a_run_with_f5_from_the_editor_and_explains_each_step(tmp_path: Path) -> None:
     app = make_app(tmp_path, code="print('stepped')\n")
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
+        editor = app.query_one("#editor", EditorPane)
+        assert editor.text_area.has_focus  # where a person starts typing
         await pilot.press("f7")
         await pilot.press("f5")
         titles: list[str] = []
@@ -254,10 +256,13 @@ async def test_step_mode_walks_a_run_with_space_and_explains_each_step(tmp_path:
                 break
             panel = str(app.query_one("#explain", Static).render())
             titles.append(panel.splitlines()[0])
-            assert "Expecting:" in panel and "Space: go on" in panel
-            await pilot.press("space")
+            assert "Expecting:" in panel and "F5 (or Space outside the editor): go on" in panel
+            await pilot.press("f5")
         await wait_for(pilot, lambda: "stepped" in output_lines(app))
-        assert app.query_one("#editor", EditorPane).text == "print('stepped')\n"  # Space went to the steps
+        assert editor.text == "print('stepped')\n"  # F5 went to the steps, nothing into the program
+        assert editor.text_area.has_focus
+        panel = str(app.query_one("#explain", Static).render())
+        assert "go on" not in panel and "The run is over" in panel  # no step offered after the run
     # connected means already at the raw prompt: the run starts by asking for raw-paste
     assert titles[0] == "Step 1: ask for raw-paste (CTRL-E 'A' CTRL-A)"
     assert "Step 2: send code within the window (raw-paste)" in titles
@@ -270,7 +275,7 @@ async def test_stop_in_step_mode_and_space_types_again(tmp_path: Path) -> None:
         await connected(pilot)
         await pilot.press("f7", "f5")
         await wait_for(pilot, lambda: app._pending_step is not None)
-        await pilot.press("space")
+        await pilot.press("f5")
         await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "paste_window")
         await pilot.press("f6")
         await wait_for(pilot, lambda: not app._code_running)
@@ -285,7 +290,7 @@ async def test_stop_in_step_mode_and_space_types_again(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", [lesson.name for lesson in LESSONS])
-async def test_every_lesson_runs_to_the_end_with_space(tmp_path: Path, name: str) -> None:
+async def test_every_lesson_runs_to_the_end_with_f5_from_the_editor(tmp_path: Path, name: str) -> None:
     lesson = get_lesson(name)
     app = make_app(tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -296,11 +301,12 @@ async def test_every_lesson_runs_to_the_end_with_space(tmp_path: Path, name: str
         for number, step in enumerate(lesson.steps, start=1):
             panel = str(app.query_one("#explain", Static).render())
             assert f"step {number} of {len(lesson.steps)}: {step.title}" in panel
-            await pilot.press("space")
+            await pilot.press("f5")
             await wait_for(pilot, lambda number=number: len(app._lesson.outcomes) == number and not app._lesson_busy,
                            limit=2000)
         outcomes = app._lesson.outcomes
         assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes]
+        assert app.query_one("#editor", EditorPane).text == "print('hi')\n"  # F5 typed nothing
         assert "done: all" in str(app.query_one("#explain", Static).render())
         assert len(app.query_one("#trace", TraceView).records()) > 0
         lines = output_lines(app)
@@ -314,7 +320,7 @@ async def test_a_lesson_restarts_and_f2_goes_back_to_the_device(tmp_path: Path) 
         await connected(pilot)
         app.start_lesson(lesson)
         await wait_for(pilot, lambda: app._lesson is not None and not app._lesson_busy)
-        await pilot.press("space")
+        await pilot.press("ctrl+b", "space")  # Space goes on where no text is typed (the trace)
         await wait_for(pilot, lambda: len(app._lesson.outcomes) == 1 and not app._lesson_busy)
         first_run = app._lesson
         await pilot.press("f3")
@@ -422,7 +428,7 @@ async def test_soft_reset_in_the_middle_of_a_stepped_run(tmp_path: Path) -> None
         assert any("Stop was pressed" in line for line in output_lines(app))
         # ...and the reset waits at its own step (its announcement may come before or after)
         await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "soft_reset")
-        await pilot.press("space")
+        await pilot.press("f5")
         await wait_for(pilot, lambda: app._pending_step is None and app.session is not None
                        and app.session.state == "raw REPL, ready")
         await pilot.press("f7")  # leave step mode: runs go straight through again

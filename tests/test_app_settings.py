@@ -8,6 +8,7 @@ from textual.widgets import Button, Input, Static
 
 from tests.test_app import connected, make_app, output_lines, wait_for
 from workbench.app.app import WorkbenchApp
+from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.profile_form import ProfileForm
 from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.profiles import ProfileStore, url_key
@@ -109,6 +110,8 @@ async def test_probe_shows_the_proposal_beside_the_form_and_reconnects(tmp_path:
         await connected(pilot)
         screen = await open_settings(pilot)
         await pilot.click("#probe")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # said before it happens
+        await pilot.click("#confirm-go")
         await wait_for(pilot, lambda: "Detection:" in str(screen.query_one("#probe-summary", Static).render()))
         summary = str(screen.query_one("#probe-summary", Static).render())
         assert "flow control UNRELIABLE" in summary

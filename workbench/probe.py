@@ -33,6 +33,7 @@ from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.session import Session, connect
 from workbench.errors import ConnectError, DeviceTimeout, SessionClosed, TransferError, WorkbenchError
+from workbench.trace.record import TraceRecorder
 
 #: Entering the raw REPL slower than this means the board did something first (reset on open).
 EXTRA_START_S = 0.5
@@ -188,12 +189,14 @@ def probe(
     base: Profile | None = None,
     round_trips: int = 20,
     on_step: Callable[[str], None] | None = None,
+    trace: TraceRecorder | None = None,
 ) -> ProbeReport:
     """Measure the device at ``url`` and propose a profile for it; see the module docstring.
 
     ``base`` supplies everything the probe does not measure (baud rate, DTR/RTS, retries,
     encoding) and the settings used while probing. ``on_step`` is told, in words, which step
-    starts (for a progress line). Opens and closes its own session; every wait is bounded
+    starts (for a progress line). ``trace`` records the probe's bytes (the app keeps them in
+    the board's trace). Opens and closes its own session; every wait is bounded
     by the profile's timeouts or the probe's own. Raises :class:`ConnectError` when the
     device cannot be opened or never reaches the raw REPL, :class:`ProbeError` (naming the
     step) when it stops answering in the middle; a device that merely lacks raw-paste or
@@ -214,7 +217,7 @@ def probe(
     plain = base.with_changes(raw_paste="never")
     announce("1/5 basic raw REPL test")
     started = time.perf_counter()
-    session = connect(url, plain)
+    session = connect(url, plain, trace=trace)
     try:
         entered_raw_s = _enter_raw(session, url, started, base.startup_delay_s)
         extra = entered_raw_s > EXTRA_START_S
@@ -257,7 +260,7 @@ def probe(
         flow_control_reliable=None,
     ).startup_delay_s
     reliable, flow_detail = _flow_control(
-        url, base.with_changes(startup_delay_s=startup), supported, window, p95_ms
+        url, base.with_changes(startup_delay_s=startup), supported, window, p95_ms, trace
     )
     steps.append(ProbeStep("flow control", reliable is not False, flow_detail))
 
@@ -452,7 +455,12 @@ def flow_control_code(window: int) -> tuple[str, int]:
 
 
 def _flow_control(
-    url: str, profile: Profile, supported: bool | None, window: int | None, p95_ms: float
+    url: str,
+    profile: Profile,
+    supported: bool | None,
+    window: int | None,
+    p95_ms: float,
+    trace: TraceRecorder | None = None,
 ) -> tuple[bool | None, str]:
     """Send a multi-window paste with a short response timeout and check what came back.
 
@@ -466,7 +474,7 @@ def _flow_control(
     response = max(0.5, 10 * p95_ms / 1000)
     size = f"{len(code):,} B paste ({len(code) / (window or 128):.1f} windows)"
     try:
-        session = connect(url, profile.with_changes(raw_paste="auto", response_timeout_s=response))
+        session = connect(url, profile.with_changes(raw_paste="auto", response_timeout_s=response), trace=trace)
     except WorkbenchError as exc:
         return False, f"could not reopen the device for the test: {exc}"
     try:

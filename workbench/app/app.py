@@ -19,15 +19,20 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.app.bridge import BridgeFlush, SessionBridge
 from workbench.app.lesson_mode import LESSON_DOCUMENT, LessonMode
 from workbench.app.messages import (
+    BoardNotice,
     BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
@@ -37,7 +42,14 @@ from workbench.app.profile_actions import ProfileActions
 from workbench.app.recovery import RecoveryStore
 from workbench.app.several_boards import SeveralBoards
 from workbench.app.step_mode import StepMode
-from workbench.app.themes import DEFAULT_THEME, apply_saved_theme, register_themes, remember_theme
+from workbench.app.themes import (
+    DEFAULT_THEME,
+    apply_saved_theme,
+    register_themes,
+    remember_theme,
+    theme_label,
+    workbench_theme_names,
+)
 from workbench.app.widgets.devices_pane import DevicesPane
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
@@ -50,7 +62,7 @@ from workbench.config import Settings
 from workbench.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session
 from workbench.engine.stepping import PendingStep
-from workbench.errors import WorkbenchError
+from workbench.errors import DeviceDisconnected, WorkbenchError
 from workbench.lessons import LESSONS, LessonRun
 from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.manager import ManagedSession
@@ -68,6 +80,13 @@ from workbench.profiles import (
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
 from workbench.trace.record import TraceRecorder
 
+SOFT_RESET_DONE = "Soft reset done: the board restarted its interpreter; variables and imports are gone."
+HARD_RESET_DONE = "Hard reset done: the board restarted on the DTR/RTS pulse and is back at the raw prompt."
+HARD_RESET_SILENT = (
+    "Hard reset did nothing: the board sent nothing after the DTR/RTS pulse, so its reset is "
+    "probably not wired to DTR/RTS (boards on native USB are not). Use a soft reset (F8) or "
+    "machine.reset() on the board."
+)
 DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.platform)\n'
 #: Below this width the side panes are hidden unless toggled on (80x24 stays usable).
 NARROW_WIDTH = 120
@@ -81,11 +100,15 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     CSS_PATH = "app.tcss"
     TITLE = "workbench"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # While a protocol or lesson step waits, F5 goes on (from every pane: the editor
+        # consumes Space, so Space goes on only where no text is typed). The first binding of
+        # a key whose check_action allows it wins, in the footer too.
+        Binding("f5", "step", "Next step", priority=True),
         Binding("f5", "run", "Run", priority=True),
         Binding("shift+f5", "run_marked", "Run on marked", show=False, priority=True),
         Binding("f6", "stop", "Stop", priority=True),  # over TextArea's select-line
         Binding("f7", "toggle_step_mode", "Step mode", priority=True),
-        Binding("space", "step", "Next step", priority=True),  # only while a step waits
+        Binding("space", "step", "Next step", show=False, priority=True),
         Binding("f3", "restart_lesson", "Restart lesson", priority=True),  # only in a lesson
         Binding("f8", "soft_reset", "Soft reset", priority=True),
         Binding("shift+f8", "hard_reset", "Hard reset", show=False, priority=True),
@@ -144,6 +167,8 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._status_clock = status_clock
         self._initial_code = initial_code
         self._run_count = 0
+        #: Boards running the editor's text, with the editor row the code started at.
+        self._editor_runs: dict[str, int] = {}
         self._viewing_file: str | None = None
         self._startup_problems = register_themes(self)
         self.theme = DEFAULT_THEME
@@ -175,7 +200,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         return self._board_profiles.get(self.device_url, (None, "not connected yet"))[1]
 
     def _refresh_status(self) -> None:
-        devices = self.query_one("#devices", DevicesPane)
+        try:
+            devices = self.query_one("#devices", DevicesPane)
+        except NoMatches:  # the app is shutting down: its panes are already gone
+            return
         for managed in self.manager.sessions():
             board = managed.session
             if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
@@ -251,6 +279,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.query_one("#output", OutputPane).border_title = "output"
         self.query_one("#trace", TraceView).border_title = "trace"
         self._apply_width(self.size.width)
+        # A person starts by typing code: the keyboard is in the editor (not the first
+        # focusable widget, the devices list, which is hidden on a narrow terminal).
+        self.query_one("#editor", EditorPane).focus()
         self.set_interval(0.25, self._refresh_status)
         self._offer_recovery()
         self.query_one("#status", StatusBar).set_device(self.device_url)
@@ -268,7 +299,24 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+        self.default_screen.set_class(width < NARROW_WIDTH, "-narrow")
+        self._keep_focus_visible()
+
+    def _keep_focus_visible(self) -> None:
+        """After panes were shown or hidden: a keyboard left in a hidden pane goes to a shown
+        one (the editor first), or the keys a person types would go nowhere."""
+
+        def move() -> None:
+            focused = self.default_screen.focused
+            if focused is not None and _displayed(focused):
+                return
+            for pane in ("editor", "trace", "devices"):
+                widget = self.query_one(f"#{pane}")
+                if _displayed(widget):
+                    self.action_focus(pane)
+                    return
+
+        self.call_after_refresh(move)
 
     # ------------------------------------------------------------------ recovery
     def _offer_recovery(self) -> None:
@@ -306,12 +354,18 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             self.manager.close(url)
             self.post_message(DeviceStatus(url, "disconnected"))
 
-    def _open_session(self, url: str, bridge: SessionBridge) -> None:
-        """(worker thread) Open ``url`` with its profile, enter the raw REPL, report to the UI."""
+    def _new_trace(self) -> TraceRecorder:
+        """A board's trace recorder (kept across reconnects and probes)."""
+        return TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
+
+    def _open_session(self, url: str, bridge: SessionBridge, trace: TraceRecorder | None = None) -> None:
+        """(worker thread) Open ``url`` with its profile, enter the raw REPL, report to the UI.
+        ``trace``: the recorder to go on with (a probe's), else the board's own or a new one."""
         port = find_port(url)
         profile, why, known = self._profile_for(url, port)
         managed = self.manager.get(url)
-        trace = managed.trace if managed is not None else TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
+        if trace is None:
+            trace = managed.trace if managed is not None else self._new_trace()
         if bridge.add_trace not in trace.listeners:
             trace.listeners.append(bridge.add_trace)
         key = device_key(url, port.serial_number if port is not None else None)
@@ -388,7 +442,11 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         else:
             devices.set_state(message.url, "error" if message.error else message.text)
         if message.url == self.device_url:
-            self.query_one("#status", StatusBar).set_state(message.text)
+            status = self.query_one("#status", StatusBar)
+            if not message.error:
+                status.set_state(message.text)
+            elif self.manager.get(message.url) is None:
+                status.set_state("not connected")  # the why goes to the output and a toast
         if message.error:
             self.notify(message.text, severity="error", timeout=10)
             self.query_one("#output", OutputPane).error(message.text, document=message.url)
@@ -401,7 +459,12 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         if event.new is SessionState.LOST:
             devices.set_state(event.url, "lost")
             self._busy_boards.discard(event.url)
-            text = f"{event.url} was lost: {event.detail}" if event.detail else f"{event.url} was lost"
+            if event.url == self.device_url:
+                self.query_one("#status", StatusBar).set_state("lost")
+            if event.old not in (SessionState.READY, SessionState.RUNNING):
+                return  # a reconnect attempt failed: it was lost already, and said so
+            detail = event.detail.removeprefix(f"{event.url}: ")
+            text = f"{event.url} was lost: {detail}" if detail else f"{event.url} was lost"
             managed = self.manager.get(event.url)
             if managed is not None and managed.auto_reconnect:
                 text += " (it reconnects by itself when it comes back)"
@@ -424,8 +487,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._connect(message.url)
 
     def action_toggle_connection(self) -> None:
-        """F2: disconnect the selected board (the others stay), or connect it."""
-        if self._lesson is None and self.manager.get(self.device_url) is not None:
+        """F2: disconnect the selected board (the others stay), or connect it (a lost board
+        reconnects at once)."""
+        managed = self.manager.get(self.device_url)
+        if self._lesson is None and managed is not None and managed.state is not SessionState.LOST:
             self._busy_boards.discard(self.device_url)
             self._disconnect(self.device_url)
         else:
@@ -438,32 +503,59 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     # ------------------------------------------------------------------ running code
     def _session_or_notify(self) -> Session | None:
         if self.session is None:
-            self.notify("No device connected: pick one in the devices pane (F9) and press Enter.", severity="error")
+            managed = self.manager.get(self.device_url)
+            state = managed.state if managed is not None else None
+            if state is SessionState.LOST:
+                text = f"{self.device_url} was lost: F2 reconnects it (when it is back)."
+            elif state is SessionState.CONNECTING:
+                text = f"{self.device_url} is still connecting: try again in a moment."
+            else:
+                text = f"{self.device_url} is not connected: F2 connects it, or pick a board in the devices pane (F9)."
+            self.notify(text, severity="error")
         return self.session
 
     def action_run(self) -> None:
-        code = self.query_one("#editor", EditorPane).selected_or_all()
-        self._start_run(code, None)
+        if self._lesson is not None:
+            self.notify(
+                "The lesson's step is still running." if self._lesson_busy else
+                "The lesson is over: F3 runs it again, F2 goes back to the device.",
+                timeout=5,
+            )
+            return
+        editor = self.query_one("#editor", EditorPane)
+        code = editor.selected_or_all()
+        selection = editor.text_area.selection
+        first_row = min(selection.start, selection.end)[0] if editor.text_area.selected_text else 0
+        if self._start_run(code, None):
+            # Line N of what ran is line first_row + N of the editor: where an error jumps.
+            self._editor_runs[self.device_url] = first_row
 
     @on(ReplLine.Submitted)
     def _repl_submitted(self, message: ReplLine.Submitted) -> None:
         self._start_run(message.code, message.source)
 
-    def _start_run(self, code: str, echo: str | None) -> None:
+    def _start_run(self, code: str, echo: str | None) -> bool:
+        """Run ``code`` on the selected board (``echo``: the REPL line's text); False when it
+        could not start (the user was told why)."""
         if self._session_or_notify() is None:
-            return
+            return False
         if self._code_running:
-            self.notify("Code is still running: stop it first (F6).", severity="warning")
-            return
+            if self._step_mode:  # between two steps: the engine is busy with the last one
+                self.notify("The board is still on the last step: F5 again when the next step waits.", timeout=4)
+            else:
+                self.notify("Code is still running: stop it first (F6).", severity="warning")
+            return False
         url = self.device_url
         managed = self.manager.get(url)
         if managed is None:
-            return
+            return False
+        self._editor_runs.pop(url, None)
         self._busy_boards.add(url)
         self._run_count += 1
         output = self.query_one("#output", OutputPane)
         output.run_started(f"run {self._run_count}" if echo is None else f">>> {echo}")
         self._run(managed, code, self._bridge_for(url))
+        return True
 
     @work(thread=True, group="run", exit_on_error=False)
     def _run(self, managed: ManagedSession, code: str, bridge: SessionBridge) -> None:
@@ -471,12 +563,13 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         try:
             result = managed.exec(code, on_output=bridge.add_output)
         except WorkbenchError as exc:
-            self.post_message(RunFinished(url, None, str(exc)))
+            self.post_message(RunFinished(url, None, str(exc), lost=isinstance(exc, DeviceDisconnected)))
             return
         self.post_message(RunFinished(url, result))
 
     def on_run_finished(self, message: RunFinished) -> None:
         self._busy_boards.discard(message.url)
+        first_row = self._editor_runs.pop(message.url, None)
         if self._pending_step is not None and message.url == self.device_url:
             # Stale unless the engine still waits at it (a reset queued behind the run may
             # already be waiting at its own step).
@@ -485,16 +578,27 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             if waiting is None or waiting.number != self._pending_step.number:
                 self._pending_step = None
                 self.refresh_bindings()
+        if message.url == self.device_url and self._pending_step is None:
+            self._step_run_ended()
         self._flush_bridge(message.url)  # output still in the bridge belongs before the summary
         output = self.query_one("#output", OutputPane)
         if message.result is None:
+            if message.lost:  # the board's loss has its own message: no second toast
+                output.error("[the run stopped: the board went away]", document=message.url)
+                return
             output.error(message.error or "the run failed", document=message.url)
             self.notify(message.error or "the run failed", severity="error", timeout=8)
             return
         output.run_finished(message.result, document=message.url)
         exception = message.result.exception
-        if message.url == self.device_url and exception is not None and exception.stdin_line is not None:
-            self.query_one("#editor", EditorPane).goto_line(exception.stdin_line)
+        if (
+            message.url == self.device_url
+            and first_row is not None  # the editor's text ran (not the REPL line's)
+            and exception is not None
+            and exception.stdin_line is not None
+        ):
+            # The cursor goes to the error; the keyboard stays where the user has it.
+            self.query_one("#editor", EditorPane).goto_line(first_row + exception.stdin_line, focus=False)
 
     @on(OutputPane.JumpToLine)
     def _jump(self, message: OutputPane.JumpToLine) -> None:
@@ -510,21 +614,40 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             return
         if self._pending_step is not None and self._code_running:
             session.interrupt()  # the run waits at a step: stop it, then reset
-        self._background(lambda session: session.soft_reset(), "soft reset")
+        self._background(lambda session: session.soft_reset(), "soft reset", lambda _none: (SOFT_RESET_DONE, "information"))
 
     def action_hard_reset(self) -> None:
         if self._session_or_notify() is not None:
-            self._background(lambda session: session.hard_reset(), "hard reset")
+            self._background(
+                lambda session: session.hard_reset(),
+                "hard reset",
+                lambda answered: (HARD_RESET_DONE, "information") if answered else (HARD_RESET_SILENT, "warning"),
+            )
 
     @work(thread=True, group="control", exit_on_error=False)
-    def _background(self, call: Callable[[Session], None], what: str) -> None:
+    def _background(
+        self,
+        call: Callable[[Session], object],
+        what: str,
+        done: Callable[[object], tuple[str, SeverityLevel]] | None = None,
+    ) -> None:
+        """(worker) ``call`` on the selected board; ``done`` words its result for the user."""
         session = self.session
         if session is None:
             return
         try:
-            call(session)
+            result = call(session)
         except WorkbenchError as exc:
             self.post_message(DeviceStatus(session.url, f"{what} failed: {exc}", error=True))
+            return
+        if done is not None:
+            self.post_message(BoardNotice(session.url, *done(result)))
+
+    def on_board_notice(self, message: BoardNotice) -> None:
+        """Something the user asked of a board is done: a line in its output, and a toast."""
+        self._flush_bridge(message.url)  # the bytes the board printed come first
+        self.query_one("#output", OutputPane).write("stdout", f"[{message.text}]\n", document=message.url)
+        self.notify(message.text, severity=message.severity, timeout=8)
 
     # ------------------------------------------------------------------ output and trace
     def on_bridge_flush(self, message: BridgeFlush) -> None:
@@ -593,7 +716,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.notify(f"Saved {len(records)} trace records to {path}")
 
     def action_open_trace(self) -> None:
-        self.push_screen(PathDialog("Open a trace or transcript (.jsonl)", ""), self._open_trace_from)
+        self.push_screen(
+            PathDialog("Open a trace or transcript (.jsonl)", "", placeholder="path/to/trace.jsonl"),
+            self._open_trace_from,
+        )
 
     def _open_trace_from(self, path: str | None) -> None:
         if not path:
@@ -646,33 +772,56 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
 
     # ------------------------------------------------------------------ panes
     def action_toggle_devices(self) -> None:
-        self.screen.toggle_class("-show-devices" if self.screen.has_class("-narrow") else "-hide-devices")
+        self.default_screen.toggle_class("-show-devices" if self.default_screen.has_class("-narrow") else "-hide-devices")
+        self._keep_focus_visible()
 
     def action_toggle_trace(self) -> None:
-        self.screen.toggle_class("-show-trace" if self.screen.has_class("-narrow") else "-hide-trace")
+        self.default_screen.toggle_class("-show-trace" if self.default_screen.has_class("-narrow") else "-hide-trace")
+        self._keep_focus_visible()
 
     def _show_trace(self) -> None:
-        self.screen.add_class("-show-trace")
-        self.screen.remove_class("-hide-trace")
+        self._show_pane("trace")
+
+    def _show_pane(self, pane: str) -> None:
+        """Bring the devices or trace pane on screen. ``-show-*`` is for narrow terminals only:
+        set on a wide one, it would carry over and cover the editor after a resize."""
+        screen = self.default_screen
+        screen.remove_class(f"-hide-{pane}")
+        if screen.has_class("-narrow"):
+            screen.add_class(f"-show-{pane}")
 
     def action_focus(self, pane: str) -> None:
-        if pane == "devices":
-            self.screen.add_class("-show-devices")
-            self.screen.remove_class("-hide-devices")
-        if pane == "trace":
-            self._show_trace()
+        if pane in ("devices", "trace"):
+            self._show_pane(pane)
         widget = self.query_one(f"#{pane}")
         if not widget.focusable:  # a container (the devices pane): its first focusable child
             widget = next((child for child in widget.query("*") if child.focusable), widget)
         widget.focus()
 
+    def action_change_theme(self) -> None:
+        """The palette's "Change theme": the workbench's themes and the user's, by clear names
+        (Textual's own list has some twenty that were never checked against our colours)."""
+        current = self.theme
+        commands = [
+            SimpleCommand(
+                theme_label(name) + ("  (in use)" if name == current else ""),
+                lambda name=name: setattr(self, "theme", name),
+                f"theme {name}",
+            )
+            for name in workbench_theme_names(self.available_themes)
+        ]
+        self.search_commands(commands, placeholder="Search for a theme…")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's "Theme" command becomes ours (below).
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Theme")
+        yield SystemCommand("Change theme", "Dark, light or high contrast; the choice is remembered",
+                            self.action_change_theme)
         commands = [
             ("Run", "Run the editor's code (or the selection) on the device  [F5]", self.action_run),
             ("Stop", "Send CTRL-C to the device  [F6]", self.action_stop),
             ("Soft reset", "CTRL-D at the raw prompt  [F8]", self.action_soft_reset),
-            ("Step mode", "Stop before each protocol step; Space goes on  [F7]", self.action_toggle_step_mode),
+            ("Step mode", "Stop before each protocol step; F5 goes on  [F7]", self.action_toggle_step_mode),
             ("Run on marked boards", "The editor's code on every board marked with m, at once  [Shift+F5]",
              self.action_run_marked),
             ("Reconnect automatically", "The selected board reopens by itself after it was lost (on/off)",
@@ -696,7 +845,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         for lesson in LESSONS:
             yield SystemCommand(
                 f"Lesson: {lesson.title}",
-                f"{lesson.name} on {lesson.url}: Space runs each step",
+                f"{lesson.name} on {lesson.url}: F5 runs each step",
                 lambda lesson=lesson: self.start_lesson(lesson),
             )
         if self._lesson is not None:
@@ -729,3 +878,8 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.manager.close_all()
         if self._lesson is not None:
             self._lesson.close()
+
+
+def _displayed(widget: Widget) -> bool:
+    """Whether ``widget`` and every container around it are shown (no ``display: none``)."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))

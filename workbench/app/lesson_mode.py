@@ -1,4 +1,4 @@
-"""Lessons in the app: a lesson's own simulated board, one step per Space, restart with F3.
+"""Lessons in the app: a lesson's own simulated board, one step per F5 (or Space), restart with F3.
 
 A mixin of :class:`~workbench.app.app.WorkbenchApp`. The lesson runs on a worker thread
 (:class:`~workbench.lessons.LessonRun`); its bytes reach the trace through the app's lesson
@@ -13,6 +13,7 @@ from textual import work
 from textual.widgets import Static
 
 from workbench.app.messages import LessonOpened, LessonStepDone
+from workbench.app.step_mode import GO_ON_KEYS
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
@@ -31,7 +32,7 @@ LESSON_DOCUMENT = "lesson:"
 
 
 class LessonMode(_Base):
-    """Palette "Lesson: ...", Space, F3."""
+    """Palette "Lesson: ...", F5 / Space, F3."""
 
     def start_lesson(self, lesson: Lesson) -> None:
         """Leave the device and walk through ``lesson`` on its own simulated board."""
@@ -70,7 +71,7 @@ class LessonMode(_Base):
         status = self.query_one("#status", StatusBar)
         status.set_device(message.run.lesson.url)
         status.set_mode(f"lesson {message.run.lesson.name}")
-        self.screen.add_class("-stepping")  # room for the step's explanation
+        self.default_screen.add_class("-stepping")  # room for the step's explanation
         status.set_profile(None)
         self._show_lesson_step()
         self.refresh_bindings()
@@ -90,7 +91,7 @@ class LessonMode(_Base):
         step = lesson.steps[run.next_index]
         explain.update(
             f"Lesson '{lesson.title}', step {run.next_index + 1} of {len(lesson.steps)}: {step.title}\n\n"
-            f"{step.explanation}\n\nSpace: run this step · F3: restart the lesson · F2: back to the device"
+            f"{step.explanation}\n\n{GO_ON_KEYS}: run this step · F3: restart the lesson · F2: back to the device"
         )
 
     def _next_lesson_step(self) -> None:
@@ -140,7 +141,7 @@ class LessonMode(_Base):
         if run is not None:
             self._close_lesson(run)
             self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
-            self.screen.set_class(self._step_mode, "-stepping")
+            self.default_screen.set_class(self._step_mode, "-stepping")
         self.refresh_bindings()
 
     @work(thread=True, group="lesson-close", exit_on_error=False)

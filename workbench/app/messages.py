@@ -9,6 +9,8 @@ from textual.message import Message
 from workbench.engine.result import ExecResult
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from workbench.engine.session import Session
     from workbench.engine.stepping import PendingStep
     from workbench.lessons import LessonRun, StepOutcome
@@ -69,13 +71,15 @@ class DeviceStatus(Message):
 
 
 class RunFinished(Message):
-    """A run on ``url`` ended; ``result`` is None when it failed with ``error``."""
+    """A run on ``url`` ended; ``result`` is None when it failed with ``error``; ``lost``: it
+    failed because the board went away (the loss is reported once, by the manager's event)."""
 
-    def __init__(self, url: str, result: ExecResult | None, error: str | None = None) -> None:
+    def __init__(self, url: str, result: ExecResult | None, error: str | None = None, *, lost: bool = False) -> None:
         super().__init__()
         self.url = url
         self.result = result
         self.error = error
+        self.lost = lost
 
 
 class StepPending(Message):
@@ -121,3 +125,13 @@ class SeveralRunFinished(Message):
         self.outcomes = outcomes
         self.label = label
         self.wall_s = wall_s
+
+
+class BoardNotice(Message):
+    """Something the user asked of the board at ``url`` is done (a reset): tell them how it went."""
+
+    def __init__(self, url: str, text: str, severity: SeverityLevel = "information") -> None:
+        super().__init__()
+        self.url = url
+        self.text = text
+        self.severity = severity

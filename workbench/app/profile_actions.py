@@ -92,16 +92,28 @@ class ProfileActions(_Base):
 
     @work(thread=True, group="connect", exit_on_error=False)
     def _probe(self, url: str, current: DeviceProfile, bridge: SessionBridge) -> None:
-        """(worker) Detection needs the port to itself: close, measure, reconnect."""
+        """(worker) Detection needs the port to itself: close, measure, reconnect. The board's
+        trace goes on through all three (marker rows say where the probe starts and ends)."""
+        managed = self.manager.get(url)
+        trace = managed.trace if managed is not None else self._new_trace()
+        if bridge.add_trace not in trace.listeners:
+            trace.listeners.append(bridge.add_trace)
+        trace.mark("probe: the workbench closes its connection; detection opens the device on its own")
         self._close_board(url)
         base = current.to_engine_profile()
         try:
-            report = probe(url, base=base, on_step=lambda text: self.post_message(ProbeProgress(f"Probing: {text}")))
+            report = probe(
+                url,
+                base=base,
+                on_step=lambda text: self.post_message(ProbeProgress(f"Probing: {text}")),
+                trace=trace,
+            )
         except WorkbenchError as exc:
             self.post_message(ProbeFinished(url, None, str(exc)))
         else:
             self.post_message(ProbeFinished(url, report))
-        self._open_session(url, bridge)
+        trace.mark("probe: detection is over; the workbench opens its connection again")
+        self._open_session(url, bridge, trace)
 
     def on_probe_progress(self, message: ProbeProgress) -> None:
         if isinstance(self.screen, SettingsScreen):

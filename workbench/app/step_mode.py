@@ -1,4 +1,4 @@
-"""Step mode in the app: F7 toggles it, Space lets the waiting protocol step go ahead.
+"""Step mode in the app: F7 toggles it, F5 (or Space outside the editor) lets the waiting step go.
 
 A mixin of :class:`~workbench.app.app.WorkbenchApp`. The engine announces each step on its
 worker thread (:class:`~workbench.engine.stepping.PendingStep`); the app shows what will be
@@ -25,21 +25,21 @@ else:
 
 
 class StepMode(_Base):
-    """F7 and Space."""
+    """F7, and F5 / Space while a step waits."""
 
     def action_toggle_step_mode(self) -> None:
-        """F7: stop before every protocol step (Space goes on), or run freely again."""
+        """F7: stop before every protocol step (F5 goes on), or run freely again."""
         self._step_mode = not self._step_mode
         session = self.session
         if session is not None:
             session.set_step_mode(self._announce_step if self._step_mode else None)
-        self.screen.set_class(self._step_mode, "-stepping")
+        self.default_screen.set_class(self._step_mode, "-stepping")
         explain = self.query_one("#explain", Static)
         if self._step_mode:
             self._show_trace()
             explain.update(
                 "Step mode: the next command stops before each protocol step and shows what it "
-                "will send and what it expects back. Space goes on, F6 stops, F7 leaves step mode."
+                f"will send and what it expects back. {GO_ON_KEYS} goes on, F6 stops, F7 leaves step mode."
             )
         else:
             self._pending_step = None
@@ -70,13 +70,29 @@ class StepMode(_Base):
         self.refresh_bindings()
         session.step()
 
+    def _step_run_ended(self) -> None:
+        """The stepped run on the selected board is over: the panel stops offering a step."""
+        if self._step_mode and self._lesson is None:
+            self.query_one("#explain", Static).update(
+                "The run is over. Step mode is still on: F5 steps through the next run; F7 leaves step mode."
+            )
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Space belongs to the editor except while a protocol or lesson step waits for it."""
+        """F5 and Space go on only while a protocol or lesson step waits (F5 runs otherwise;
+        Space is the editor's then)."""
         if action == "step":
-            return self._pending_step is not None or (self._lesson is not None and not self._lesson_busy)
+            lesson = self._lesson
+            return self._pending_step is not None or (
+                lesson is not None and not self._lesson_busy and not lesson.finished
+            )
         if action == "restart_lesson":
             return self._lesson is not None
         return True
+
+
+#: How the panels name the key that lets a waiting step go: F5 works from every pane; Space
+#: only where it is not typed (the editor and the REPL line take it as text).
+GO_ON_KEYS = "F5 (or Space outside the editor)"
 
 
 def format_step(step: PendingStep) -> str:
@@ -91,5 +107,5 @@ def format_step(step: PendingStep) -> str:
         action = "About to read from the board."
     return (
         f"Step {step.number}: {step.title}\n{action}\nExpecting: {step.expect}\n\n{step.explanation}\n\n"
-        "Space: go on · F6: stop · F7: leave step mode"
+        f"{GO_ON_KEYS}: go on · F6: stop · F7: leave step mode"
     )

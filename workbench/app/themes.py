@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from textual.color import Color, ColorParseError
 from textual.css.tokenize import tokenize_value
 from textual.css.tokenizer import TokenError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 from workbench.config import Settings, config_dir
 
@@ -39,7 +40,9 @@ __all__ = [
     "load_themes",
     "register_themes",
     "remember_theme",
+    "theme_label",
     "user_themes_dir",
+    "workbench_theme_names",
 ]
 
 #: The theme used when the user has not chosen one (or chose one that no longer exists).
@@ -202,6 +205,18 @@ def register_themes(app: _ThemeHost, extra_dir: Path | None = None) -> list[str]
     for theme in themes:
         app.register_theme(theme)
     return problems
+
+
+def workbench_theme_names(available: Iterable[str]) -> list[str]:
+    """The themes the workbench offers: its own and the user's, not Textual's built-in ones
+    (those were not checked for contrast against the trace's colours)."""
+    return sorted(name for name in available if name not in BUILTIN_THEMES)
+
+
+def theme_label(name: str) -> str:
+    """A theme's name as a person reads it: ``workbench-high-contrast`` -> ``Workbench high contrast``."""
+    words = name.replace("_", "-").split("-")
+    return " ".join(words).strip().capitalize() or name
 
 
 def apply_saved_theme(app: Any, settings: Settings) -> list[str]:

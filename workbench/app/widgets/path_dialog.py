@@ -53,16 +53,19 @@ class PathDialog(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, path: str = "", *, ok_label: str = "OK") -> None:
+    def __init__(
+        self, title: str, path: str = "", *, ok_label: str = "OK", placeholder: str = "path/to/file.py"
+    ) -> None:
         super().__init__()
         self.dialog_title = title
         self.initial_path = path
         self.ok_label = ok_label
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.dialog_title, id="path-dialog-title")
-            yield Input(self.initial_path, placeholder="path/to/file.py", id="path-dialog-input")
+            yield Input(self.initial_path, placeholder=self.placeholder, id="path-dialog-input")
             yield Label("", id="path-dialog-hint")
             with Horizontal():
                 yield Button(self.ok_label, variant="primary", id="path-dialog-ok")

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Select, Static
 
+from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.profile_form import ProfileForm
 from workbench.probe import ProbeReport
@@ -186,9 +187,16 @@ class SettingsScreen(Screen[None]):
         self.notify(f"Form filled from preset {preset.profile.name}: Apply or Save to use it.")
 
     def action_probe(self) -> None:
-        self.probe_running(True)
-        self.show_probe_progress("Probing: the session is closed while the device is measured...")
-        self.post_message(self.ProbeRequested())
+        """Say what a probe costs before it happens; probe only if the user goes on."""
+
+        def answered(go: bool | None) -> None:
+            if not go:
+                return
+            self.probe_running(True)
+            self.show_probe_progress("Probing: the connection is closed while the device is measured...")
+            self.post_message(self.ProbeRequested())
+
+        self.app.push_screen(ConfirmDialog("Probe this device?", probe_warning(self.url), go_label="Probe"), answered)
 
     def action_use_proposed(self) -> None:
         proposed = self.proposed_profile()
@@ -206,7 +214,10 @@ class SettingsScreen(Screen[None]):
             self.notify(f"Not exported: {exc}", severity="error")
             return
         default = f"{profile.name.replace(' ', '-').replace('/', '-')}.toml"
-        self.app.push_screen(PathDialog("Export the profile to", default), lambda path: self._export_to(profile, path))
+        self.app.push_screen(
+            PathDialog("Export the profile to", default, placeholder="path/to/profile.toml"),
+            lambda path: self._export_to(profile, path),
+        )
 
     def _export_to(self, profile: DeviceProfile, path: str | None) -> None:
         if not path:
@@ -220,7 +231,9 @@ class SettingsScreen(Screen[None]):
 
     def action_import(self) -> None:
         """Fill the form from a profile file (nothing is applied until Apply or Save)."""
-        self.app.push_screen(PathDialog("Import a profile from", ""), self._import_from)
+        self.app.push_screen(
+            PathDialog("Import a profile from", "", placeholder="path/to/profile.toml"), self._import_from
+        )
 
     def _import_from(self, path: str | None) -> None:
         if not path:
@@ -292,4 +305,15 @@ def probe_summary(report: ProbeReport) -> str:
         f"Detection: {firmware}; round trip median {report.round_trip_ms_median:.2f} ms, "
         f"p95 {report.round_trip_ms_p95:.2f} ms; {paste}; {start}.\n"
         "Highlighted proposals differ from the form: Use proposed (Alt+U) copies them."
+    )
+
+
+def probe_warning(url: str) -> str:
+    """What a probe does to the connection, said before it happens."""
+    return (
+        f"Detection needs the port to itself: the workbench closes its connection to {url}, "
+        "measures the device with its own connection, then opens it again.\n\n"
+        "What the board holds in memory (variables, imports, a running program) may be gone: "
+        "the probe runs code of its own, and simulated boards and the local interpreter start "
+        "afresh. The trace keeps its history; the probe's bytes appear in it between two marker rows."
     )
