@@ -314,3 +314,115 @@ async def test_path_dialog_buttons() -> None:
         await pilot.click("#path-dialog-ok")
         await wait_until(pilot, lambda: bool(app.results))
         assert app.results == ["/tmp/code.py"]
+
+
+# --- editing keys: what Thonny, Mu and VS Code do -----------------------------------------
+
+
+def type_keys(text: str) -> list[str]:
+    """Key presses that type ``text`` (each character is its own key)."""
+    return list(text)
+
+
+async def test_ctrl_a_selects_everything_and_typing_replaces_it() -> None:
+    app = EditorApp("a = 1\nb = 2\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        pane.focus()
+        await pilot.press("down", "right")
+        await pilot.press("ctrl+a")
+        assert pane.text_area.selected_text == "a = 1\nb = 2\n"
+        await pilot.press("x")
+        assert pane.text == "x"
+        await pilot.press("home")  # line start is still on Home
+        assert pane.text_area.cursor_location == (0, 0)
+
+
+async def test_enter_keeps_the_indentation_and_adds_a_level_after_a_colon() -> None:
+    app = EditorApp("")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        pane.focus()
+        await pilot.press(*type_keys("def f(x):"), "enter")
+        await pilot.press(*type_keys("if x:  # why: a comment"), "enter")
+        await pilot.press(*type_keys("y = '#:'"), "enter")
+        await pilot.press(*type_keys("z = 1  # not a block:"), "enter")
+        await pilot.press(*type_keys("return"))
+        assert pane.text.split("\n") == [
+            "def f(x):",
+            "    if x:  # why: a comment",
+            "        y = '#:'",
+            "        z = 1  # not a block:",
+            "        return",
+        ]
+        assert pane.text_area.cursor_location == (4, 14)
+
+
+async def test_enter_in_the_middle_of_a_line_and_undo_in_one_step() -> None:
+    app = EditorApp("for i in range(3):print(i)\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        area = pane.text_area
+        pane.focus()
+        area.move_cursor((0, 18))  # just after the colon
+        await pilot.press("enter")
+        assert pane.text == "for i in range(3):\n    print(i)\n"
+        assert area.cursor_location == (1, 4)
+        await pilot.press("ctrl+z")
+        assert pane.text == "for i in range(3):print(i)\n"
+        area.move_cursor((0, 0))  # at the start of a line nothing is carried over
+        await pilot.press("enter")
+        assert pane.text == "\nfor i in range(3):print(i)\n"
+
+
+async def test_tab_inserts_spaces_to_the_next_multiple_of_four() -> None:
+    app = EditorApp("ab\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        pane.focus()
+        await pilot.press("end", "tab")
+        assert pane.text == "ab  \n"
+        await pilot.press("tab")
+        assert pane.text == "ab      \n"
+        await pilot.press("home", "tab")
+        assert pane.text == "    ab      \n"
+        await pilot.press("ctrl+z")
+        assert pane.text == "ab      \n"
+        assert app.focused is pane.text_area  # Tab indents, it does not move the focus
+
+
+async def test_tab_and_shift_tab_indent_and_dedent_the_selected_lines() -> None:
+    app = EditorApp("if x:\na = 1\n\n  b = 2\nc = 3\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        area = pane.text_area
+        pane.focus()
+        area.selection = Selection((1, 0), (4, 0))  # lines 2-4 selected, from line starts
+        await pilot.press("tab")
+        assert pane.text == "if x:\n    a = 1\n\n      b = 2\nc = 3\n"  # blank lines stay empty
+        assert area.selected_text == "    a = 1\n\n      b = 2\n"  # still the same lines
+        await pilot.press("shift+tab")
+        assert pane.text == "if x:\na = 1\n\n  b = 2\nc = 3\n"
+        await pilot.press("shift+tab")
+        assert pane.text == "if x:\na = 1\n\nb = 2\nc = 3\n"  # at most what each line has
+        assert app.focused is area  # Shift+Tab dedents here, it does not move the focus
+        await pilot.press("ctrl+z")
+        assert pane.text == "if x:\na = 1\n\n  b = 2\nc = 3\n"  # one key, one undo step
+        await pilot.press("ctrl+z")
+        assert pane.text == "if x:\n    a = 1\n\n      b = 2\nc = 3\n"
+        await pilot.press("ctrl+z")
+        assert pane.text == "if x:\na = 1\n\n  b = 2\nc = 3\n"
+
+
+async def test_shift_tab_dedents_the_cursor_line_by_one_level() -> None:
+    app = EditorApp("      deep = 1\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.pane
+        area = pane.text_area
+        pane.focus()
+        area.move_cursor((0, 8))
+        await pilot.press("shift+tab")
+        assert pane.text == "  deep = 1\n"
+        assert area.cursor_location == (0, 4)  # on the same character
+        await pilot.press("shift+tab", "shift+tab")
+        assert pane.text == "deep = 1\n"
