@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 
-from workbench.app.widgets.output_pane import MAX_LINE_CHARS, OutputPane, format_summary
+from workbench.app.widgets.output_pane import MAX_LINE_CHARS, OutputPane, format_summary, wrap_points
 from workbench.engine.result import ExecResult
 from workbench.protocol.tracebacks import parse_traceback
 
@@ -276,3 +278,155 @@ async def test_new_output_does_not_yank_a_reader_who_scrolled_up() -> None:
         await pilot.pause()
         await pilot.pause()
         assert pane.render_line(pane.scrollable_content_region.height - 1).text.startswith("last")
+
+
+# --- wrapping -------------------------------------------------------------------------------
+
+INTRODUCTION = (
+    "In this lesson the host talks to a simulated board in the raw REPL: it sends CTRL-A, "
+    "waits for the raw prompt, then sends the code and CTRL-D and reads OK back."
+)
+
+
+def screen_rows(pane: OutputPane) -> list[str]:
+    """The pane's rows as the user sees them (trailing blanks removed)."""
+    return [pane.render_line(y).text.rstrip() for y in range(pane.scrollable_content_region.height)]
+
+
+def test_wrap_points_break_after_spaces_cut_only_overlong_words_and_keep_every_character() -> None:
+    text = "aaa bbb ccc dddd eeeeeeeeeeeeee f"
+    points = wrap_points(text, 8)
+    rows = [text[a:b] for a, b in zip((0, *points), (*points, len(text)), strict=True)]
+    # Words move to the next row whole; one longer than a row fills the row and is cut.
+    assert rows == ["aaa bbb ", "ccc dddd ", "eeeeeeee", "eeeeee f"]
+    assert wrap_points("0123456 89", 7) == (8,)  # the space past the edge hangs, undrawn
+    assert wrap_points("short", 8) == () and wrap_points("anything", 0) == ()
+    wide = "温度 " * 10  # two cells a character: no row wider than the pane
+    for width in (7, 9):
+        points = wrap_points(wide, width)
+        rows = [wide[a:b] for a, b in zip((0, *points), (*points, len(wide)), strict=True)]
+        assert "".join(rows) == wide
+        assert all(cell_len(row.rstrip()) <= width for row in rows)
+        assert rows[0] == {7: "温度 ", 9: "温度 温度 "}[width]  # 9: the space past the edge hangs
+    long_word = "a " + "温" * 10
+    points = wrap_points(long_word, 7)
+    assert [long_word[a:b] for a, b in zip((0, *points), (*points, len(long_word)), strict=True)] == [
+        "a 温温", "温温温", "温温温", "温温"]
+
+
+async def test_long_lines_wrap_at_spaces_to_the_pane_width() -> None:
+    app = OutputApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        pane = app.pane
+        pane.write("stdout", INTRODUCTION + "\n")
+        await pilot.pause()
+        width = pane.scrollable_content_region.width
+        assert pane.lines_text() == [INTRODUCTION]  # still one line (copying, jumps)
+        rows = [row for row in screen_rows(pane) if row]
+        assert len(rows) == pane.row_count > 3
+        assert all(len(row) <= width for row in rows)
+        assert " ".join(rows) == INTRODUCTION  # every word there, none cut in two
+        assert rows[0].startswith("In this lesson the host talks")
+
+
+async def test_wrapped_rows_keep_the_stderr_colour_and_the_traceback_link() -> None:
+    frame = '  File "<stdin>", line 7, in a_function_with_a_rather_long_descriptive_name\r\n'
+    app = OutputApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        pane = app.pane
+        pane.write("stderr", "Traceback (most recent call last):\r\n" + frame)
+        pane.write("stderr", "ValueError: " + "a long message about what went wrong " * 2 + "\r\n")
+        await pilot.pause()
+        assert pane.line_count == 3 and pane.row_count >= 6
+        assert pane.jump_targets == [(1, 7)]
+        error = theme_color(app, "error")
+        assert all(text_color(pane, row) == error for row in range(pane.row_count))
+        link = pane.render_line(2)  # the frame's second row is part of the link too
+        assert link.text.strip() and all(seg.style.underline for seg in link if seg.text.strip())
+        assert await pilot.click(OutputPane, offset=(3, 2))
+        await wait_until(pilot, lambda: app.jumps == [7])
+
+
+async def test_a_resize_wraps_again_and_keeps_following_the_newest_line() -> None:
+    app = OutputApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.pane
+        pane.write("stdout", "".join(f"{n:03d} {INTRODUCTION}\n" for n in range(40)))
+        await wait_until(pilot, lambda: pane.scroll_offset.y > 0 and pane.scroll_y == pane.max_scroll_y)
+        wide_rows = pane.row_count
+        for size in [(50, 20), (50, 12), (90, 30), (40, 16)]:
+            await pilot.resize_terminal(*size)
+            await wait_until(pilot, lambda: pane.scroll_y == pane.max_scroll_y)
+            rows = screen_rows(pane)
+            assert all(len(row) <= pane.scrollable_content_region.width for row in rows)
+            assert INTRODUCTION.endswith(rows[-1].rsplit(" ", 1)[-1])  # the newest line's end
+            assert " ".join(rows[-3:]) in f"039 {INTRODUCTION}" or rows[-1].endswith("OK back.")
+        assert pane.row_count > wide_rows
+        pane.write("stdout", "after the resize\n")
+        await wait_until(pilot, lambda: screen_rows(pane)[-1] == "after the resize")
+
+
+async def test_a_resize_keeps_the_line_a_reader_scrolled_to_at_the_top() -> None:
+    app = OutputApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.pane
+        pane.write("stdout", "".join(f"{n:03d} {INTRODUCTION}\n" for n in range(40)))
+        await wait_until(pilot, lambda: pane.scroll_offset.y > 0)
+        pane.scroll_relative(y=-30, animate=False)  # the mouse wheel, up to read
+        await pilot.pause()
+        while not re.match(r"\d{3} ", screen_rows(pane)[0]):  # a line's first row at the top
+            pane.scroll_relative(y=-1, animate=False)
+            await pilot.pause()
+        top = screen_rows(pane)[0][:4]
+        for size in [(50, 20), (100, 24), (40, 20)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            assert screen_rows(pane)[0].startswith(top), size
+        pane.write("stdout", "new output\n")
+        await pilot.pause()
+        assert screen_rows(pane)[0].startswith(top)  # not yanked to the end either
+
+
+async def test_one_megabyte_of_lines_wider_than_the_pane_wraps_each_only_once() -> None:
+    app = OutputApp()
+    async with app.run_test(size=(59, 30)) as pilot:
+        pane = app.pane
+        width = pane.scrollable_content_region.width
+        assert 50 < width < 99
+        data = "".join(f"{n:05d} " + "x" * 93 + "\n" for n in range(10_500))  # the bench's 1 MB
+        writing = 0.0
+        for piece_number, start in enumerate(range(0, len(data), 4096)):
+            started = time.perf_counter()
+            pane.write("stdout", data[start : start + 4096])
+            writing += time.perf_counter() - started
+            if piece_number % 8 == 0:
+                await pilot.pause()
+        assert writing < 5  # typically ~0.1 s: wrapping is per new line, not per history
+        assert pane.line_count == 10_000
+        assert pane.row_count == 2 * 10_000
+        await pilot.pause()
+        rows = screen_rows(pane)
+        assert rows[-2] == "10499 " + "x" * (width - 6)
+        assert rows[-1] == "x" * (99 - width)
+
+
+async def test_a_hidden_boards_output_is_wrapped_to_the_width_it_is_shown_at() -> None:
+    app = OutputApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        pane = app.pane
+        pane.show_document("sim://a")
+        pane.write("stdout", f"a: {INTRODUCTION}\n")
+        pane.show_document("sim://b")
+        pane.write("stdout", f"more for a: {INTRODUCTION}\n", document="sim://a")
+        await pilot.resize_terminal(40, 20)
+        await pilot.pause()
+        pane.show_document("sim://a")
+        await pilot.pause()
+        width = pane.scrollable_content_region.width
+        assert width < 40
+        rows = [row for row in screen_rows(pane) if row]
+        assert rows[0].startswith("a: In this lesson")
+        assert all(len(row) <= width for row in rows)
+        assert " ".join(rows) == f"a: {INTRODUCTION} more for a: {INTRODUCTION}"
+        assert pane.document_lines("sim://b") == []

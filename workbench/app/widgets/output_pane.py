@@ -2,22 +2,28 @@
 
 Output arrives in arbitrary pieces (half lines, CR LF split across pieces, megabytes of it),
 so the pane assembles whole lines itself and keeps the growing partial line visible as the
-last line. It is a Line API widget: a write only touches the new lines and a refresh only
-renders the rows on screen, so a flood of output costs time proportional to the flood, not
-to everything already shown. Traceback frames in ``<stdin>`` are clickable and ask the app
-to move the editor to that line.
+last line. Lines longer than the pane wrap at spaces onto as many rows as they need (a lesson's
+introduction is read, not scrolled sideways), and wrap again when the pane is resized.
+
+It is a Line API widget: a write only touches (and only wraps) the new lines, and a refresh
+only renders the rows on screen, so a flood of output costs time proportional to the flood,
+not to everything already shown. Each line remembers its width and where its rows start;
+a :class:`_RowIndex` of cumulative row counts maps a screen row to its line by bisection.
+Traceback frames in ``<stdin>`` are clickable (on any of their rows) and ask the app to move
+the editor to that line.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Concatenate, ParamSpec
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -32,7 +38,7 @@ from textual.strip import Strip
 from workbench.engine.result import ExecResult
 
 MAX_LINE_CHARS = 4096
-"""Longer lines are continued on the next row: keeps every write O(piece) even without newlines."""
+"""Longer lines are continued as a new line: keeps every write O(piece) even without newlines."""
 
 STDIN_FRAME = re.compile(r'^\s*File "<stdin>", line (?P<line>\d+)')
 """A traceback frame in the code we sent: the editor can jump there."""
@@ -57,7 +63,9 @@ _KIND_COMPONENT = {
 }
 _WARNING_EXCEPTIONS = frozenset({"KeyboardInterrupt", "SystemExit"})
 #: What one document (one board's output) consists of; the pane shows one document at a time.
-_DOCUMENT_FIELDS = ("_lines", "_partial", "_dropped", "_width", "_follow", "_last_stdin_line")
+_DOCUMENT_FIELDS = ("_lines", "_rows", "_partial", "_dropped", "_wrap_width", "_follow", "_last_stdin_line")
+#: Compact the row index once this many dropped lines sit in front of it.
+_COMPACT_AT = 4096
 
 
 def display_text(raw: str) -> str:
@@ -71,6 +79,65 @@ def display_text(raw: str) -> str:
     if "\t" in raw:
         raw = raw.expandtabs()
     return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", raw)
+
+
+def wrap_points(text: str, width: int) -> tuple[int, ...]:
+    """Where the rows after the first start when ``text`` is wrapped to ``width`` cells.
+
+    A row ends after its last space (word wrap), unless the word that does not fit is longer
+    than a whole row (a hex string, a long number): then the row is filled and the word cut,
+    as a terminal would. A space that falls just past the edge stays on its row, undrawn, so
+    every character belongs to exactly one row and a copied selection loses nothing.
+    """
+    if width <= 0:
+        return ()
+    if not text.isascii():
+        return _wrap_wide(text, width) if cell_len(text) > width else ()
+    size = len(text)  # one cell per character: the fast path for almost all output
+    points: list[int] = []
+    start = 0
+    while size - start > width:
+        edge = start + width
+        space = text.rfind(" ", start + 1, edge + 1)
+        if space > 0 and _word_end(text, edge) - space - 1 <= width:
+            start = space + 1
+        else:
+            start = edge
+        if start >= size:
+            break
+        points.append(start)
+    return tuple(points)
+
+
+def _word_end(text: str, index: int) -> int:
+    """End of the word that ``index`` falls in (``index`` itself when it is a space)."""
+    end = text.find(" ", index)
+    return len(text) if end < 0 else end
+
+
+def _wrap_wide(text: str, width: int) -> tuple[int, ...]:
+    """:func:`wrap_points` for text with wide or zero-width characters, cell by cell."""
+    points: list[int] = []
+    start = 0  # index of the row's first character
+    used = 0  # cells taken by text[start:index]
+    after_space = 0  # index just after the row's last space (0: none yet)
+    for index, char in enumerate(text):
+        size = get_character_cell_size(char)
+        if used + size > width and index > start:
+            if char == " ":  # past the edge: it hangs at the end of this row
+                start, used, after_space = index + 1, 0, 0
+                if start < len(text):
+                    points.append(start)
+                continue
+            cut = index
+            if after_space > start + 1 and cell_len(text[after_space : _word_end(text, index)]) <= width:
+                cut = after_space
+            points.append(cut)
+            start, used, after_space = cut, cell_len(text[cut:index]), 0
+        used += size
+        if char == " ":
+            after_space = index + 1
+    return tuple(points)
 
 
 def format_summary(result: ExecResult) -> str:
@@ -101,6 +168,98 @@ def _format_ms(seconds: float) -> str:
 
 
 _P = ParamSpec("_P")
+
+
+class _Line:
+    """One line of output: its text as shown, its kind, and where its rows start when wrapped."""
+
+    __slots__ = ("breaks", "cells", "kind", "raw", "text")
+
+    def __init__(self, raw: str, kind: str, width: int) -> None:
+        self.raw = raw
+        """As received (the partial line keeps growing from this)."""
+        self.kind = kind
+        self.text = ""
+        self.cells = 0
+        self.breaks: tuple[int, ...] = ()
+        """Character offsets where the rows after the first start (see :func:`wrap_points`)."""
+        self.set_raw(raw, width)
+
+    def set_raw(self, raw: str, width: int) -> None:
+        self.raw = raw
+        self.text = display_text(raw)
+        self.cells = cell_len(self.text)
+        self.wrap(width)
+
+    def wrap(self, width: int) -> None:
+        self.breaks = wrap_points(self.text, width) if 0 < width < self.cells else ()
+
+    @property
+    def rows(self) -> int:
+        return len(self.breaks) + 1
+
+    def row_span(self, sub: int) -> tuple[int, int]:
+        """Character range ``[start, end)`` of the line's row ``sub``."""
+        starts = (0, *self.breaks)
+        end = self.breaks[sub] if sub < len(self.breaks) else len(self.text)
+        return starts[sub], end
+
+
+class _RowIndex:
+    """Which screen row each line starts on, with O(1) appends and drops at the front.
+
+    ``_ends`` holds, for every line ever added, the absolute row just after it; the lines
+    still kept are ``_ends[_head:]`` and the first of them starts at absolute row ``_base``.
+    """
+
+    __slots__ = ("_base", "_ends", "_head")
+
+    def __init__(self) -> None:
+        self._ends: list[int] = []
+        self._head = 0
+        self._base = 0
+
+    @property
+    def dropped_rows(self) -> int:
+        """Rows that went with the lines dropped so far."""
+        return self._base
+
+    @property
+    def total(self) -> int:
+        """Rows taken by all kept lines."""
+        return (self._ends[-1] - self._base) if len(self._ends) > self._head else 0
+
+    def append(self, rows: int) -> None:
+        last = self._ends[-1] if len(self._ends) > self._head else self._base
+        self._ends.append(last + rows)
+
+    def set_last(self, rows: int) -> None:
+        """The last line now takes ``rows`` rows (a partial line grew)."""
+        before = self._ends[-2] if len(self._ends) - 1 > self._head else self._base
+        self._ends[-1] = before + rows
+
+    def drop_first(self) -> int:
+        """Forget the first line; returns how many rows went with it."""
+        end = self._ends[self._head]
+        dropped = end - self._base
+        self._base = end
+        self._head += 1
+        if self._head >= _COMPACT_AT and self._head * 2 >= len(self._ends):
+            del self._ends[: self._head]
+            self._head = 0
+        return dropped
+
+    def start(self, line: int) -> int:
+        """Row (from the top of the content) where line number ``line`` starts."""
+        return (self._ends[self._head + line - 1] if line else self._base) - self._base
+
+    def locate(self, row: int) -> tuple[int, int] | None:
+        """Row from the top → (line number, row within that line); None past the end."""
+        if row < 0 or row >= self.total:
+            return None
+        position = bisect_right(self._ends, self._base + row, lo=self._head)
+        line = position - self._head
+        return line, row - self.start(line)
 
 
 def _for_document(
@@ -140,7 +299,9 @@ class OutputPane(ScrollView, can_focus=True):
         height: 1fr;
         background: $surface;
         color: $foreground;
-        overflow: auto;
+        overflow-x: hidden;  /* long lines wrap */
+        overflow-y: auto;
+        scrollbar-gutter: stable;  /* the wrap width does not change when the scrollbar comes */
         &:focus {
             background-tint: $foreground 5%;
         }
@@ -194,19 +355,22 @@ class OutputPane(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.max_lines = max(1, max_lines)
-        self._lines: deque[tuple[str, str]] = deque(maxlen=self.max_lines)
-        """(raw text, kind); the last one is still growing while ``_partial``."""
+        self._lines: deque[_Line] = deque()
+        """At most ``max_lines``; the last one is still growing while ``_partial``."""
+        self._rows = _RowIndex()
         self._partial = False
         self._dropped = 0
-        self._width = 0
+        self._wrap_width = 0
+        """The width the document's lines are wrapped to (0: not laid out yet, no wrapping)."""
         self._scroll_pending = False
         self._follow = True
         """Keep showing the newest line; off while the user has scrolled up to read."""
-        self._cache: LRUCache[int, Strip] = LRUCache(1024)
-        """Rendered lines keyed by serial number (dropped + index), stable while lines drop."""
+        self._cache: LRUCache[int, list[Strip]] = LRUCache(1024)
+        """Rendered rows of a line keyed by its serial number (dropped + index), stable while
+        lines drop."""
         self._last_stdin_line: int | None = None
         self._update_first = 0
-        self._update_dropped = 0
+        self._update_dropped_rows = 0
         self._document_key = ""
         """Which document is shown: with several boards each has its own output."""
         self._documents: dict[str, dict[str, Any]] = {}
@@ -228,7 +392,10 @@ class OutputPane(ScrollView, can_focus=True):
         self._load_document(self._documents.pop(key, None))
         self._document_key = key
         self._cache.clear()
-        self.virtual_size = Size(self._width, len(self._lines))
+        width = self._content_width()
+        if width and width != self._wrap_width:
+            self._rewrap(width)  # it was written to while hidden at another width
+        self.virtual_size = Size(self._wrap_width, self._rows.total)
         if self.is_mounted:
             if self._follow:
                 self.call_after_refresh(self._scroll_to_end)
@@ -263,10 +430,11 @@ class OutputPane(ScrollView, can_focus=True):
     def _load_document(self, saved: dict[str, Any] | None) -> None:
         if saved is None:
             saved = {
-                "_lines": deque(maxlen=self.max_lines),
+                "_lines": deque(),
+                "_rows": _RowIndex(),
                 "_partial": False,
                 "_dropped": 0,
-                "_width": 0,
+                "_wrap_width": self._wrap_width,
                 "_follow": True,
                 "_last_stdin_line": None,
             }
@@ -292,17 +460,23 @@ class OutputPane(ScrollView, can_focus=True):
 
     @property
     def jump_targets(self) -> list[tuple[int, int]]:
-        """``(row in the pane, line in the code)`` for every ``<stdin>`` frame currently held."""
+        """``(row in the pane, line in the code)`` for every ``<stdin>`` frame currently held;
+        the row is the frame's first (a wrapped frame takes several)."""
         targets = []
-        for row, (raw, _kind) in enumerate(self._lines):
-            match = STDIN_FRAME.match(display_text(raw))
+        for number, line in enumerate(self._lines):
+            match = STDIN_FRAME.match(line.text)
             if match:
-                targets.append((row, int(match["line"])))
+                targets.append((self._rows.start(number), int(match["line"])))
         return targets
+
+    @property
+    def row_count(self) -> int:
+        """Rows the lines take, wrapped to the pane's width (the height of the content)."""
+        return self._rows.total
 
     def lines_text(self) -> list[str]:
         """The text of every line as shown (for tests and copying)."""
-        return [display_text(raw) for raw, _kind in self._lines]
+        return [line.text for line in self._lines]
 
     @_for_document
     def write(self, stream: str, text: str) -> None:
@@ -313,7 +487,7 @@ class OutputPane(ScrollView, can_focus=True):
         if not text:
             return
         kind = STDERR if stream == "stderr" else STDOUT
-        if self._partial and self._lines[-1][1] != kind:
+        if self._partial and self._lines[-1].kind != kind:
             self._finish_partial()  # the other stream starts on a line of its own
         self._begin_update()
         segments = text.split("\n")
@@ -360,13 +534,13 @@ class OutputPane(ScrollView, can_focus=True):
     def clear(self) -> None:
         """Forget all output (and the drop count)."""
         self._lines.clear()
+        self._rows = _RowIndex()
         self._partial = False
         self._dropped = 0
-        self._width = 0
         self._cache.clear()
         self._last_stdin_line = None
         self._follow = True
-        self.virtual_size = Size(0, 0)
+        self.virtual_size = Size(self._wrap_width, 0)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
 
@@ -390,27 +564,31 @@ class OutputPane(ScrollView, can_focus=True):
 
     def _begin_update(self) -> None:
         self._update_first = len(self._lines) - 1 if self._partial else len(self._lines)
-        self._update_dropped = self._dropped
+        self._update_dropped_rows = self._rows.dropped_rows
 
     def _end_update(self) -> None:
         """Resize, refresh only what changed, keep following the end (or keep the reader's place)."""
         if self._offscreen:
             return  # a hidden document: it is laid out when shown
-        self.virtual_size = Size(self._width, len(self._lines))
-        dropped = self._dropped - self._update_dropped
-        if dropped:
+        self.virtual_size = Size(self._wrap_width, self._rows.total)
+        dropped_rows = self._rows.dropped_rows - self._update_dropped_rows
+        if dropped_rows:
             self.refresh()
         else:
-            first = max(self._update_first, 0)
-            self.refresh_lines(first, max(len(self._lines) - first, 1))
+            first = self._rows.start(min(max(self._update_first, 0), len(self._lines)))
+            self.refresh_lines(first, max(self._rows.total - first, 1))
         if not self.is_mounted:
             return
         if self._follow:
-            if not self._scroll_pending:
-                self._scroll_pending = True
-                self.call_after_refresh(self._scroll_to_end)
-        elif dropped:
-            self.scroll_to(y=max(self.scroll_y - dropped, 0), animate=False, immediate=True)
+            self._follow_later()
+        elif dropped_rows:
+            self.scroll_to(y=max(self.scroll_y - dropped_rows, 0), animate=False, immediate=True)
+
+    def _follow_later(self) -> None:
+        """Show the newest line after the next layout (one pending call however many writes)."""
+        if not self._scroll_pending:
+            self._scroll_pending = True
+            self.call_after_refresh(self._scroll_to_end)
 
     def _scroll_to_end(self) -> None:
         """After layout (scrollbars may only now exist): show the newest line, if still following.
@@ -421,44 +599,59 @@ class OutputPane(ScrollView, can_focus=True):
         if self._follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _append(self, raw: str, kind: str, *, measure: bool = True) -> None:
-        """Add a complete line (``measure=False`` when the caller measures it later)."""
+    def _append(self, raw: str, kind: str) -> None:
+        """Add a line, dropping the oldest beyond ``max_lines``."""
         if len(self._lines) == self.max_lines:
+            self._lines.popleft()
+            self._rows.drop_first()
             self._dropped += 1
-        self._lines.append((raw, kind))
+        line = _Line(raw, kind, self._wrap_width)
+        self._lines.append(line)
+        self._rows.append(line.rows)
         self._partial = False
-        if measure:
-            self._measure(raw)
 
     def _extend(self, segment: str, kind: str) -> None:
-        """Grow the partial line (or start one), splitting very long lines into rows."""
+        """Grow the partial line (or start one), continuing very long lines as new lines."""
         if self._partial:
-            raw = self._lines[-1][0] + segment
-            self._lines[-1] = (raw, kind)
+            line = self._lines[-1]
+            raw = line.raw + segment
             self._cache.discard(self._dropped + len(self._lines) - 1)
         else:
             raw = segment
-            self._append(raw, kind, measure=False)
+            self._append("", kind)
+            line = self._lines[-1]
         while len(raw) > MAX_LINE_CHARS:
             head, raw = raw[:MAX_LINE_CHARS], raw[MAX_LINE_CHARS:]
-            self._lines[-1] = (head, kind)
-            self._measure(head)
-            self._append(raw, kind, measure=False)
+            line.set_raw(head, self._wrap_width)
+            self._rows.set_last(line.rows)
+            self._append("", kind)
+            line = self._lines[-1]
+        line.set_raw(raw, self._wrap_width)
+        self._rows.set_last(line.rows)
         self._partial = True
-        self._measure(raw)
 
     def _finish_partial(self) -> None:
-        """The partial line is complete: drop a CR of a CR LF ending."""
+        """The partial line is complete: drop a CR of a CR LF ending (its text stays the same)."""
         if not self._partial:
             return
         self._partial = False
-        raw, kind = self._lines[-1]
-        if raw.endswith("\r"):
-            self._lines[-1] = (raw[:-1], kind)
+        line = self._lines[-1]
+        line.raw = line.raw.removesuffix("\r")
 
-    def _measure(self, raw: str) -> None:
-        width = cell_len(display_text(raw))
-        self._width = max(self._width, width)
+    def _content_width(self) -> int:
+        """The width lines wrap to: the pane's, less the scrollbar's (always reserved)."""
+        return self.scrollable_content_region.width if self.is_mounted else 0
+
+    def _rewrap(self, width: int) -> None:
+        """Wrap every line of the shown document to ``width`` (a resize: O(lines), only the
+        lines wider than the pane do any work)."""
+        self._wrap_width = width
+        rows = _RowIndex()
+        for line in self._lines:
+            line.wrap(width)
+            rows.append(line.rows)
+        self._rows = rows
+        self._cache.clear()
 
     # --- scrolling and input ----------------------------------------------------------
 
@@ -467,15 +660,33 @@ class OutputPane(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self._follow = new_value >= self.max_scroll_y
 
+    def on_resize(self) -> None:
+        """Wrap again to the new width; a reader at the bottom stays there, one who scrolled up
+        keeps the same line at the top."""
+        width = self._content_width()
+        if width and width != self._wrap_width:
+            top = self._rows.locate(self.scroll_offset.y)
+            following = self._follow
+            self._rewrap(width)
+            self.virtual_size = Size(width, self._rows.total)
+            self._follow = following
+            if top is not None and not following:
+                line, sub = top
+                row = self._rows.start(line) + min(sub, self._lines[line].rows - 1)
+                self.scroll_to(y=row, animate=False, immediate=True)
+            self.refresh()
+        if self._follow:
+            self._follow_later()  # a new height moves the end too
+
     def on_click(self, event: events.Click) -> None:
-        """Clicking a ``File "<stdin>", line N`` row asks the app to show line N."""
+        """Clicking any row of a ``File "<stdin>", line N`` frame asks the app to show line N."""
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        row = self.scroll_offset.y + offset.y
-        if not 0 <= row < len(self._lines):
+        hit = self._rows.locate(self.scroll_offset.y + offset.y)
+        if hit is None:
             return
-        match = STDIN_FRAME.match(display_text(self._lines[row][0]))
+        match = STDIN_FRAME.match(self._lines[hit[0]].text)
         if match:
             event.stop()
             self.post_message(self.JumpToLine(self, int(match["line"])))
@@ -488,7 +699,7 @@ class OutputPane(ScrollView, can_focus=True):
         self._cache.clear()
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """Text under a mouse selection, for copying."""
+        """Text under a mouse selection, for copying (whole lines, not the wrapped rows)."""
         return selection.extract("\n".join(self.lines_text())), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
@@ -496,42 +707,46 @@ class OutputPane(ScrollView, can_focus=True):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
         width = self.size.width
         base = self.rich_style
-        if row >= len(self._lines):
+        hit = self._rows.locate(self.scroll_offset.y + y)
+        if hit is None:
             return Strip.blank(width, base)
-        strip = self._render_row(row, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, row)
+        number, sub = hit
+        line = self._lines[number]
+        strip = self._render_rows(number, base)[sub]
+        # Selection offsets are (character, line): a selection copies whole lines, unwrapped.
+        return strip.crop_extend(0, width, base).apply_offsets(line.row_span(sub)[0], number)
 
-    def _row_style(self, kind: str, text: str, base: Style) -> Style:
-        component = _KIND_COMPONENT.get(kind)
+    def _row_style(self, line: _Line, base: Style) -> Style:
+        component = _KIND_COMPONENT.get(line.kind)
         style = self.get_component_rich_style(component) if component else base
-        if STDIN_FRAME.match(text):
+        if STDIN_FRAME.match(line.text):
             style += self.get_component_rich_style("output-pane--link", partial=True)
         return style
 
-    def _render_row(self, row: int, base: Style) -> Strip:
-        """An uncropped Strip for one row, cached unless a selection is being drawn."""
-        serial = self._dropped + row
+    def _render_rows(self, number: int, base: Style) -> list[Strip]:
+        """The rows of line ``number``, uncropped; cached unless a selection is being drawn."""
+        serial = self._dropped + number
         selection = self.text_selection
         if selection is None:
             cached = self._cache.get(serial)
             if cached is not None:
                 return cached
-        raw, kind = self._lines[row]
-        text = display_text(raw)
-        line = Text(text, no_wrap=True, end="")
-        line.stylize(self._row_style(kind, text, base))
-        if selection is not None:
-            span = selection.get_span(row)
-            if span is not None:
-                start, end = span
-                if end == -1:
-                    end = len(line)
-                line.stylize(self.screen.get_component_rich_style("screen--selection"), start, end)
-        strip = Strip(line.render(self.app.console), cell_len(text))
+        line = self._lines[number]
+        style = self._row_style(line, base)
+        span = selection.get_span(number) if selection is not None else None
+        if span is not None and span[1] == -1:
+            span = (span[0], len(line.text))
+        selected = self.screen.get_component_rich_style("screen--selection") if span else None
+        strips = []
+        for sub in range(line.rows):
+            start, end = line.row_span(sub)
+            row = Text(line.text[start:end], no_wrap=True, end="")
+            row.stylize(style)
+            if span is not None and selected is not None:
+                row.stylize(selected, max(span[0] - start, 0), max(span[1] - start, 0))
+            strips.append(Strip(row.render(self.app.console), row.cell_len))
         if selection is None:
-            self._cache[serial] = strip
-        return strip
+            self._cache[serial] = strips
+        return strips
