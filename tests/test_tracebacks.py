@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import workbench
 from tests.protocol_helpers import load_transcript
-from workbench.protocol import Frame, RemoteException, parse_traceback
+from workbench.protocol import Frame, RemoteException, SourceNamer, parse_traceback
 
 
 def stderr_of(name: str) -> str:
@@ -167,3 +172,70 @@ def test_truncated_traceback_keeps_its_frames() -> None:
     assert exc is not None
     assert exc.type_name == "RemoteError"
     assert exc.stdin_line == 9
+
+
+# ---------------------------------------------------------------------------- the source name
+TRACEBACK = (
+    "Traceback (most recent call last):\r\n"
+    '  File "<stdin>", line 4, in <module>\r\n'
+    '  File "lib.py", line 7, in helper\r\n'
+    '  File "<stdin>", line 2, in f\r\n'
+    "ZeroDivisionError: divide by zero\r\n"
+)
+
+
+def test_a_renamed_exception_names_the_file_and_still_knows_the_line() -> None:
+    exc = parse_traceback(TRACEBACK)
+    assert exc is not None
+    named = exc.renamed("blink.py")
+    assert named.frames == (
+        Frame("blink.py", 4, "<module>"), Frame("lib.py", 7, "helper"), Frame("blink.py", 2, "f")
+    )
+    assert named.stdin_line == 2  # the editor still jumps to the line in the sent code
+    assert named.source == "blink.py"
+    assert named.text == TRACEBACK.replace('File "<stdin>"', 'File "blink.py"')
+    assert named.summary() == exc.summary()
+    assert named.renamed("other.py").frames[0] == Frame("other.py", 4, "<module>")
+    # a device file that happens to share no name with the source keeps its frames
+    assert named.renamed("other.py").frames[1] == Frame("lib.py", 7, "helper")
+
+
+def _feed_in_pieces(text: str, cuts: list[int], name: str) -> str:
+    namer = SourceNamer(name)
+    bounds = [0, *sorted(set(cuts)), len(text)]
+    out = [namer.feed(text[start:end]) for start, end in itertools.pairwise(bounds)]
+    return "".join(out) + namer.flush()
+
+
+def test_a_frame_split_in_the_middle_of_its_name_is_still_renamed() -> None:
+    cut = TRACEBACK.index("<std") + 4  # 'File "<std' | 'in>", line 4'
+    assert _feed_in_pieces(TRACEBACK, [cut], "blink.py") == TRACEBACK.replace("<stdin>", "blink.py")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.lists(
+        st.sampled_from(['File "<stdin>"', 'File "<std', "in>", 'File "', "<stdin>", "F", '"', "x\r\n", " ", "é"]),
+        max_size=12,
+    ).map("".join),
+    cuts=st.lists(st.integers(0, 200), max_size=8),
+)
+def test_renaming_in_pieces_is_renaming_the_whole(text: str, cuts: list[int]) -> None:
+    cuts = [cut for cut in cuts if cut <= len(text)]
+    assert _feed_in_pieces(text, cuts, "blink.py") == text.replace('File "<stdin>"', 'File "blink.py"')
+
+
+def test_exec_with_a_source_name_renames_streamed_stderr_result_and_exception() -> None:
+    streamed: list[str] = []
+    with workbench.connect("sim://generic") as session:
+        result = session.exec(
+            "def f():\n    1/0\nf()\n",
+            on_output=lambda stream, text: streamed.append(text) if stream == "stderr" else None,
+            source_name="blink.py",
+        )
+        plain = session.exec("1/0")
+    assert 'File "blink.py", line 3, in <module>' in "".join(streamed)
+    assert "".join(streamed) == result.stderr and "<stdin>" not in result.stderr
+    assert result.exception is not None and result.exception.stdin_line == 2
+    assert result.exception.frames[-1] == Frame("blink.py", 2, "f")
+    assert plain.exception is not None and plain.exception.frames == (Frame("<stdin>", 1, "<module>"),)

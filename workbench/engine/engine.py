@@ -48,6 +48,7 @@ from workbench.protocol import (
     RawReplConnection,
     RemoteException,
     SoftReboot,
+    SourceNamer,
     State,
     StdoutEnded,
     Timeouts,
@@ -363,7 +364,11 @@ class Engine:
         self._events.clear()
 
     def exec(
-        self, code: str | bytes, timeout: float | None = None, on_output: OutputCallback | None = None
+        self,
+        code: str | bytes,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        source_name: str | None = None,
     ) -> ExecResult:
         """Run ``code`` in the raw REPL; see :meth:`Session.exec`."""
         started = self.clock()
@@ -381,7 +386,7 @@ class Engine:
         audit = _PasteAudit(self.conn.window, len(payload)) if raw_paste else None
         if audit is not None:
             sent = audit.padded(payload)
-        collector = _OutputCollector(self.profile.encoding, on_output)
+        collector = _OutputCollector(self.profile.encoding, on_output, source_name)
         marks: dict[str, float] = {}
 
         def on_event(event: Event) -> None:
@@ -434,6 +439,8 @@ class Engine:
         else:
             assert isinstance(finished, ExecFinished)
             exception = finished.exception
+            if exception is not None and source_name:
+                exception = exception.renamed(source_name)
             rebooted = self._back_to_prompt()
         if audit is not None and audit.damaged():
             raise TransferError(
@@ -569,16 +576,20 @@ class _PasteAudit:
 
 
 class _OutputCollector:
-    """Keeps both streams and hands decoded text to the caller as it arrives."""
+    """Keeps both streams and hands decoded text to the caller as it arrives; with a source
+    name, stderr's ``File "<stdin>"`` frames name it instead (in pieces, see SourceNamer)."""
 
-    def __init__(self, encoding: str, on_output: OutputCallback | None) -> None:
+    def __init__(self, encoding: str, on_output: OutputCallback | None, source_name: str | None = None) -> None:
         factory = codecs.getincrementaldecoder(encoding)
         self._decoders = {"stdout": factory("replace"), "stderr": factory("replace")}
         self._parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._on_output = on_output
+        self._namer = SourceNamer(source_name) if source_name else None
 
     def add(self, event: Output) -> None:
         text = self._decoders[event.stream].decode(event.data)
+        if text and event.stream == "stderr" and self._namer is not None:
+            text = self._namer.feed(text)
         if text:
             self._parts[event.stream].append(text)
             if self._on_output is not None:
@@ -586,6 +597,8 @@ class _OutputCollector:
 
     def text(self, stream: str) -> str:
         tail = self._decoders[stream].decode(b"", final=True)
+        if stream == "stderr" and self._namer is not None:
+            tail = self._namer.feed(tail) + self._namer.flush()
         if tail:
             self._parts[stream].append(tail)
             if self._on_output is not None:

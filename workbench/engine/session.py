@@ -186,6 +186,8 @@ class Session:
         code: str | bytes,
         timeout: float | None = None,
         on_output: OutputCallback | None = None,
+        *,
+        source_name: str | None = None,
     ) -> ExecResult:
         """Run code in the raw REPL and return its output, exception and timings.
 
@@ -193,8 +195,13 @@ class Session:
         mode in profile-sized chunks. ``on_output(stream, text)`` is called on the worker
         thread as output arrives. ``timeout`` bounds the run (default: the profile's exec
         timeout, none); a run that exceeds it is interrupted and ExecTimeout raised.
+
+        ``source_name`` (``"blink.py"``): where the code came from. Tracebacks then name it
+        instead of ``<stdin>``: in the stderr passed to ``on_output``, in ``result.stderr``
+        and in ``result.exception`` (whose ``stdin_line`` still gives the line in the code).
+        The bytes on the wire, and so the trace, are unchanged.
         """
-        return self._call(self._engine.exec, code, timeout, on_output)
+        return self._call(self._engine.exec, code, timeout, on_output, source_name)
 
     def interrupt(self) -> None:
         """CTRL-C: stop the running exec (from any thread), or whatever the device runs."""

@@ -87,13 +87,19 @@ class ManagedSession:
 
     # ------------------------------------------------------------------ what the user does
     def exec(
-        self, code: str | bytes, timeout: float | None = None, on_output: OutputCallback | None = None
+        self,
+        code: str | bytes,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        *,
+        source_name: str | None = None,
     ) -> ExecResult:
-        """Run code on this board (see :meth:`Session.exec`); the state shows RUNNING meanwhile."""
+        """Run code on this board (see :meth:`Session.exec`, also for ``source_name``); the
+        state shows RUNNING meanwhile."""
         session = self._ready_session()
         self._move(SessionState.RUNNING)
         try:
-            result = session.exec(code, timeout=timeout, on_output=on_output)
+            result = session.exec(code, timeout=timeout, on_output=on_output, source_name=source_name)
         except DeviceDisconnected as exc:
             self._lost(session, exc)
             raise
@@ -335,13 +341,15 @@ class SessionManager:
         *,
         timeout: float | None = None,
         on_output: Callable[[str, str, str], None] | None = None,
+        source_name: str | None = None,
     ) -> list[RunOutcome]:
         """Run ``code`` on every board in ``urls`` at once; one outcome per board, in order.
 
         Each board runs on its own thread (and its own session worker), so the total time is
         that of the slowest board, not the sum. ``on_output(url, stream, text)`` is called on
         the boards' threads. A board that fails (timeout, lost, not open) has an error in its
-        outcome; it never stops the others.
+        outcome; it never stops the others. ``source_name``: tracebacks name it instead of
+        ``<stdin>`` (see :meth:`Session.exec`).
         """
         targets = list(dict.fromkeys(urls))
         outcomes: dict[str, RunOutcome] = {}
@@ -353,7 +361,7 @@ class SessionManager:
                 if managed is None:
                     raise ManagerError(f"{url} is not open")
                 callback = None if on_output is None else (lambda stream, text: on_output(url, stream, text))
-                result = managed.exec(code, timeout=timeout, on_output=callback)
+                result = managed.exec(code, timeout=timeout, on_output=callback, source_name=source_name)
             except WorkbenchError as exc:
                 outcomes[url] = RunOutcome(url, None, str(exc), time.monotonic() - started)
             else:

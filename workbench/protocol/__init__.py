@@ -30,7 +30,7 @@ from workbench.protocol.events import (
     UnexpectedBytes,
     WindowCredit,
 )
-from workbench.protocol.tracebacks import Frame, RemoteException, parse_traceback
+from workbench.protocol.tracebacks import Frame, RemoteException, SourceNamer, parse_traceback
 
 __all__ = [
     "NEED_DATA",
@@ -53,6 +53,7 @@ __all__ = [
     "RawReplConnection",
     "RemoteException",
     "SoftReboot",
+    "SourceNamer",
     "State",
     "StdoutEnded",
     "Timeouts",

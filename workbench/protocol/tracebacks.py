@@ -9,15 +9,24 @@ MicroPython prints::
 
 A compile error has a frame without ``in ...``; ``KeyboardInterrupt: `` has an empty message.
 The editor jumps to ``<stdin>`` lines, so frames keep the file name and line number.
+
+``<stdin>`` is what the raw REPL calls the code it was sent. When that code came from a file,
+people expect the file's name there, as Python would print it: :class:`SourceNamer` rewrites
+the frames in stderr as it streams (pieces may split the text anywhere) and
+:meth:`RemoteException.renamed` the parsed exception, which keeps knowing which frames are
+the sent code (:attr:`RemoteException.source`), so the editor can still jump to the line.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.*))?$')
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
+
+#: The file name MicroPython gives the code the raw REPL ran.
+STDIN = "<stdin>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +46,26 @@ class RemoteException:
     message: str
     frames: tuple[Frame, ...] = field(default_factory=tuple)
     text: str = ""
+    source: str = STDIN
+    """The file name frames of the sent code carry: ``<stdin>``, or the name given to
+    :meth:`renamed` (``blink.py``)."""
 
     @property
     def stdin_line(self) -> int | None:
-        """Line of the innermost frame in the code we sent (``<stdin>``), if any."""
+        """Line of the innermost frame in the code we sent (``<stdin>`` or its source name)."""
         for frame in reversed(self.frames):
-            if frame.file == "<stdin>":
+            if frame.file == self.source:
                 return frame.line
         return None
+
+    def renamed(self, source_name: str) -> RemoteException:
+        """This exception with the sent code's frames (and its text) naming ``source_name``."""
+        if source_name == self.source:
+            return self
+        frames = tuple(
+            replace(frame, file=source_name) if frame.file == self.source else frame for frame in self.frames
+        )
+        return replace(self, frames=frames, text=rename_source(self.text, source_name, self.source), source=source_name)
 
     def summary(self) -> str:
         """``Type: message`` as Python prints it on its last line."""
@@ -80,3 +101,47 @@ def parse_traceback(text: str) -> RemoteException | None:
     message_lines = [first["msg"] or ""] + lines[exc_index + 1 :]
     message = "\n".join(message_lines).strip()
     return RemoteException(first["type"], message, tuple(frames), text)
+
+
+def _frame_start(name: str) -> str:
+    return f'File "{name}"'
+
+
+def rename_source(text: str, source_name: str, old: str = STDIN) -> str:
+    """``text`` with every ``File "<stdin>"`` (or ``File "OLD"``) naming ``source_name``."""
+    return text.replace(_frame_start(old), _frame_start(source_name))
+
+
+class SourceNamer:
+    """Rewrites ``File "<stdin>"`` to ``File "NAME"`` in text that arrives in pieces.
+
+    Output reaches the caller as the device sends it, cut anywhere (``File "<std`` then
+    ``in>"``). A piece's tail that could be the start of ``File "<stdin>"`` is held back
+    until the next piece (or :meth:`flush`) decides; nothing else is delayed. The pattern has
+    no border (no proper suffix that is also a prefix), so a held tail never overlaps a match.
+    """
+
+    def __init__(self, source_name: str) -> None:
+        self._old = _frame_start(STDIN)
+        self._new = _frame_start(source_name)
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        """Take the next piece; the text that is settled now, rewritten."""
+        buffered = self._pending + text
+        keep = _partial_match_length(buffered, self._old)
+        settled, self._pending = buffered[: len(buffered) - keep], buffered[len(buffered) - keep :]
+        return settled.replace(self._old, self._new)
+
+    def flush(self) -> str:
+        """The end of the text: whatever was held back (it never became a match)."""
+        rest, self._pending = self._pending, ""
+        return rest
+
+
+def _partial_match_length(text: str, pattern: str) -> int:
+    """Length of the longest end of ``text`` that is a proper start of ``pattern``."""
+    for size in range(min(len(text), len(pattern) - 1), 0, -1):
+        if pattern.startswith(text[-size:]):
+            return size
+    return 0
