@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import serial.tools.list_ports
+
 from tests.conftest import TRANSCRIPTS
+from workbench.cli import main as cli_main
 
 
 def cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
@@ -127,3 +131,110 @@ def test_an_unsaved_board_gets_its_platform_preset_and_v_says_why(tmp_path: Path
     assert several.returncode == 0
     assert "[sim://rp2040?boot_ms=0] profile 'rp2040': preset rp2040 for platform 'rp2'" in several.stderr
     assert "no preset for platform 'generic'" in several.stderr
+
+
+# ---------------------------------------------------------------------------- finding the device
+NO_DEVICE_LINE = "workbench: no device given; using sim://generic (simulated board: no board is plugged in)\n"
+
+
+@pytest.fixture
+def no_boards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs of ``main`` with nothing plugged in (and no cache from an earlier run)."""
+    monkeypatch.setattr(serial.tools.list_ports, "comports", lambda include_links=False: [])
+    cli_main._profile_store.cache_clear()
+    cli_main._port_for.cache_clear()
+
+
+def test_without_a_device_exec_run_and_probe_use_the_default_and_say_so(
+    no_boards: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main.main(["exec", "print(6 * 7)"]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("42\r\n", NO_DEVICE_LINE)  # as the board sent it
+    script = tmp_path / "blink.py"
+    script.write_text("print('blink')\n")
+    assert cli_main.main(["run", str(script)]) == 0
+    assert capsys.readouterr() == ("blink\r\n", NO_DEVICE_LINE)
+    assert cli_main.main(["probe", "--json", "--round-trips", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["url"] == "sim://generic" and err.startswith(NO_DEVICE_LINE)
+
+
+def test_the_one_board_plugged_in_is_named_when_it_is_picked(
+    no_boards: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.devices import DeviceEntry
+
+    board = DeviceEntry("/dev/ttyACM97", "serial", "Board CDC", "Raspberry Pi Pico")
+    monkeypatch.setattr("workbench.devices.available_devices", lambda **_kw: [board])
+    assert cli_main.main(["exec", "print(1)"]) == 3  # no such port here: it was tried
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "workbench: no device given; using /dev/ttyACM97 (the one board plugged in: Raspberry Pi Pico)"
+    assert err[1].startswith("workbench: could not open /dev/ttyACM97")
+
+
+def test_the_device_goes_before_or_after_the_command_or_before_the_code() -> None:
+    for args in (
+        ("-d", "sim://generic", "exec", "print('hi', 6 * 7)"),
+        ("exec", "-d", "sim://generic", "print('hi', 6 * 7)"),
+        ("exec", "sim://generic", "print('hi', 6 * 7)"),
+        ("--device", "sim://generic", "exec", "--timeout", "5", "print('hi', 6 * 7)"),
+    ):
+        proc = cli(*args)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "hi 42\n", ""), args
+
+
+def test_a_lone_device_means_the_code_or_file_is_missing() -> None:
+    for args, operand in ((("exec", "sim://generic"), "CODE"), (("run", "a0"), "FILE.py"), (("run", "u1"), "FILE.py")):
+        proc = cli(*args)
+        assert proc.returncode == 2
+        last = proc.stderr.splitlines()[-1]
+        assert last.startswith(f"workbench {args[0]}: error: the following arguments are required: {operand}")
+        assert f"'{args[1]}' is a device" in last
+    assert cli("probe", "sim://generic", "-d", "sim://esp32").returncode == 2  # one device at a time
+    assert cli("-d", "sim://generic", "-d", "sim://esp32").returncode == 2  # the app opens one
+
+
+def test_run_names_the_file_in_tracebacks(tmp_path: Path) -> None:
+    script = tmp_path / "blink.py"
+    script.write_text("print('on')\ndef blink():\n    1/0\nblink()\n")
+    for args in (("run", "sim://generic", str(script)), ("run", "-d", "sim://generic,sim://rp2040", str(script))):
+        proc = cli(*args)
+        assert proc.returncode == 1
+        assert f'File "{script}", line 4, in <module>' in proc.stderr
+        assert f'File "{script}", line 3, in blink' in proc.stderr
+        assert "<stdin>" not in proc.stderr
+    assert 'File "<stdin>", line 1' in cli("exec", "sim://generic", "1/0").stderr  # exec: no file to name
+
+
+def write_devices(folder: Path, table: str) -> None:
+    (folder / "settings.toml").write_text("[devices]\n" + table, encoding="utf-8")
+
+
+def test_named_devices_and_shortcuts_work_wherever_a_url_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path))
+    write_devices(tmp_path, 'lab = "sim://rp2040?boot_ms=0"\nesp = "sim://esp32?boot_ms=0"\n')
+    platform = "import sys; print(sys.platform)"
+    assert cli("exec", "lab", platform).stdout == "rp2\n"
+    assert cli("-d", "lab", "exec", platform).stdout == "rp2\n"
+    several = cli("exec", "-d", "lab,esp", platform)
+    assert several.returncode == 0
+    assert several.stdout.splitlines() == ["[lab] rp2", "[esp] esp32"]  # named devices go by their name
+    assert "workbench: [lab] ok in " in several.stderr
+    listed = json.loads(cli("ports", "--json").stdout)
+    assert {"url": "sim://rp2040?boot_ms=0", "kind": "named", "name": "lab"}.items() <= listed[0].items()
+    missing = cli("exec", "u97", "print(1)")  # a shortcut: /dev/ttyUSB97, which is not there
+    assert missing.returncode == 3 and missing.stderr.startswith("workbench: could not open /dev/ttyUSB97")
+    unknown = cli("exec", "nolab", "print(1)")  # no such name: a URL as far as anyone can tell
+    assert unknown.returncode == 3 and "could not open nolab" in unknown.stderr
+
+
+def test_a_bad_devices_entry_is_reported_and_the_rest_still_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path))
+    write_devices(tmp_path, 'lab = "sim://generic"\nbroken = 12\n')
+    proc = cli("exec", "lab", "print(1)")
+    assert proc.returncode == 0 and proc.stdout == "1\n"
+    assert proc.stderr.count("\n") == 1 and "[devices] 'broken' must be a device URL" in proc.stderr
+    (tmp_path / "settings.toml").write_text("[devices\n", encoding="utf-8")
+    proc = cli("exec", "sim://generic", "print(2)")
+    assert proc.returncode == 0 and "not valid TOML" in proc.stderr and "Traceback" not in proc.stderr

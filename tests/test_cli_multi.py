@@ -166,10 +166,12 @@ def test_options_may_still_sit_between_url_and_code() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "3"
 
 
-def test_a_lone_argument_is_still_the_url_with_the_code_missing() -> None:
+def test_a_lone_url_is_a_forgotten_code_and_only_commas_name_no_device() -> None:
     proc = cli("exec", GENERIC)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[-1] == "workbench exec: error: the following arguments are required: CODE"
+    assert proc.stderr.splitlines()[-1].startswith(
+        "workbench exec: error: the following arguments are required: CODE ('sim://generic' is a device"
+    )
     assert cli("exec", "-d", ",", "print(1)").returncode == 2  # commas alone name no device
 
 
@@ -177,6 +179,18 @@ def test_device_list_order_commas_and_duplicates() -> None:
     args = build_parser().parse_args(["exec", "a", "-d", "b, c", "x", "-d", "a,d", "--timeout", "1"])
     assert args.urls == ["a", "b", "c", "d"] and args.code == "x" and args.timeout == 1.0
     assert build_parser().parse_args(["run", "-d", "a", "f.py"]).urls == ["a"]
+    # a -d before the command comes after the device before the code, before the command's -d
+    args = build_parser().parse_args(["-d", "top", "exec", "-d", "sub", "first", "x"])
+    assert args.urls == ["first", "top", "sub"] and args.code == "x"
+
+
+def test_one_positional_is_the_code_or_the_file() -> None:
+    args = build_parser().parse_args(["exec", "print(1)"])
+    assert (args.code, args.urls) == ("print(1)", [])  # no device: the command picks the default
+    args = build_parser().parse_args(["run", "blink.py", "-d", "a0"])
+    assert (args.file, args.urls) == ("blink.py", ["a0"])
+    assert build_parser().parse_args(["probe"]).urls == []
+    assert build_parser().parse_args(["-d", "lab", "probe"]).urls == ["lab"]
 
 
 # ---------------------------------------------------------------------------- the line printer

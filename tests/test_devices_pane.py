@@ -352,6 +352,43 @@ async def test_a_typed_url_requests_a_connection() -> None:
         assert app.requests == ["socket://localhost:2000"]
 
 
+LAB = DeviceEntry("rfc2217://lab-pi:4000", "named", "named 'lab' in the settings file", name="lab")
+NAMED_PICO = DeviceEntry(PICO.url, "named", "named 'pico' in the settings file", PICO.board, PICO.port, "pico")
+
+
+async def test_named_devices_are_rows_that_show_their_name() -> None:
+    app = PaneApp(FakeDiscovery(LAB, NAMED_PICO, PICO, SIM))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(DevicesPane)
+        await discover_now(pilot, pane)
+        assert pane.urls == [LAB.url, PICO.url, EMBEDDED_DEFAULT]  # the named port once, by its name
+        ids = [option.id for option in pane.option_list.options]
+        assert ids[:3] == ["group:named", LAB.url, PICO.url]
+        first, detail = row_text(pane, LAB.url).split("\n")
+        assert "lab" in first and "rfc2217" not in first
+        assert LAB.url in detail
+        assert "pico" in row_text(pane, PICO.url).split("\n")[0]
+        pane.option_list.focus()
+        pane.highlight(LAB.url)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.requests == [LAB.url]  # the app is asked for the URL
+
+
+async def test_the_url_field_takes_names_and_shortcuts() -> None:
+    app = PaneApp(FakeDiscovery(LAB, SIM))
+    async with app.run_test(size=(160, 50)) as pilot:
+        pane = app.query_one(DevicesPane)
+        await discover_now(pilot, pane)
+        url_input = pane.query_one("#device-url", Input)
+        url_input.focus()
+        for typed in (" lab ", "u0", "c3"):
+            url_input.value = typed
+            await pilot.press("enter")
+            await pilot.pause()
+        assert app.requests == [LAB.url, "/dev/ttyUSB0", "COM3"]
+
+
 async def test_a_bad_typed_url_gives_a_notification_not_a_request() -> None:
     app = PaneApp(FakeDiscovery(SIM))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -1,4 +1,5 @@
-"""UI preferences that outlive one run of the app (for now: the theme's name).
+"""Preferences that outlive one run of the app: the theme, boards that reconnect by
+themselves, and named devices (the ``[devices]`` table, see :mod:`workbench.device_names`).
 
 Why a module of its own: settings are read at start-up before any widget exists and written
 whenever the user changes a preference, so loading must never fail (a broken file must not
@@ -92,6 +93,9 @@ class Settings:
         self.path: Path = Path(path) if path is not None else settings_path()
         self.theme: str | None = theme
         """Name of the theme the user picked last, or None for the app's default."""
+        self.devices: dict[str, str] = {}
+        """Named devices from the ``[devices]`` table (name -> URL). Read only: the file is the
+        user's to edit, and the table is written back as it was read."""
         self.auto_reconnect: list[str] = []
         """Device keys ("serial:<USB serial number>" or "url:<URL>") that reconnect by themselves."""
         self.problems: list[str] = []
@@ -145,6 +149,13 @@ class Settings:
                     f"settings file {self.path}: 'auto_reconnect' must be a list of device keys such as "
                     f"\"url:sim://esp32\", not {value!r}; no board reconnects by itself"
                 )
+        if "devices" in extra:
+            # Left in ``_extra``: the app never changes the table, so a save writes it back
+            # exactly as the user wrote it, bad entries included.
+            from workbench.device_names import parse_device_table
+
+            self.devices, problems = parse_device_table(extra["devices"], f"settings file {self.path}")
+            self.problems.extend(problems)
         self._extra = extra
 
     def to_dict(self) -> dict[str, Any]:

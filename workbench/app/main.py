@@ -8,16 +8,23 @@ __all__ = ["WorkbenchApp", "default_device", "run_app"]
 
 
 def default_device() -> str:
-    """One board plugged in: use it; otherwise the embedded default (a simulated board)."""
-    from workbench.devices import EMBEDDED_DEFAULT, available_devices
+    """One board plugged in: use it; otherwise the embedded default (a simulated board).
 
-    boards = [entry for entry in available_devices() if entry.kind == "serial" and entry.board]
-    if len(boards) == 1:
-        return boards[0].url
-    return EMBEDDED_DEFAULT
+    The rule is :func:`workbench.devices.pick_default_device`, shared with the CLI.
+    """
+    from workbench.devices import pick_default_device
+
+    return pick_default_device().url
 
 
 def run_app(device: str | None = None) -> int:
-    """Start the app on ``device`` (or the default) and return the exit status."""
-    WorkbenchApp(device or default_device()).run()
+    """Start the app on ``device`` (a URL, a shortcut such as ``a0`` or a name from the
+    settings file's ``[devices]``; default: see :func:`default_device`); the exit status."""
+    if device:
+        from workbench.device_names import load_named_devices, resolve_device
+
+        url = resolve_device(device, load_named_devices().names).url
+    else:
+        url = default_device()
+    WorkbenchApp(url).run()
     return 0

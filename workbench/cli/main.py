@@ -4,6 +4,10 @@ Exit status: 0 ok; 1 the code raised on the device (its traceback on stderr); 2 
 unreadable input; 3 could not connect, protocol error or timeout. With several devices
 (``exec``/``run``), the highest of the devices' codes. Errors are one line starting with
 ``workbench:``; a traceback from our own code never reaches the user.
+
+A device is a URL, an mpremote shortcut (``a0``) or a name from the settings file's
+``[devices]`` (:mod:`workbench.device_names`); without one, ``exec``/``run``/``probe`` use the
+app's default (:func:`workbench.devices.pick_default_device`) and say which on stderr.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.device_names import DeviceRef
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
     from workbench.ports import PortInfo
@@ -35,10 +40,11 @@ EXIT_RAISED = 1
 EXIT_USAGE = 2
 EXIT_DEVICE = 3
 
-DEFAULT_DEVICE = "sim://generic"
-
-URL_HELP = """device URLs:
+URL_HELP = """devices:
   /dev/ttyACM0, COM3          a serial port
+  a0 .. a99, u0 .., c0 ..     mpremote's shortcuts: /dev/ttyACM0 .., /dev/ttyUSB0 .., COM0 ..
+  NAME                        a named device: [devices] in the config folder's settings.toml,
+                              e.g. lab = "rfc2217://lab-pi:4000"
   socket://HOST:PORT          raw TCP (ser2net raw mode, an ESP32 telnet bridge)
   rfc2217://HOST:PORT         RFC 2217 (ser2net telnet(rfc2217)): baud rate and DTR/RTS too
   sim://esp32?drop=0.001      a simulated board (generic, esp32, esp8266, rp2040, stm32,
@@ -46,27 +52,44 @@ URL_HELP = """device URLs:
   spawn://micropython         the local MicroPython unix port on a pty (any command on PATH)
   spawn:///path/to/micropython  a given interpreter executable
   loop://                     pyserial's loopback (for testing only)
+without a device: the one board plugged in, else sim://generic (a simulated board); the
+command says on stderr which it used.
 """
 
 SEVERAL_HELP = """several devices:
-  -d URL (repeatable) and commas (-d A,B or "A,B" as URL) name several devices; the
-  positional URL comes first, then each -d. The code runs on all of them at once; every
-  output line is prefixed with its device ("[sim://generic] hello", stdout to stdout,
-  tracebacks to stderr), then one summary line per device goes to stderr. A device that
-  cannot be opened counts as failed; the others still run. Exit status: the highest of the
-  devices' codes (0 ok, 1 the code raised, 3 failed: not opened, timeout, lost). Ctrl-C
-  interrupts the code on every device. --trace FILE.jsonl writes FILE.1.jsonl, FILE.2.jsonl...
+  -d DEVICE (repeatable, before or after the command) and commas (-d A,B) name several
+  devices; a DEVICE before the code comes first, then each -d. The code runs on all of them
+  at once; every output line is prefixed with its device ("[sim://generic] hello", or the
+  device's name), stdout to stdout, tracebacks to stderr, then one summary line per device
+  goes to stderr. A device that cannot be opened counts as failed; the others still run.
+  Exit status: the highest of the devices' codes (0 ok, 1 the code raised, 3 failed: not
+  opened, timeout, lost). Ctrl-C interrupts the code on every device. --trace FILE.jsonl
+  writes FILE.1.jsonl, FILE.2.jsonl...
 
 """
+
+_DEVICE_COMMANDS = ("exec", "run", "probe")
+
+
+class _WorkbenchParser(argparse.ArgumentParser):
+    """The top-level parser: after parsing, a ``-d`` given before the command joins the
+    command's devices (a subcommand's parser cannot see the top-level options)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        _settle_devices(self, parsed)
+        return parsed, extras
 
 
 class _SubcommandParser(argparse.ArgumentParser):
     """A subcommand's parser: options and arguments in any order, then an optional check.
 
-    ``exec [URL] CODE`` has an optional positional before a required one; plain argparse
-    settles positionals at the first option, so ``exec URL --timeout 1 CODE`` (which worked
-    while URL was required) would fail. Intermixed parsing reads the options first; for the
-    other subcommands, with one positional at most, it changes nothing.
+    ``exec [DEVICE] CODE`` has an optional positional before a required one; plain argparse
+    settles positionals at the first option, so ``exec URL --timeout 1 CODE`` would fail.
+    Intermixed parsing reads the options first; for the other subcommands, with one
+    positional at most, it changes nothing.
     """
 
     check: Callable[[argparse.ArgumentParser, argparse.Namespace], None] | None = None
@@ -89,7 +112,7 @@ class _SubcommandParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; ``--help`` of each command lists its options."""
-    parser = argparse.ArgumentParser(
+    parser = _WorkbenchParser(
         prog="workbench",
         description="A terminal workbench for MicroPython boards (raw REPL / raw-paste). "
         "Without a command, starts the app.",
@@ -98,17 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version())
     parser.add_argument(
-        "-d", "--device", help=f"device URL for the app (default: one board if found, else {DEFAULT_DEVICE})"
+        "-d", "--device", dest="top_devices", action="append", metavar="DEVICE",
+        help="the device for the app, exec, run and probe: a URL, a shortcut (a0) or a name "
+        "(see below; default: the one board plugged in, else sim://generic)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
 
     def add_device_command(name: str, help_text: str, operand: str) -> _SubcommandParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text, epilog=SEVERAL_HELP + URL_HELP,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        cmd.add_argument("url", metavar="URL", nargs="?",
-                         help="device URL (see below); may be left out when -d names the devices")
-        cmd.add_argument("-d", "--device", dest="devices", action="append", metavar="URL",
-                         help="a device to run on; repeat it, or separate URLs with commas, for several")
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             usage=f"workbench {name} [options] [DEVICE] {operand}")
+        cmd.add_argument("url", metavar="DEVICE", nargs="?",
+                         help="the device (see below); left out: each -d, else the one board plugged in, "
+                         "else sim://generic")
+        cmd.add_argument("-d", "--device", dest="devices", action="append", metavar="DEVICE",
+                         help="a device to run on; repeat it, or separate devices with commas, for several")
         cmd.add_argument("--timeout", type=_positive_float, metavar="S",
                          help="stop the code (CTRL-C) if it runs longer than S seconds")
         cmd.add_argument("--trace", metavar="FILE.jsonl",
@@ -121,13 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("-v", "--verbose", action="store_true",
                          help="say which protocol profile was chosen for the device, and why")
         cmd = cast(_SubcommandParser, cmd)
-        cmd.check = lambda parser, ns: _check_devices(parser, ns, operand)
+        cmd.check = lambda parser, ns: _check_operand(parser, ns, operand)
         return cmd
 
     exec_cmd = add_device_command("exec", "run a piece of code on the device(s)", "CODE")
-    exec_cmd.add_argument("code", metavar="CODE", help="Python code, e.g. \"print(1+1)\"")
+    exec_cmd.add_argument("code", metavar="CODE", nargs="?", help="Python code, e.g. \"print(1+1)\"")
     run_cmd = add_device_command("run", "run a local .py file on the device(s)", "FILE.py")
-    run_cmd.add_argument("file", metavar="FILE.py", help="the script to send")
+    run_cmd.add_argument("file", metavar="FILE.py", nargs="?",
+                         help="the script to send; its tracebacks name it instead of <stdin>")
 
     ports = sub.add_parser("ports", help="list serial ports (with a board guess), simulated boards, local interpreter")
     ports.add_argument("--json", action="store_true", help="machine-readable output")
@@ -140,7 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=URL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    probe.add_argument("url", metavar="URL", help="device URL (see below)")
+    probe.add_argument("url", metavar="DEVICE", nargs="?",
+                       help="the device (see below; default: the one board plugged in, else sim://generic)")
+    probe.add_argument("-d", "--device", dest="devices", action="append", metavar="DEVICE",
+                       help="the device, as an option (the same as DEVICE)")
     probe.add_argument("--json", action="store_true", help="machine-readable output")
     probe.add_argument("--save", action="store_true", help="store the proposed profile for this device")
     probe.add_argument("--round-trips", type=int, default=20, metavar="N", help="timing samples (default 20)")
@@ -159,19 +190,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_devices(parser: argparse.ArgumentParser, ns: argparse.Namespace, operand: str) -> None:
-    """Settle ``ns.urls``: the positional URL, then each -d, commas splitting, duplicates once.
+def _check_operand(parser: argparse.ArgumentParser, ns: argparse.Namespace, operand: str) -> None:
+    """``exec X`` / ``run X``: one positional is the code (the file), the device being optional.
 
-    Without -d the URL is required, as it always was: argparse hands a lone argument to CODE
-    (the required one), but it is the URL, and CODE is what is missing.
+    argparse hands a lone positional to DEVICE (the first); it moves to CODE / FILE.py here.
+    Unless it can only be a device (``exec sim://generic``, ``run a0`` with no such file):
+    then the code was forgotten, and running the device's name as code would only puzzle.
     """
-    if ns.url is None and not ns.devices:
-        parser.error(f"the following arguments are required: {operand}")
-    given = ([ns.url] if ns.url is not None else []) + (ns.devices or [])
-    urls = [part.strip() for text in given for part in text.split(",")]
-    ns.urls = list(dict.fromkeys(url for url in urls if url))
-    if not ns.urls:
-        parser.error("no device URL given")
+    attr = "code" if operand == "CODE" else "file"
+    if getattr(ns, attr) is None:
+        lone = ns.url
+        if lone is None:
+            parser.error(f"the following arguments are required: {operand}")
+        if (attr == "code" or not Path(lone).is_file()) and _names_a_device(lone):
+            what = "code" if attr == "code" else "file"
+            parser.error(f"the following arguments are required: {operand} "
+                         f"({lone!r} is a device; the {what} goes after it)")
+        setattr(ns, attr, lone)
+        ns.url = None
+    ns.urls = _device_tokens(parser, [ns.url] if ns.url is not None else [], ns.devices)
+
+
+def _names_a_device(text: str) -> bool:
+    """A URL, port, shortcut or (reading the settings file only then) a named device."""
+    from workbench.device_names import load_named_devices, looks_like_device
+
+    return looks_like_device(text) or looks_like_device(text, load_named_devices().names)
+
+
+def _device_tokens(parser: argparse.ArgumentParser, *groups: Sequence[str] | None) -> list[str]:
+    """The devices given, in order: commas split, blanks dropped, each once. Only commas is an error."""
+    given = [text for group in groups for text in group or ()]
+    tokens = list(dict.fromkeys(part.strip() for text in given for part in text.split(",") if part.strip()))
+    if given and not tokens:
+        parser.error("no device given (only commas)")
+    return tokens
+
+
+def _settle_devices(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    """Join a ``-d`` given before the command to the command's devices (``ns.urls``): the
+    positional device first, then the top-level -d, then the command's own -d. Empty
+    ``ns.urls``: none given, the command picks the default."""
+    top = getattr(ns, "top_devices", None)
+    command = getattr(ns, "command", None)
+    if command in _DEVICE_COMMANDS:
+        positional = [ns.url] if ns.url is not None else []
+        ns.urls = _device_tokens(parser, positional, top, ns.devices)
+        if command == "probe" and len(ns.urls) > 1:
+            parser.error(f"probe measures one device at a time, not {len(ns.urls)}: {', '.join(ns.urls)}")
+    elif command is None:
+        devices = _device_tokens(parser, top)
+        if len(devices) > 1:
+            parser.error(f"the app starts on one device, not {len(devices)}: {', '.join(devices)}")
+        ns.device = devices[0] if devices else None
 
 
 def _positive_float(text: str) -> float:
@@ -197,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from workbench.app.main import run_app
 
-            return run_app(args.device)
+            return run_app(args.device)  # resolves a shortcut or name itself
         if args.command in ("exec", "run"):
             return _cmd_exec(args)
         if args.command == "ports":
@@ -221,22 +292,47 @@ def _error(message: str) -> None:
     print(f"workbench: {message}", file=sys.stderr, flush=True)
 
 
+def _command_devices(tokens: list[str]) -> list[DeviceRef]:
+    """What the command runs on: the devices given (shortcuts and names resolved, each URL
+    once), or the default device, named on stderr so a simulated board is never taken for
+    the user's. Problems with the settings file's ``[devices]`` are reported, not fatal."""
+    from workbench.device_names import DeviceRef, load_named_devices, resolve_device
+    from workbench.devices import pick_default_device
+
+    if not tokens:
+        default = pick_default_device()
+        _error(f"no device given; using {default.url} ({default.reason})")
+        return [DeviceRef(default.url)]
+    named = load_named_devices()
+    for problem in named.problems:
+        _error(problem)
+    refs: dict[str, DeviceRef] = {}
+    for token in tokens:
+        ref = resolve_device(token, named.names)
+        refs.setdefault(ref.url, ref)
+    return list(refs.values())
+
+
 def _cmd_exec(args: argparse.Namespace) -> int:
+    source_name = None
     if args.command == "run":
         try:
             code = Path(args.file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             _error(f"cannot read {args.file}: {exc}")
             return EXIT_USAGE
+        source_name = args.file
     else:
         code = args.code
-    if len(args.urls) == 1:
-        return _exec_one(args, args.urls[0], code)
-    return _exec_several(args, args.urls, code)
+    devices = _command_devices(args.urls)
+    if len(devices) == 1:
+        return _exec_one(args, devices[0].url, code, source_name)
+    return _exec_several(args, devices, code, source_name)
 
 
-def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
-    """One device: its output passes through untouched, as it arrives."""
+def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | None = None) -> int:
+    """One device: its output passes through untouched, as it arrives (tracebacks of a
+    ``run`` name the file instead of ``<stdin>``)."""
     from workbench.engine import connect
 
     profile, saved = _command_profile(args, url)
@@ -251,7 +347,7 @@ def _exec_one(args: argparse.Namespace, url: str, code: str) -> int:
             _use_platform_preset(args, url, session.set_profile, session)
         try:
             with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
-                result = session.exec(code, timeout=args.timeout, on_output=on_output)
+                result = session.exec(code, timeout=args.timeout, on_output=on_output, source_name=source_name)
         finally:
             if args.trace:
                 _save_trace(session, args.trace)
@@ -304,32 +400,43 @@ def _use_platform_preset(
         print(f"workbench: {label}profile {chosen.name!r}: {why}", file=sys.stderr, flush=True)
 
 
-def _exec_several(args: argparse.Namespace, urls: list[str], code: str) -> int:
+def _exec_several(
+    args: argparse.Namespace, devices: list[DeviceRef], code: str, source_name: str | None = None
+) -> int:
     """Several devices at once through one manager; prefixed output, a summary, the worst code.
 
+    Output is prefixed with each device's label (its name when it has one, else its URL).
     Profiles are matched here, in order, before anything opens: ``-v`` then reads in device
     order, and a broken profiles file is reported once, not once per device.
     """
     from workbench.manager import SessionManager
 
+    urls = [device.url for device in devices]
+    labels = {device.url: device.label for device in devices}
     matched = {
-        url: _command_profile(args, url, label=f"[{url}] ", report_problems=index == 0)
+        url: _command_profile(args, url, label=f"[{labels[url]}] ", report_problems=index == 0)
         for index, url in enumerate(urls)
     }
     profiles = {url: profile for url, (profile, _saved) in matched.items()}
     printer = PrefixedLines(sys.stdout, sys.stderr)
+
+    def on_output(url: str, stream: str, text: str) -> None:
+        printer.write(labels[url], stream, text)
+
     with SessionManager(profile_for=profiles.__getitem__) as manager:
         failed_opens = _open_all(manager, urls)
         opened = [url for url in urls if url not in failed_opens]
         for url in opened:
             managed = manager.get(url)
             if not matched[url][1] and managed is not None and managed.session is not None:
-                _use_platform_preset(args, url, managed.set_profile, managed.session, label=f"[{url}] ")
+                _use_platform_preset(args, url, managed.set_profile, managed.session, label=f"[{labels[url]}] ")
         try:
             with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
-                outcomes = manager.run_on(opened, code, timeout=args.timeout, on_output=printer.write)
+                outcomes = manager.run_on(
+                    opened, code, timeout=args.timeout, on_output=on_output, source_name=source_name
+                )
         finally:
-            printer.flush(urls)
+            printer.flush([labels[url] for url in urls])
             if args.trace:
                 for index, url in enumerate(urls, start=1):
                     managed = manager.get(url)
@@ -339,7 +446,7 @@ def _exec_several(args: argparse.Namespace, urls: list[str], code: str) -> int:
     by_url.update((url, outcome) for url, (outcome, _code) in failed_opens.items())
     codes = {url: failed_opens[url][1] if url in failed_opens else _outcome_code(by_url[url]) for url in urls}
     for url in urls:
-        print(_summary_line(by_url[url]), file=sys.stderr, flush=True)
+        print(_summary_line(by_url[url], labels[url]), file=sys.stderr, flush=True)
     return max(codes.values())
 
 
@@ -375,9 +482,9 @@ def _outcome_code(outcome: RunOutcome) -> int:
     return {"ok": EXIT_OK, "raised": EXIT_RAISED}.get(outcome.status, EXIT_DEVICE)
 
 
-def _summary_line(outcome: RunOutcome) -> str:
-    """``workbench: [URL] STATUS in N ms`` and, when it did not go well, why."""
-    line = f"workbench: [{outcome.url}] {outcome.status} in {outcome.duration_s * 1000:.0f} ms"
+def _summary_line(outcome: RunOutcome, label: str | None = None) -> str:
+    """``workbench: [DEVICE] STATUS in N ms`` and, when it did not go well, why."""
+    line = f"workbench: [{label or outcome.url}] {outcome.status} in {outcome.duration_s * 1000:.0f} ms"
     if outcome.result is not None and outcome.result.exception is not None:
         return f"{line}: {outcome.result.exception.summary()}"
     if outcome.error:
@@ -504,8 +611,11 @@ def _save_trace(session: Session | ManagedSession, path: str) -> None:
 
 
 def _cmd_ports(args: argparse.Namespace) -> int:
+    from workbench.device_names import load_named_devices
     from workbench.devices import available_devices, format_devices_table
 
+    for problem in load_named_devices().problems:
+        _error(problem)
     entries = available_devices()
     if args.json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
@@ -521,8 +631,9 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {step} ...", file=sys.stderr, flush=True)
 
-    report = probe(args.url, round_trips=max(1, args.round_trips), on_step=on_step)
-    saved = _save_probed_profile(args.url, report) if args.save else None
+    url = _command_devices(args.urls)[0].url
+    report = probe(url, round_trips=max(1, args.round_trips), on_step=on_step)
+    saved = _save_probed_profile(url, report) if args.save else None
     if args.json:
         data = report.to_json()
         if saved is not None:

@@ -10,7 +10,9 @@ what happened instead of the entry silently disappearing. ``m`` marks boards for
 several.
 
 The pane never connects by itself: Enter on a row, or on a URL typed into the input, posts
-:class:`DevicesPane.ConnectRequested` and the app decides what to do.
+:class:`DevicesPane.ConnectRequested` and the app decides what to do. Named devices (the
+settings file's ``[devices]``) are rows showing their name; the input takes those names and
+mpremote's shortcuts (``a0``, ``u0``, ``c0``) too, and asks for the URL they stand for.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.worker import Worker
 
+from workbench.device_names import resolve_device
 from workbench.devices import DeviceEntry, available_devices
 from workbench.protocol.connection import State
 from workbench.sim.boards import BOARDS
@@ -167,6 +170,7 @@ def check_device_url(url: str) -> str | None:
 
 
 _GROUPS: tuple[tuple[str, str], ...] = (
+    ("named", "Named devices"),
     ("serial", "Serial ports"),
     ("simulated", "Simulated boards"),
     ("local", "Local interpreter"),
@@ -187,12 +191,18 @@ class _Row:
     state: str | None
     marked: bool = False
     selected: bool = False
+    name: str | None = None
 
 
 def _detail(entry: DeviceEntry) -> str:
-    """Second line of a row: board guess (or description) and VID:PID for serial ports."""
+    """Second line of a row: board guess (or description) and VID:PID for serial ports; the
+    URL for a named device (its name is on the first line)."""
     parts: list[str] = []
-    if entry.kind == "serial":
+    if entry.kind == "named":
+        parts.append(entry.url)
+        if entry.board:
+            parts.append(entry.board)
+    elif entry.kind == "serial":
         parts.append(entry.board or entry.description or "serial port")
         vid_pid = entry.port.vid_pid() if entry.port is not None else ""
         if vid_pid:
@@ -455,7 +465,7 @@ class DevicesPane(Vertical):
             listed.add(entry.url)
             state = self._states.get(entry.url)
             group = entry.kind if entry.kind in _GROUP_ORDER else "other"
-            rows.append(_Row(entry.url, group, _detail(entry), badge_for_state(state), state))
+            rows.append(_Row(entry.url, group, _detail(entry), badge_for_state(state), state, name=entry.name))
         # The device in use and every open board stay listed, even when discovery lost them.
         pinned = [url for url, state in self._states.items() if badge_for_state(state) != "disconnected"]
         pinned += sorted(self._marked)
@@ -473,7 +483,7 @@ class DevicesPane(Vertical):
                 state = self._states.get(url)
                 rows.append(_Row(url, "other", "typed URL", badge_for_state(state), state))
         rows = [
-            _Row(r.url, r.group, r.detail, r.badge, r.state, r.url in self._marked, r.url == self._current)
+            _Row(r.url, r.group, r.detail, r.badge, r.state, r.url in self._marked, r.url == self._current, r.name)
             for r in rows
         ]
         rows.sort(key=lambda row: _GROUP_ORDER[row.group])  # stable: keeps discovery order
@@ -523,12 +533,12 @@ class DevicesPane(Vertical):
 
     @staticmethod
     def _prompt(row: _Row) -> Content:
-        """Two lines: badge symbol, URL and badge word; then the detail, muted."""
+        """Two lines: badge symbol, URL (or name) and badge word; then the detail, muted."""
         style = badge_style(row.badge)
         return Content.assemble(
             ("☑ " if row.marked else "", "bold $text-accent"),
             (f"{_BADGE_SYMBOLS[row.badge]} ", style),
-            (row.url, "bold underline" if row.selected else "bold"),
+            (row.name or row.url, "bold underline" if row.selected else "bold"),
             " ",
             (row.badge, style),
             "\n",
@@ -563,7 +573,8 @@ class DevicesPane(Vertical):
     @on(Input.Submitted, "#device-url")
     def _on_url_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        url = event.value.strip()
+        names = {entry.name: entry.url for entry in self._entries if entry.name}
+        url = resolve_device(event.value, names).url  # a name or shortcut: the URL it stands for
         problem = check_device_url(url)
         if problem is not None:
             self.notify(problem, title="Device URL", severity="error", markup=False)
