@@ -48,6 +48,31 @@ def test_silent_device_times_out_with_a_clear_error() -> None:
     assert elapsed < 2 * (0.3 + 0.3) + 0.5
 
 
+def test_a_timeout_shows_the_bytes_that_came_after_the_last_request() -> None:
+    # pyserial's loopback echoes every write: after CR CTRL-A the only fresh bytes are its
+    # echo; the echo of the CR CTRL-C CTRL-C before it answered an earlier request.
+    profile = Profile(response_timeout_s=0.3, retries=0, interrupt_delay_s=0.02)
+    with workbench.connect("loop://", profile) as session, pytest.raises(DeviceTimeout) as caught:
+        session.enter_raw()
+    assert caught.value.received == b"\r\x01"
+    assert str(caught.value).endswith("last bytes received: b'\\r\\x01'")
+
+
+@pytest.mark.parametrize(
+    ("url", "step"),
+    [
+        ("sim://generic?boot_ms=0&hang_after=113", "entering the raw REPL"),  # banner, then silence
+        ("sim://generic?boot_ms=0&no_flow_control=1", "sending code (raw-paste)"),  # window, no credit
+    ],
+)
+def test_a_timeout_says_nothing_came_when_nothing_did(url: str, step: str) -> None:
+    with workbench.connect(url, FAST) as session, pytest.raises(DeviceTimeout) as caught:
+        session.exec("x = 1\n" * 100)
+    assert f"while {step}" in str(caught.value)
+    assert caught.value.received == b""
+    assert str(caught.value).endswith("last bytes received: nothing")
+
+
 def test_silent_device_cli_exits_3_without_traceback() -> None:
     with SilentDevice() as device:
         proc = run_cli("exec", device.url, "print(1)", "--response-timeout", "0.3")

@@ -40,8 +40,11 @@ class TransferError(WorkbenchError):
 class DeviceTimeout(WorkbenchError):
     """The device did not answer in time.
 
-    Names the step, what was expected and the last bytes that did arrive, because "timeout"
-    alone does not tell a user whether the board is silent, rebooting or talking nonsense.
+    Names the step, what was expected and the bytes that did arrive since the last request
+    (``received``; "nothing" when none did), because "timeout" alone does not tell a user
+    whether the board is silent, rebooting or talking nonsense. Bytes from before the request
+    are left out: they answered something else, and a banner printed at boot would otherwise
+    read as the board's answer.
     """
 
     def __init__(self, step: str, expected: str, received: bytes, waited_s: float) -> None:

@@ -6,7 +6,8 @@ Every method runs on the session's worker thread, the only thread that touches t
 
 Every wait has a deadline taken from the protocol core (which takes it from the profile);
 a missed deadline raises :class:`DeviceTimeout` naming the step, what was expected and the
-last bytes that did arrive, and leaves the engine able to re-enter the raw REPL.
+bytes that arrived since the last request (older ones answered something else and would
+mislead), and leaves the engine able to re-enter the raw REPL.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class Engine:
         self.interrupt_requested = threading.Event()
         self.closing = threading.Event()
         self._events: deque[Event] = deque()
+        #: What the device sent since our last write (its tail): the answer a timeout lacks.
         self._recent = b""
         self._interrupts_sent = 0
         self._interrupt_retry_at: float | None = None
@@ -179,6 +181,7 @@ class Engine:
 
     # ------------------------------------------------------------------ port I/O
     def _write(self, data: bytes, note: str) -> None:
+        self._recent = b""  # a new request: what came before answered the earlier ones
         try:
             self.io.write(data)
         except (serial.SerialException, OSError) as exc:
@@ -267,7 +270,9 @@ class Engine:
 
     def _timeout_error(self, now: float) -> DeviceTimeout:
         expect = self.conn.expectation
-        received = self._recent + self.conn.pending_bytes
+        # Bytes the core still holds (a possible pattern start) are already in _recent when
+        # they came after the request; before it, they are as stale as the rest.
+        received = self._recent
         waited = now - expect.since
         if self.conn.state in (State.STDOUT, State.STDERR):
             return ExecTimeout("running code", "the end of the run (exec timeout)", received, waited)
