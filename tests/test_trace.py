@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import workbench
 from tests.protocol_helpers import TRANSCRIPT_DIR, TRANSCRIPT_FILES, load_transcript
 from workbench.trace import (
     TraceFileError,
@@ -378,7 +379,8 @@ def test_render_text_one_line_per_record() -> None:
     assert len(lines) == len(SAMPLE)
     assert lines[0].startswith("  0.000021 tx 05 41 01 ")
     assert "^EA^A" in lines[0]
-    assert lines[0].endswith("raw-paste request | CTRL-E A CTRL-A: ask for raw-paste")
+    assert lines[0].endswith(" CTRL-E A CTRL-A: ask for raw-paste")
+    assert "raw-paste request" not in lines[0]  # one meaning per row: the protocol's reading
     assert "52 01 80 00 01" in lines[1] and "R^A.^@^A" in lines[1]  # 0x80 is not text
     # Long records show their first 16 bytes and how much more there is.
     assert "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f +240B" in lines[2]
@@ -389,12 +391,30 @@ def test_render_text_one_line_per_record() -> None:
 def test_render_hex_dump_format() -> None:
     dump = render_hex([SAMPLE[0], TraceRecord(2.0, "rx", b"0123456789abcdefXY\x7f\xff", "", "")])
     lines = dump.splitlines()
-    assert lines[0] == "  0.000021 tx 3 B  raw-paste request | CTRL-E A CTRL-A: ask for raw-paste"
+    assert lines[0] == "  0.000021 tx 3 B  CTRL-E A CTRL-A: ask for raw-paste"
     assert lines[1] == "    000000  05 41 01" + " " * 39 + "  |^EA^A|"
     assert lines[2] == "  2.000000 rx 20 B"
     assert lines[3] == ("    000000  30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66  |0123456789abcdef|")
     assert lines[4] == "    000010  58 59 7f ff" + " " * 36 + "  |XY..|"
     assert len(lines) == 5
+
+
+def test_each_row_shows_one_meaning_the_readings_else_the_note() -> None:
+    both = TraceRecord(0.1, "tx", b"\r\x01", "CR CTRL-A: enter the raw REPL", "CTRL-A: enter the raw REPL")
+    note_only = TraceRecord(0.2, "tx", b"\x03", "CTRL-C: interrupt", "")
+    lines = render_text([both, note_only]).splitlines()
+    assert lines[0].endswith(" CTRL-A: enter the raw REPL") and lines[0].count("enter the raw REPL") == 1
+    assert lines[1].endswith(" CTRL-C: interrupt")
+
+
+def test_an_engine_trace_read_back_says_each_thing_once() -> None:
+    with workbench.connect("sim://generic") as session:
+        session.exec("print(1)")
+        records = session.trace.records()
+    text = render_text(annotate(records))
+    assert " | " not in text
+    assert text.count("CTRL-A: enter the raw REPL") == 1
+    assert "CTRL-C twice: interrupt, clear the line" in text
 
 
 def test_renderings_of_a_whole_transcript() -> None:

@@ -33,6 +33,15 @@ class TraceRecord:
     note: str = ""
     meaning: str = ""
 
+    @property
+    def annotation(self) -> str:
+        """The one meaning a row shows: the protocol's reading when there is one, else the
+        host's note. A write annotated after the fact has both, and both say what the same
+        bytes are ("CR CTRL-A: enter the raw REPL" twice over); the reading is the one the
+        explanations are built from, and it knows more (the credit left, code sent ahead).
+        """
+        return self.meaning or self.note
+
     def cost(self) -> int:
         """Bytes charged against the recorder's budget."""
         return len(self.data) + len(self.note) + len(self.meaning) + RECORD_OVERHEAD

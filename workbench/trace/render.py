@@ -27,13 +27,13 @@ def name_bytes(data: bytes) -> str:
 
 
 def render_text(records: list[TraceRecord]) -> str:
-    """One line per record: time, direction, hex and text preview, meaning."""
+    """One line per record: time, direction, hex and text preview, its one meaning."""
     lines = []
     for rec in records:
         head = rec.data[:_PREVIEW]
         more = f" +{len(rec.data) - _PREVIEW}B" if len(rec.data) > _PREVIEW else ""
         hex_part = head.hex(" ") + more
-        explanation = " | ".join(part for part in (rec.note, rec.meaning) if part)
+        explanation = rec.annotation
         lines.append(
             f"{rec.t:10.6f} {rec.dir} {hex_part:<54} {printable(head):<24} {explanation}".rstrip()
         )
@@ -44,7 +44,7 @@ def render_hex(records: list[TraceRecord]) -> str:
     """A hex dump: a header per record, then 16 bytes a line with offsets and text."""
     lines = []
     for rec in records:
-        explanation = " | ".join(part for part in (rec.note, rec.meaning) if part)
+        explanation = rec.annotation
         lines.append(f"{rec.t:10.6f} {rec.dir} {len(rec.data)} B  {explanation}".rstrip())
         for offset in range(0, len(rec.data), 16):
             row = rec.data[offset : offset + 16]
