@@ -18,9 +18,12 @@ from workbench.trace.explain import explain, is_event
 
 UNIX_PORT = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
 
-#: A dump line: indent, 6-digit offset, up to 16 hex bytes padded to 47 columns, |text|.
-DUMP_LINE = re.compile(r"^    [0-9a-f]{6}  (?:[0-9a-f]{2} ){0,15}[0-9a-f]{2} *  \|.*\|$")
+#: A dump line: a 4-digit offset (when the pane has room), up to 16 hex bytes padded to 47
+#: columns, |one character a byte|.
+DUMP_LINE = re.compile(r"^(?:[0-9a-f]{4}  )?(?:[0-9a-f]{2} ){0,15}[0-9a-f]{2} *  \|[ -~]{1,16}\|$")
 HEADER_LINE = re.compile(r"^ *\d+\.\d{6} (?:→ tx|← rx) +\d+ B")
+#: Content widths of the trace pane on 120, 140, 160, 180 and 200 column terminals.
+PANE_WIDTHS = (45, 56, 68, 79, 90)
 
 
 def session_records() -> list[TraceRecord]:
@@ -67,32 +70,75 @@ def small_records(count: int, start: int = 0) -> list[TraceRecord]:
     return [TraceRecord(float(i) / 1000, "rx", b"x", meaning="stdout 1 B") for i in range(start, start + count)]
 
 
-async def test_text_mode_shows_columns_and_annotations() -> None:
+def view_size(content_width: int) -> tuple[int, int]:
+    """Terminal size for a TraceApp whose view is ``content_width`` wide (plus its scrollbar)."""
+    return content_width + 2, 30
+
+
+async def test_text_mode_shows_time_direction_text_and_meaning() -> None:
     app = TraceApp()
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=view_size(68)) as pilot:
         view = app.query_one(TraceView)
         await pilot.press("home")
         await pilot.pause()
         lines = screen_lines(view)
-        assert lines[0].split() == ["0.000073", "→", "tx", "0d", "03", "03", "^M^C^C",
-                                    "interrupt", "twice", "|", "CTRL-C", "twice:", "interrupt,", "clear",
-                                    "the", "line"]
-        assert any("→ tx 0d 01" in line and "CTRL-A: enter the raw REPL" in line for line in lines)
+        assert lines[0].split() == ["0.000073", "→", "tx", "^M^C^C", "CTRL-C", "twice:", "interrupt,",
+                                    "clear", "the", "line"]
+        assert any("→ tx ^M^A" in line and line.endswith("CTRL-A: enter the raw REPL") for line in lines)
         assert any("OK: code accepted, running" in line for line in lines)
-        # Long records: first 16 bytes and how many more.
-        long_line = next(line for line in lines if "0a 3e 3e 3e 20 0d 0a 72 61 77" in line)
-        assert "+18 B" in long_line
+        # Long records: the text column shows their start and an ellipsis.
+        assert any(line.startswith("0.301883 ← rx ^J>>> ^M^Jr…  1 B outside a frame") for line in lines)
         assert view.search("window 128")
         await pilot.pause()
         lines = screen_lines(view)
-        assert any("01 80 00 01" in line and "window 128 bytes" in line for line in lines)
+        assert any("^A.^@^A" in line and "raw-paste accepted, window 128" in line for line in lines)
         # Nothing wraps: every row fits the width.
         assert all(len(line) <= view.scrollable_content_region.width for line in lines)
 
 
+@pytest.mark.parametrize("width", PANE_WIDTHS)
+async def test_the_meaning_keeps_its_room_at_the_widths_the_app_gives_the_trace(width: int) -> None:
+    app = TraceApp()
+    async with app.run_test(size=view_size(width)) as pilot:
+        view = app.query_one(TraceView)
+        assert view.scrollable_content_region.width == width
+        assert view.search("enter the raw REPL")
+        await pilot.pause()
+        row = next(line for line in screen_lines(view) if line.startswith("0.301644 → tx ^M^A "))
+        meaning = row.split("^M^A", 1)[1].strip()
+        assert "CTRL-A: enter the raw REPL".startswith(meaning)
+        assert len(meaning) >= min(width - 22, len("CTRL-A: enter the raw REPL"))
+        if width >= 68:  # from 160 columns on: the whole meaning, and a raw-paste answer's window
+            assert meaning == "CTRL-A: enter the raw REPL"
+            assert view.search("raw-paste accepted")
+            await pilot.pause()
+            row = next(line for line in screen_lines(view) if "← rx ^A.^@^A " in line)
+            assert "R CTRL-A: raw-paste accepted, window 128" in row
+
+
+async def test_long_rows_scroll_sideways_with_the_arrow_keys() -> None:
+    app = TraceApp()
+    async with app.run_test(size=view_size(68)) as pilot:
+        view = app.query_one(TraceView)
+        assert view.search("raw-paste accepted")
+        await pilot.pause()
+        selected = view.selected_record
+        assert selected is not None and selected.meaning.endswith("(now 256)")
+        assert view.max_scroll_x > 0
+        assert not any("(now 256)" in line for line in screen_lines(view))
+        for _ in range(100):
+            await pilot.press("right")
+            if any(line.endswith("(now 256)") for line in screen_lines(view)):
+                break
+        assert any(line.endswith("(now 256)") for line in screen_lines(view))
+        assert view.selected_record is selected  # sideways is not a cursor move
+        await pilot.press("left")
+        assert 0 < view.scroll_x < view.max_scroll_x
+
+
 async def test_hex_mode_lines_have_the_dump_format() -> None:
     app = TraceApp()
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=view_size(79)) as pilot:
         view = app.query_one(TraceView)
         await pilot.press("x")
         await pilot.pause()
@@ -105,8 +151,53 @@ async def test_hex_mode_lines_have_the_dump_format() -> None:
         await pilot.press("home")
         await pilot.pause()
         lines = screen_lines(view)
-        assert HEADER_LINE.match(lines[0]) and "3 B" in lines[0] and "interrupt twice" in lines[0]
-        assert lines[1] == "    000000  0d 03 03" + " " * 39 + "  |^M^C^C|"
+        assert HEADER_LINE.match(lines[0]) and "3 B" in lines[0] and "interrupt" in lines[0]
+        assert lines[1] == "0000  0d 03 03" + " " * 39 + "  |...|"
+
+
+@pytest.mark.parametrize("width", [68, 79, 90])
+async def test_the_hex_dump_shows_all_16_characters_of_a_line(width: int) -> None:
+    app = TraceApp(hex_mode=True)
+    async with app.run_test(size=view_size(width)) as pilot:
+        view = app.query_one(TraceView)
+        assert view.search("raw REPL; CTRL-B")
+        await pilot.pause()
+        dump = [line for line in screen_lines(view) if DUMP_LINE.match(line)]
+        assert any(line.endswith("4c 3b  |.>>> ..raw REPL;|") for line in dump), dump
+        assert any(line.endswith("0d  | CTRL-B to exit.|") for line in dump), dump
+        assert all(len(line) <= width for line in dump)  # whole on screen, nothing to scroll to
+        with_offsets = [line for line in dump if re.match(r"[0-9a-f]{4}  ", line)]
+        assert with_offsets == (dump if width >= 73 else [])  # the offset only where it fits
+
+
+async def test_the_trace_pane_of_the_app_shows_meanings_and_whole_dump_lines(tmp_path: Path) -> None:
+    from workbench.app.app import WorkbenchApp
+    from workbench.app.recovery import RecoveryStore
+    from workbench.config import Settings
+
+    for columns in (160, 200):
+        app = WorkbenchApp("sim://generic", discover=list, recovery=RecoveryStore(tmp_path / "recovery"),
+                           settings=Settings.load(tmp_path / "settings.toml"))
+        async with app.run_test(size=(columns, 50)) as pilot:
+            view = app.query_one("#trace", TraceView)
+            for _ in range(500):  # connecting asks for raw-paste once
+                if any("raw-paste accepted" in record.meaning for record in view.records()):
+                    break
+                await pilot.pause(0.01)
+            await pilot.press("ctrl+b")
+            assert app.focused is view
+            assert view.search("raw-paste accepted")
+            await pilot.pause()
+            width = view.scrollable_content_region.width
+            lines = screen_lines(view)
+            assert any("enter the raw REPL" in line for line in lines), lines
+            assert any("raw-paste accepted, window" in line for line in lines), lines
+            await pilot.press("x")
+            assert view.search("raw REPL; CTRL-B")
+            await pilot.pause()
+            dump = [line for line in screen_lines(view) if DUMP_LINE.match(line)]
+            assert any(re.search(r"\|[ -~]{16}\|$", line) for line in dump), dump
+            assert all(len(line) <= width for line in dump), (width, dump)
 
 
 async def test_toggling_hex_mode_keeps_the_selected_record_in_view() -> None:
@@ -182,7 +273,7 @@ async def test_selecting_a_row_posts_record_selected_with_an_explanation() -> No
         await pilot.pause()
         message = app.selected[-1]
         assert message.record is SESSION[5]
-        assert message.explanation == explain(SESSION[5])
+        assert message.explanation == explain(SESSION[5]) + "\n2 B: 0d 01"  # and its bytes in hex
         assert "raw REPL" in message.explanation
         await pilot.press("down")
         await pilot.pause()
@@ -230,7 +321,7 @@ async def test_cap_keeps_max_records_and_counts_the_dropped() -> None:
         assert view.dropped == 100_000
         assert kept[0].t == 100.0 and kept[-1].t == 199.999
         assert view.line_count == 100_000
-        assert screen_lines(view)[-1].startswith("199.999000 ← rx 78")
+        assert screen_lines(view)[-1].startswith("199.999000 ← rx x ")
 
 
 async def test_follow_shows_the_newest_then_pauses_when_the_user_scrolls_up() -> None:

@@ -13,6 +13,13 @@ in ``_vis_abs[_vis_head:]``, with ``_vis_start`` holding the absolute line at wh
 starts (one line per record in text mode, a header plus dump lines in hex mode). Dropping old
 records only advances the two heads (the lists are compacted now and then, amortised O(1)),
 and a screen row maps to a record by bisecting ``_vis_start``.
+
+Columns. The trace pane is 45 to 90 columns wide on 120 to 200 column terminals, so a line
+gives the room to what a reader needs first: time, direction, the start of the bytes as text,
+and the meaning. The text column narrows (16 down to 6) before the meaning gets fewer than
+40 columns. Bytes in hex are in the hex dump (``x``: 16 bytes and their 16 characters a
+line) and under the explanation; a line wider than the pane scrolls sideways (left / right,
+or shift + wheel).
 """
 
 from __future__ import annotations
@@ -40,11 +47,22 @@ DirectionFilter = Literal["all", "tx", "rx"]
 
 _DIRECTIONS: tuple[DirectionFilter, ...] = ("all", "tx", "rx")
 _ARROWS = {"tx": "→ tx", "rx": "← rx"}
-#: Bytes shown per record in text mode, and per dump line in hex mode.
+#: Bytes per dump line in hex mode (and the most the text column previews).
 _PREVIEW = 16
-#: Width of the hex preview column: 16 bytes ``"xx "`` plus room for ``" +NNNN B"``.
-_HEX_COLUMN = 54
-_TEXT_COLUMN = 16
+#: The text column's width range, and the room the meaning keeps before the text column shrinks.
+_TEXT_MAX = 16
+_TEXT_MIN = 6
+_MEANING_ROOM = 40
+#: What a line has besides the time, the text and the meaning: `` → tx `` and two spaces.
+_LEAD = len(" → tx ")
+_GAP = 2
+#: A dump line: ``0000  xx xx … xx  |text of the 16 bytes|``; the offset (and its gap) is
+#: left out when the pane is narrower, so the 16 bytes and their text fit on a 160-column
+#: terminal (most records are one dump line at offset 0 anyway).
+_DUMP_BYTES_WIDTH = _PREVIEW * 3 - 1 + 2 + _PREVIEW + 2
+_DUMP_WIDTH = 4 + 2 + _DUMP_BYTES_WIDTH
+#: Bytes spelled in hex under the explanation of the selected record (the dump has them all).
+_EXPLAIN_BYTES = 64
 #: Compact the head of a list once this many dead entries sit in front of it.
 _COMPACT_AT = 4096
 _CACHE_LINES = 4096
@@ -53,10 +71,10 @@ _CACHE_LINES = 4096
 class TraceView(ScrollView, can_focus=True):
     """Scrollable, filterable view of :class:`TraceRecord` objects.
 
-    Text mode shows one line per record: time, direction, a hex preview of the first 16
-    bytes, the same bytes as text, and the annotation (``note | meaning``). Hex mode shows a
-    header per record and a classic 16-bytes-a-line dump. A cursor selects one record and
-    posts :class:`TraceView.RecordSelected` with a plain-language explanation of it.
+    Text mode shows one line per record: time, direction, the first bytes as text, and the
+    meaning (the protocol's reading, else the host's note). Hex mode shows a header per
+    record and a classic 16-bytes-a-line dump. A cursor selects one record and posts
+    :class:`TraceView.RecordSelected` with a plain-language explanation and its bytes in hex.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -76,9 +94,9 @@ class TraceView(ScrollView, can_focus=True):
     | `trace-view--time` | The relative time column. |
     | `trace-view--tx` | The direction of bytes the host sent. |
     | `trace-view--rx` | The direction of bytes the device sent. |
-    | `trace-view--hex` | Hex bytes (preview and dump). |
+    | `trace-view--hex` | Hex bytes of the dump. |
     | `trace-view--text` | The bytes as printable text. |
-    | `trace-view--annotation` | The note and protocol meaning. |
+    | `trace-view--annotation` | The protocol meaning (or the host's note). |
     | `trace-view--header` | The size column of a record header in hex mode. |
     | `trace-view--offset` | Offsets of hex dump lines. |
     | `trace-view--cursor` | Every line of the selected record. |
@@ -90,7 +108,7 @@ class TraceView(ScrollView, can_focus=True):
         color: $foreground;
         height: 1fr;
         width: 1fr;
-        overflow-x: hidden;
+        overflow-x: auto;  /* a long meaning or a dump wider than the pane scrolls sideways */
         overflow-y: auto;
         & > .trace-view--time { color: $text-muted; }
         & > .trace-view--tx { color: $text-accent; text-style: bold; }
@@ -148,6 +166,8 @@ class TraceView(ScrollView, can_focus=True):
             self.trace_view = trace_view
             self.record = record
             self.explanation = explanation
+            """What the record means in plain words, then its bytes in hex (the text mode
+            shows no hex)."""
 
         @property
         def control(self) -> TraceView:
@@ -183,6 +203,7 @@ class TraceView(ScrollView, can_focus=True):
         self._hex_layout = False
         self._cursor: int | None = None  # absolute index of the selected record
         self._time_width = 8
+        self._widest_annotation = 0  # of the visible records: how far a row can scroll sideways
         self._last_search = ""
         self._programmatic = 0  # >0 while the view scrolls itself (not the user)
         self._cache: LRUCache[tuple[int, int, int, bool, bool, int], Strip] = LRUCache(_CACHE_LINES)
@@ -359,7 +380,9 @@ class TraceView(ScrollView, can_focus=True):
         self.call_after_refresh(self._keep_following)
 
     def on_resize(self) -> None:
-        # A new height moves the end; decided after layout, when the new size is known.
+        # The text column and so the rows' width follow the pane's width; a new height moves
+        # the end, decided after layout, when the new size is known.
+        self._update_virtual_size()
         self.call_after_refresh(self._keep_following)
 
     def on_click(self, event: events.Click) -> None:
@@ -374,30 +397,32 @@ class TraceView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """One screen line: the part of a record at scroll row ``y`` (the Line API)."""
         width = self.scrollable_content_region.width
-        hit = self._locate(int(self.scroll_offset.y) + y)
+        scroll_x, scroll_y = self.scroll_offset
+        hit = self._locate(scroll_y + y)
         if hit is None:
             return Strip.blank(width, self.rich_style)
         vis_index, sub = hit
         abs_index = self._vis_abs[vis_index]
         selected = abs_index == self._cursor
-        key = (abs_index, sub, width, self._hex_layout, selected, self._time_width)
+        columns = self._text_width() if not self._hex_layout else self._dump_offsets()
+        key = (abs_index, sub, columns, self._hex_layout, selected, self._time_width)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_record_line(self._record(abs_index), sub, width, selected)
+            strip = self._render_record_line(self._record(abs_index), sub, selected)
             self._cache[key] = strip
-        return strip
+        base = self.get_component_rich_style("trace-view--cursor") if selected else self.rich_style
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _render_record_line(self, rec: TraceRecord, sub: int, width: int, selected: bool) -> Strip:
+    def _render_record_line(self, rec: TraceRecord, sub: int, selected: bool) -> Strip:
+        """The whole line (uncropped: it may be wider than the pane and scroll sideways)."""
         style = self._styles(selected)
         if not self._hex_layout:
-            parts = self._text_line(rec)
+            parts = self._text_line(rec, self._text_width())
         elif sub == 0:
             parts = self._hex_header(rec)
         else:
-            parts = self._dump_line(rec, (sub - 1) * _PREVIEW)
-        segments = [Segment(text, style[name]) for text, name in parts if text]
-        base = style["cursor"] if selected else self.rich_style
-        return Strip(segments).crop_extend(0, width, base)
+            parts = self._dump_line(rec, (sub - 1) * _PREVIEW, offsets=self._dump_offsets())
+        return Strip([Segment(text, style[name]) for text, name in parts if text])
 
     def _styles(self, selected: bool) -> dict[str, Style]:
         if selected:
@@ -409,46 +434,51 @@ class TraceView(ScrollView, can_focus=True):
             for name in ("time", "tx", "rx", "hex", "text", "annotation", "header", "offset")
         } | {"plain": self.rich_style}
 
-    def _text_line(self, rec: TraceRecord) -> list[tuple[str, str]]:
-        head = rec.data[:_PREVIEW]
-        hex_part = head.hex(" ")
-        if len(rec.data) > _PREVIEW:
-            hex_part += f" +{len(rec.data) - _PREVIEW} B"
-        text = printable(head)
-        if len(text) > _TEXT_COLUMN:
-            text = text[: _TEXT_COLUMN - 1] + "…"
+    def _text_width(self) -> int:
+        """Width of the text column: as wide as it can be while the meaning keeps its room."""
+        room = self.scrollable_content_region.width - self._time_width - _LEAD - _GAP - _MEANING_ROOM
+        return min(max(room, _TEXT_MIN), _TEXT_MAX)
+
+    def _dump_offsets(self) -> bool:
+        """Dump lines start with their offset when the pane has room for it."""
+        return self.scrollable_content_region.width >= _DUMP_WIDTH
+
+    def _lead(self, rec: TraceRecord) -> list[tuple[str, str]]:
+        """Time and direction, the start of every record's first line."""
         return [
             (f"{rec.t:>{self._time_width}.6f}", "time"),
             (" ", "plain"),
-            (_ARROWS.get(rec.dir, rec.dir), rec.dir if rec.dir in _ARROWS else "plain"),
+            (_ARROWS.get(rec.dir, f"{rec.dir:<4}"), rec.dir if rec.dir in _ARROWS else "plain"),
             (" ", "plain"),
-            (f"{hex_part:<{_HEX_COLUMN}}", "hex"),
-            (" ", "plain"),
-            (f"{text:<{_TEXT_COLUMN}}", "text"),
-            (" ", "plain"),
+        ]
+
+    def _text_line(self, rec: TraceRecord, text_width: int) -> list[tuple[str, str]]:
+        text = printable(rec.data[:text_width])
+        if len(text) > text_width or len(rec.data) > text_width:
+            text = text[: text_width - 1] + "…"
+        return [
+            *self._lead(rec),
+            (f"{text:<{text_width}}", "text"),
+            (" " * _GAP, "plain"),
             (_annotation(rec), "annotation"),
         ]
 
     def _hex_header(self, rec: TraceRecord) -> list[tuple[str, str]]:
         return [
-            (f"{rec.t:>{self._time_width}.6f}", "time"),
-            (" ", "plain"),
-            (_ARROWS.get(rec.dir, rec.dir), rec.dir if rec.dir in _ARROWS else "plain"),
-            (" ", "plain"),
+            *self._lead(rec),
             (f"{len(rec.data):>5} B", "header"),
             ("  ", "plain"),
             (_annotation(rec), "annotation"),
         ]
 
-    def _dump_line(self, rec: TraceRecord, offset: int) -> list[tuple[str, str]]:
+    def _dump_line(self, rec: TraceRecord, offset: int, *, offsets: bool) -> list[tuple[str, str]]:
         row = rec.data[offset : offset + _PREVIEW]
         return [
-            ("    ", "plain"),
-            (f"{offset:06x}", "offset"),
-            ("  ", "plain"),
+            (f"{offset:04x}" if offsets else "", "offset"),
+            ("  " if offsets else "", "plain"),
             (f"{row.hex(' '):<{_PREVIEW * 3 - 1}}", "hex"),
             ("  |", "plain"),
-            (printable(row), "text"),
+            (_dump_text(row), "text"),
             ("|", "plain"),
         ]
 
@@ -480,6 +510,7 @@ class TraceView(ScrollView, can_focus=True):
             self._vis_abs.append(abs_index)
             self._vis_start.append(self._line_end)
             self._line_end += self._lines_of(rec)
+            self._widest_annotation = max(self._widest_annotation, len(rec.meaning or rec.note))
 
     def _drop_front(self, count: int) -> int:
         """Forget the ``count`` oldest records; return how many content lines went with them."""
@@ -517,6 +548,7 @@ class TraceView(ScrollView, can_focus=True):
         self._hex_layout = self.hex_mode
         self._cursor = None
         self._time_width = 8
+        self._widest_annotation = 0
         self.dropped = 0
         self._cache.clear()
 
@@ -540,6 +572,7 @@ class TraceView(ScrollView, can_focus=True):
         self._vis_start = []
         self._vis_head = 0
         self._line_end = 0
+        self._widest_annotation = 0
         self._hex_layout = self.hex_mode
         for offset, rec in enumerate(self._items[self._head :]):
             self._append_visible(self._first + offset, rec)
@@ -562,7 +595,17 @@ class TraceView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, self.line_count)
+        self.virtual_size = Size(self._row_width(), self.line_count)
+
+    def _row_width(self) -> int:
+        """The widest line any visible record can have: how far the view scrolls sideways."""
+        if self._vis_head >= len(self._vis_abs):
+            return 0
+        lead = self._time_width + _LEAD
+        if self._hex_layout:
+            dump = _DUMP_WIDTH if self._dump_offsets() else _DUMP_BYTES_WIDTH
+            return max(lead + len("65535 B  ") + self._widest_annotation, dump)
+        return lead + self._text_width() + _GAP + self._widest_annotation
 
     # ------------------------------------------------------------------ geometry
     def _locate(self, row: int) -> tuple[int, int] | None:
@@ -640,7 +683,7 @@ class TraceView(ScrollView, can_focus=True):
         self.refresh()
         if changed:
             rec = self._record(abs_index)
-            self.post_message(self.RecordSelected(self, rec, explain(rec)))
+            self.post_message(self.RecordSelected(self, rec, _explanation(rec)))
 
     def _scroll_to_cursor(self) -> None:
         if self._cursor is None:
@@ -693,8 +736,25 @@ class _AllSame(dict[str, Style]):
 
 
 def _annotation(rec: TraceRecord) -> str:
-    text = " | ".join(part for part in (rec.note, rec.meaning) if part)
+    """The protocol's reading of the bytes when there is one, else the host's note: both say
+    what the same bytes are, and the reading knows more (the credit left, code sent ahead)."""
+    text = rec.meaning or rec.note
     return text.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+
+
+def _dump_text(row: bytes) -> str:
+    """A dump line's bytes as text, one character each so the column stays 16 wide."""
+    return "".join(chr(byte) if 0x20 <= byte < 0x7F else "." for byte in row)
+
+
+def _explanation(rec: TraceRecord) -> str:
+    """The plain-language explanation, then the bytes in hex (the first 64 of a long record)."""
+    if not rec.data:
+        return explain(rec)
+    shown = rec.data[:_EXPLAIN_BYTES]
+    more = len(rec.data) - len(shown)
+    tail = f" … and {more} more (x: the hex dump)" if more else ""
+    return f"{explain(rec)}\n{len(rec.data)} B: {shown.hex(' ')}{tail}"
 
 
 def _haystack(rec: TraceRecord) -> str:
