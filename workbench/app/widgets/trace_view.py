@@ -510,7 +510,7 @@ class TraceView(ScrollView, can_focus=True):
             self._vis_abs.append(abs_index)
             self._vis_start.append(self._line_end)
             self._line_end += self._lines_of(rec)
-            self._widest_annotation = max(self._widest_annotation, len(rec.meaning or rec.note))
+            self._widest_annotation = max(self._widest_annotation, len(rec.annotation))
 
     def _drop_front(self, count: int) -> int:
         """Forget the ``count`` oldest records; return how many content lines went with them."""
@@ -736,10 +736,8 @@ class _AllSame(dict[str, Style]):
 
 
 def _annotation(rec: TraceRecord) -> str:
-    """The protocol's reading of the bytes when there is one, else the host's note: both say
-    what the same bytes are, and the reading knows more (the credit left, code sent ahead)."""
-    text = rec.meaning or rec.note
-    return text.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    """The record's one meaning (:attr:`TraceRecord.annotation`) on one line."""
+    return rec.annotation.replace("\n", " ").replace("\r", " ").replace("\t", " ")
 
 
 def _dump_text(row: bytes) -> str:
