@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                              formatter_class=argparse.RawDescriptionHelpFormatter,
                              usage=f"workbench {name} [options] [DEVICE] {operand}")
         cmd.add_argument("url", metavar="DEVICE", nargs="?",
-                         help="the device (see below); left out: each -d, else the one board plugged in, "
-                         "else sim://generic")
+                         help="the device (see below); when left out, the -d devices, else the one board "
+                         "plugged in, else sim://generic")
         cmd.add_argument("-d", "--device", dest="devices", action="append", metavar="DEVICE",
                          help="a device to run on; repeat it, or separate devices with commas, for several")
         cmd.add_argument("--timeout", type=_positive_float, metavar="S",
