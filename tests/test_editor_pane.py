@@ -346,16 +346,17 @@ async def test_enter_keeps_the_indentation_and_adds_a_level_after_a_colon() -> N
         await pilot.press(*type_keys("def f(x):"), "enter")
         await pilot.press(*type_keys("if x:  # why: a comment"), "enter")
         await pilot.press(*type_keys("y = '#:'"), "enter")
-        await pilot.press(*type_keys("z = 1  # not a block:"), "enter")
+        await pilot.press(*type_keys("z = 1  # not a block:"), "enter", "enter")
         await pilot.press(*type_keys("return"))
         assert pane.text.split("\n") == [
             "def f(x):",
             "    if x:  # why: a comment",
             "        y = '#:'",
             "        z = 1  # not a block:",
+            "",  # left empty, not eight spaces
             "        return",
         ]
-        assert pane.text_area.cursor_location == (4, 14)
+        assert pane.text_area.cursor_location == (5, 14)
 
 
 async def test_enter_in_the_middle_of_a_line_and_undo_in_one_step() -> None:
@@ -426,3 +427,19 @@ async def test_shift_tab_dedents_the_cursor_line_by_one_level() -> None:
         assert area.cursor_location == (0, 4)  # on the same character
         await pilot.press("shift+tab", "shift+tab")
         assert pane.text == "deep = 1\n"
+
+
+async def test_in_the_app_the_editing_keys_reach_the_editor(tmp_path: Path) -> None:
+    from workbench.app.app import WorkbenchApp
+    from workbench.config import Settings
+
+    app = WorkbenchApp("sim://generic", discover=list, recovery=RecoveryStore(tmp_path / "recovery"),
+                       settings=Settings.load(tmp_path / "settings.toml"), initial_code="print(1)\n")
+    async with app.run_test(size=(160, 50)) as pilot:
+        pane = app.query_one("#editor", EditorPane)
+        assert app.focused is pane.text_area  # where a person starts typing
+        await pilot.press("ctrl+a", *type_keys("while True:"), "enter", *type_keys("x = 1"), "enter")
+        assert pane.text == "while True:\n    x = 1\n    "
+        await pilot.press("shift+tab", "tab", "tab")
+        assert pane.text == "while True:\n    x = 1\n        "
+        assert app.focused is pane.text_area

@@ -67,13 +67,18 @@ class PythonTextArea(TextArea):
             self.indent()
 
     def newline_and_indent(self) -> None:
-        """Start a new line indented like the cursor's line, one level more after a ``:``."""
+        """Start a new line indented like the cursor's line, one level more after a ``:``.
+
+        A line that holds nothing but that indentation is left empty, not full of spaces.
+        """
         start, end = sorted(self.selection)
         row, column = start
         before = self.document[row][:column]
         indent = before[: len(before) - len(before.lstrip(" \t"))]
         if _code_part(before).rstrip().endswith(":"):
             indent += INDENT
+        if indent and indent == before and not self.document[end[0]][end[1] :].strip():
+            start = (row, 0)
         self.replace("\n" + indent, start, end, maintain_selection_offset=False)
 
     def indent(self) -> None:
