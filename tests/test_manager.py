@@ -80,6 +80,20 @@ def test_a_board_that_cannot_be_opened_is_not_kept() -> None:
         assert len(manager) == 0
 
 
+def test_a_board_that_never_opened_is_closed_not_lost() -> None:
+    """Lost means it was connected and went away; a first open that fails was never there
+    (the app would otherwise report a mistyped port as 'lost')."""
+    events: list[SessionEvent] = []
+    with SessionManager() as manager:
+        manager.subscribe(events.append)
+        with pytest.raises(ConnectError, match="no such port"):
+            manager.open("/dev/ttyNOPE-workbench")
+    states = [event.new for event in events]
+    assert SessionState.LOST not in states
+    assert states[-1] is SessionState.CLOSED
+    assert "no such port" in events[-1].detail
+
+
 def test_eight_boards_at_once_the_hung_one_times_out_alone() -> None:
     urls = eight_devices()
     code = "x = 0\n" + "".join(f"x += {i}\n" for i in range(400)) + "print('done', x)\n"  # ~4 KB

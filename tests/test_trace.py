@@ -194,6 +194,24 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert loaded_meta == meta
 
 
+def test_a_marker_row_is_kept_saved_and_read_back(tmp_path: Path) -> None:
+    recorder = TraceRecorder()
+    seen: list[TraceRecord] = []
+    recorder.listeners.append(seen.append)
+    recorder.record("tx", b"\r\x01", "enter raw")
+    recorder.mark("probe: the workbench closes its connection")
+    recorder.record("rx", b"OK")
+    marker = recorder.records()[1]
+    assert (marker.dir, marker.data, marker.meaning) == ("note", b"", "probe: the workbench closes its connection")
+    assert seen[1] is marker  # the app's live trace gets it like any row
+    path = tmp_path / "trace.jsonl"
+    save_jsonl(path, recorder.records())
+    records, _meta = load_jsonl(path)
+    back = annotate(records)[1]  # the annotator leaves markers alone
+    assert (back.dir, back.data, back.meaning) == (marker.dir, marker.data, marker.meaning)
+    assert "probe: the workbench closes its connection" in render_text(records).splitlines()[1]
+
+
 def test_saved_file_has_the_transcript_shape(tmp_path: Path) -> None:
     path = tmp_path / "trace.jsonl"
     save_jsonl(path, SAMPLE[:2])

@@ -300,16 +300,19 @@ class Engine:
             except DeviceDisconnected:
                 pass
 
-    def _drain_quiet(self, quiet_s: float, limit_s: float) -> None:
-        """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``)."""
+    def _drain_quiet(self, quiet_s: float, limit_s: float) -> int:
+        """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``); the
+        number of bytes that came."""
         end = self.clock() + limit_s
         last = self.clock()
+        received = 0
         while True:
             now = self.clock()
             if now - last >= quiet_s or now >= end:
-                return
+                return received
             data = self._read(min(quiet_s - (now - last), end - now))
             if data:
+                received += len(data)
                 self._feed(data)
                 last = self.clock()
 
@@ -517,8 +520,12 @@ class Engine:
         self._wait_for((SoftReboot,))
         self._wait_for((RawReady,))
 
-    def hard_reset(self) -> None:
-        """Pulse the reset line (RTS on ESP32-style bridges), then enter the raw REPL."""
+    def hard_reset(self) -> bool:
+        """Pulse the reset line (RTS on ESP32-style bridges), then enter the raw REPL.
+
+        Returns whether the board answered the pulse at all: a board that restarts prints its
+        boot banner, one whose DTR/RTS are not wired to reset (native USB) stays silent.
+        """
         port = self.port
         restart = getattr(port, "reset_device", None)
         if callable(restart):
@@ -539,8 +546,9 @@ class Engine:
         self.raw_paste_supported = None
         self.conn.mark_unknown()
         self._events.clear()
-        self._drain_quiet(0.2, self.profile.reset_timeout_s)
+        answered = self._drain_quiet(0.2, self.profile.reset_timeout_s) > 0
         self.enter_raw()
+        return answered
 
     def leave_raw(self) -> None:
         """CTRL-B: back to the friendly REPL."""

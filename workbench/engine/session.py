@@ -10,6 +10,7 @@ worker's read loop checks between reads (every 50 ms at most).
 
 from __future__ import annotations
 
+import errno
 import queue
 import threading
 import time
@@ -79,7 +80,7 @@ class Session:
         try:
             port = open_port(url, baudrate=profile.baudrate)
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise ConnectError(f"could not open {url}: {exc}") from exc
+            raise ConnectError(f"could not open {url}: {_open_problem(exc)}") from exc
         try:
             self._apply_lines(port, profile)
         except (serial.SerialException, OSError) as exc:
@@ -219,9 +220,10 @@ class Session:
         """Soft-reboot the device; returns at the raw prompt."""
         self._call(self._engine.soft_reset)
 
-    def hard_reset(self) -> None:
-        """Reset with DTR/RTS (NotSupported where the transport has no such lines)."""
-        self._call(self._engine.hard_reset)
+    def hard_reset(self) -> bool:
+        """Reset with DTR/RTS (NotSupported where the transport has no such lines); whether
+        the board answered the pulse (False: its lines are probably not wired to reset)."""
+        return self._call(self._engine.hard_reset)
 
     def leave_raw(self) -> None:
         """Back to the friendly REPL."""
@@ -341,3 +343,16 @@ class Session:
 def connect(url: str, profile: Profile | None = None, *, trace: TraceRecorder | None = None) -> Session:
     """Open ``url`` (any pyserial URL, ``spawn://``; ``sim://`` later) and start its worker."""
     return Session(url, profile, trace=trace)
+
+
+def _open_problem(exc: BaseException) -> str:
+    """Why a port did not open, in words that say what to do (pyserial nests the OS error
+    in its own text: "[Errno 2] could not open port X: [Errno 2] No such file ...")."""
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOENT:
+        return "no such port (is the board plugged in? `workbench ports` lists what is there)"
+    if code in (errno.EACCES, errno.EPERM):
+        return "permission denied (on Linux, join the group that owns the port, e.g. dialout, and log in again)"
+    if code == errno.EBUSY:
+        return "the port is busy: another program has it open"
+    return str(exc)

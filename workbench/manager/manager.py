@@ -160,20 +160,26 @@ class ManagedSession:
         self._move(SessionState.LOST, str(error))
         self.manager._release(session)
 
-    def _connect(self, detail: str = "") -> None:
-        """(any thread but the session's) Open the board and enter the raw REPL."""
+    def _connect(self, detail: str = "", *, first: bool = False) -> None:
+        """(any thread but the session's) Open the board and enter the raw REPL.
+
+        A failed reconnect leaves the board LOST (it may come back); a failed ``first`` open
+        is never called lost, since it never was connected: the caller closes it.
+        """
         self._move(SessionState.CONNECTING)
         try:
             session = connect(self.url, self.profile, trace=self.trace)
         except ConnectError as exc:
-            self._move(SessionState.LOST, str(exc))
+            if not first:
+                self._move(SessionState.LOST, str(exc))
             raise
         session.on_lost = lambda error: self._lost(session, error)
         try:
             session.enter_raw()
         except WorkbenchError as exc:
             session.close()
-            self._move(SessionState.LOST, str(exc))
+            if not first:
+                self._move(SessionState.LOST, str(exc))
             raise ConnectError(f"{self.url}: opened but the raw REPL did not answer: {exc}") from exc
         with self._lock:
             self.session = session
@@ -292,11 +298,11 @@ class SessionManager:
             self._sessions[url] = managed
         self._emit(SessionEvent(url, SessionState.CONNECTING, SessionState.CONNECTING, "opening"))
         try:
-            managed._connect()
-        except WorkbenchError:
+            managed._connect(first=True)
+        except WorkbenchError as exc:
             with self._lock:
                 self._sessions.pop(url, None)
-            managed._move(SessionState.CLOSED, "could not be opened")
+            managed._move(SessionState.CLOSED, f"could not be opened: {exc}")
             raise
         self._ensure_watcher()
         return managed

@@ -18,6 +18,9 @@ def annotate(records: list[TraceRecord], *, overwrite: bool = False) -> list[Tra
     conn = RawReplConnection()
     out: list[TraceRecord] = []
     for rec in records:
+        if rec.dir == "note":  # a marker of the workbench's own: no bytes for the core
+            out.append(rec)
+            continue
         if rec.dir == "tx":
             meaning = conn.observe_sent(rec.data, rec.t)
         else:

@@ -554,6 +554,8 @@ def explain(record: TraceRecord) -> str:
     Built from the record's ``meaning`` (the protocol's reading), its bytes (control bytes by
     name) and, for host writes without a meaning, its ``note``.
     """
+    if record.dir == "note":  # the workbench's own marker says it all
+        return record.meaning
     parts = meaning_parts(record.meaning)
     if not parts:
         if record.dir == "rx" and record.data:

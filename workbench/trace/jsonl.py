@@ -76,8 +76,8 @@ def load_jsonl(path: str | os.PathLike[str]) -> tuple[list[TraceRecord], dict[st
 def _record(row: dict[str, Any], source: Path, number: int) -> TraceRecord:
     where = f"{source}:{number}"
     direction = row.get("dir")
-    if direction not in ("tx", "rx"):
-        raise TraceFileError(f"{where}: field 'dir' must be 'tx' or 'rx', got {direction!r}")
+    if direction not in ("tx", "rx", "note"):
+        raise TraceFileError(f"{where}: field 'dir' must be 'tx', 'rx' or 'note', got {direction!r}")
     try:
         t = float(row.get("t", 0.0))
     except (TypeError, ValueError) as exc:

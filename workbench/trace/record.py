@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-Direction = Literal["tx", "rx"]
+#: ``note`` is a marker row of the workbench itself (no bytes: "the probe closed the port here").
+Direction = Literal["tx", "rx", "note"]
 
 #: Fixed cost charged per record on top of its payload (object, timestamp, note).
 RECORD_OVERHEAD = 96
@@ -77,15 +78,23 @@ class TraceRecorder:
         """Seconds since the recorder started (the ``t`` of a record made now)."""
         return self._clock() - self._start
 
+    def mark(self, text: str) -> None:
+        """Add a marker row: something the workbench did that moved no bytes but explains the
+        rows around it (a connection closed and reopened for a probe)."""
+        if self.enabled:
+            self._add(TraceRecord(self._clock() - self._start, "note", b"", "", text))
+
     def record(self, direction: Direction, data: bytes, note: str = "", meaning: str = "") -> None:
         """Add one record (no-op when disabled or empty)."""
         if not self.enabled or not data:
             return
-        rec = TraceRecord(self._clock() - self._start, direction, bytes(data), note, meaning)
-        cost = rec.cost()
+        self._add(TraceRecord(self._clock() - self._start, direction, bytes(data), note, meaning))
+
+    def _add(self, rec: TraceRecord) -> None:
+        """Keep ``rec`` (dropping the oldest beyond the budget) and hand it to the listeners."""
         with self._lock:
             self._records.append(rec)
-            self._used += cost
+            self._used += rec.cost()
             self.total_records += 1
             while self._used > self.budget_bytes and len(self._records) > 1:
                 old = self._records.popleft()
