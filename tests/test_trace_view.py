@@ -451,3 +451,15 @@ def test_snapshot_text_mode(snap_compare) -> None:
 
 def test_snapshot_hex_mode(snap_compare) -> None:
     assert snap_compare(SnapshotApp(hex_mode=True), terminal_size=(120, 30))
+
+
+async def test_the_explanation_of_a_long_record_spells_its_first_bytes_and_points_at_the_dump() -> None:
+    app = TraceApp()
+    async with app.run_test(size=view_size(68)) as pilot:
+        assert app.query_one(TraceView).search("code 41 B")
+        await pilot.pause()
+        message = app.selected[-1]
+        assert len(message.record.data) == 41
+        sentence, bytes_line = message.explanation.rsplit("\n", 1)
+        assert sentence == explain(message.record)
+        assert bytes_line == f"41 B: {message.record.data[:32].hex(' ')} … and 9 more (x: the hex dump)"

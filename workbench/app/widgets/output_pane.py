@@ -200,9 +200,9 @@ class _Line:
 
     def row_span(self, sub: int) -> tuple[int, int]:
         """Character range ``[start, end)`` of the line's row ``sub``."""
-        starts = (0, *self.breaks)
-        end = self.breaks[sub] if sub < len(self.breaks) else len(self.text)
-        return starts[sub], end
+        breaks = self.breaks
+        start = breaks[sub - 1] if sub else 0
+        return start, breaks[sub] if sub < len(breaks) else len(self.text)
 
 
 class _RowIndex:

@@ -61,8 +61,9 @@ _GAP = 2
 #: terminal (most records are one dump line at offset 0 anyway).
 _DUMP_BYTES_WIDTH = _PREVIEW * 3 - 1 + 2 + _PREVIEW + 2
 _DUMP_WIDTH = 4 + 2 + _DUMP_BYTES_WIDTH
-#: Bytes spelled in hex under the explanation of the selected record (the dump has them all).
-_EXPLAIN_BYTES = 64
+#: Bytes spelled in hex under the explanation of the selected record: all of a protocol
+#: step's, the start of a chunk of code or output (the dump has them all).
+_EXPLAIN_BYTES = 32
 #: Compact the head of a list once this many dead entries sit in front of it.
 _COMPACT_AT = 4096
 _CACHE_LINES = 4096
@@ -746,7 +747,7 @@ def _dump_text(row: bytes) -> str:
 
 
 def _explanation(rec: TraceRecord) -> str:
-    """The plain-language explanation, then the bytes in hex (the first 64 of a long record)."""
+    """The plain-language explanation, then the bytes in hex (the first 32 of a long record)."""
     if not rec.data:
         return explain(rec)
     shown = rec.data[:_EXPLAIN_BYTES]
