@@ -613,22 +613,21 @@ class OutputPane(ScrollView, can_focus=True):
     def _extend(self, segment: str, kind: str) -> None:
         """Grow the partial line (or start one), continuing very long lines as new lines."""
         if self._partial:
-            line = self._lines[-1]
-            raw = line.raw + segment
+            raw = self._lines[-1].raw + segment
             self._cache.discard(self._dropped + len(self._lines) - 1)
         else:
             raw = segment
-            self._append("", kind)
-            line = self._lines[-1]
-        while len(raw) > MAX_LINE_CHARS:
+        while True:
             head, raw = raw[:MAX_LINE_CHARS], raw[MAX_LINE_CHARS:]
-            line.set_raw(head, self._wrap_width)
-            self._rows.set_last(line.rows)
-            self._append("", kind)
-            line = self._lines[-1]
-        line.set_raw(raw, self._wrap_width)
-        self._rows.set_last(line.rows)
-        self._partial = True
+            if self._partial:
+                line = self._lines[-1]
+                line.set_raw(head, self._wrap_width)
+                self._rows.set_last(line.rows)
+            else:
+                self._append(head, kind)
+            self._partial = not raw  # a full head is complete; the rest starts a new line
+            if not raw:
+                return
 
     def _finish_partial(self) -> None:
         """The partial line is complete: drop a CR of a CR LF ending (its text stays the same)."""

@@ -208,6 +208,8 @@ class TraceView(ScrollView, can_focus=True):
         self._last_search = ""
         self._programmatic = 0  # >0 while the view scrolls itself (not the user)
         self._cache: LRUCache[tuple[int, int, int, bool, bool, int], Strip] = LRUCache(_CACHE_LINES)
+        self._style_cache: dict[bool, dict[str, Style]] = {}
+        """The columns' styles (for the cursor line and the others), until the CSS or focus changes."""
 
     # ------------------------------------------------------------------ public API
     def add_records(self, records: Iterable[TraceRecord]) -> None:
@@ -367,13 +369,16 @@ class TraceView(ScrollView, can_focus=True):
         """Theme or CSS changed: cached strips carry old colours."""
         super().notify_style_update()
         self._cache.clear()
+        self._style_cache.clear()
 
     def on_focus(self) -> None:
         self._cache.clear()  # the cursor's colour depends on focus
+        self._style_cache.clear()
         self.refresh()
 
     def on_blur(self) -> None:
         self._cache.clear()
+        self._style_cache.clear()
         self.refresh()
 
     def on_mount(self) -> None:
@@ -426,14 +431,20 @@ class TraceView(ScrollView, can_focus=True):
         return Strip([Segment(text, style[name]) for text, name in parts if text])
 
     def _styles(self, selected: bool) -> dict[str, Style]:
+        """Style per column name; looked up once, not for every line drawn during a flood."""
+        styles = self._style_cache.get(selected)
+        if styles is not None:
+            return styles
         if selected:
-            cursor = self.get_component_rich_style("trace-view--cursor")
-            return _AllSame(cursor)
-        get = self.get_component_rich_style
-        return {
-            name: get(f"trace-view--{name}")
-            for name in ("time", "tx", "rx", "hex", "text", "annotation", "header", "offset")
-        } | {"plain": self.rich_style}
+            styles = _AllSame(self.get_component_rich_style("trace-view--cursor"))
+        else:
+            get = self.get_component_rich_style
+            styles = {
+                name: get(f"trace-view--{name}")
+                for name in ("time", "tx", "rx", "hex", "text", "annotation", "header", "offset")
+            } | {"plain": self.rich_style}
+        self._style_cache[selected] = styles
+        return styles
 
     def _text_width(self) -> int:
         """Width of the text column: as wide as it can be while the meaning keeps its room."""
