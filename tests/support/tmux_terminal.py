@@ -190,6 +190,7 @@ class TmuxTerminal:
         self.socket = f"wb-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.last_screen: Screen | None = None
         self.started = False
+        self.socket_path = Path()
 
     # ------------------------------------------------------------------ tmux
     def tmux(self, *args: str, check: bool = True) -> str:
@@ -223,12 +224,16 @@ class TmuxTerminal:
             "set-option", "-g", "window-size", "manual",
         )
         self.started = True
+        self.socket_path = Path(self.tmux("display-message", "-p", "#{socket_path}").strip())
 
     def close(self) -> None:
-        """Kill the server and everything still running in it."""
+        """Kill the server and everything still running in it, and remove its socket (which
+        tmux leaves behind)."""
         if self.started:
             self.tmux("kill-server", check=False)
             self.started = False
+            if self.socket_path.name == self.socket:
+                self.socket_path.unlink(missing_ok=True)
 
     @property
     def attach_command(self) -> str:
