@@ -206,10 +206,12 @@ class TmuxTerminal:
     def start(self, command: Sequence[str]) -> None:
         """Start ``command`` in a ``width`` x ``height`` window.
 
-        The options are set before the window exists: ``default-terminal`` decides the
-        program's TERM (tmux overrides TERM from the environment with it), a dead pane stays
-        so its last screen and exit status can be read, no status line takes a row, and
-        ``window-size manual`` keeps the size when someone attaches to watch.
+        The options are set before the window exists (``exit-empty off`` keeps the server up
+        until then): ``default-terminal`` decides the program's TERM (tmux overrides TERM from
+        the environment with it), a dead pane stays so its last screen and exit status can be
+        read, and no status line takes a row. ``window-size manual`` keeps the size when
+        someone attaches to watch; it comes last because tmux 3.3a's server exits at once when
+        it is set before the first session.
         """
         env_args = [arg for name, value in self.env.items() for arg in ("-e", f"{name}={value}")]
         self.tmux(
