@@ -410,24 +410,25 @@ class TraceView(ScrollView, can_focus=True):
         vis_index, sub = hit
         abs_index = self._vis_abs[vis_index]
         selected = abs_index == self._cursor
-        columns = self._text_width() if not self._hex_layout else self._dump_offsets()
+        columns = self._dump_offsets(width) if self._hex_layout else self._text_width(width)
         key = (abs_index, sub, columns, self._hex_layout, selected, self._time_width)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_record_line(self._record(abs_index), sub, selected)
+            strip = self._render_record_line(self._record(abs_index), sub, width, selected)
             self._cache[key] = strip
         base = self.get_component_rich_style("trace-view--cursor") if selected else self.rich_style
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _render_record_line(self, rec: TraceRecord, sub: int, selected: bool) -> Strip:
-        """The whole line (uncropped: it may be wider than the pane and scroll sideways)."""
+    def _render_record_line(self, rec: TraceRecord, sub: int, width: int, selected: bool) -> Strip:
+        """The whole line for a pane ``width`` wide (uncropped: it may be wider than the pane
+        and scroll sideways)."""
         style = self._styles(selected)
         if not self._hex_layout:
-            parts = self._text_line(rec, self._text_width())
+            parts = self._text_line(rec, self._text_width(width))
         elif sub == 0:
             parts = self._hex_header(rec)
         else:
-            parts = self._dump_line(rec, (sub - 1) * _PREVIEW, offsets=self._dump_offsets())
+            parts = self._dump_line(rec, (sub - 1) * _PREVIEW, offsets=self._dump_offsets(width))
         return Strip([Segment(text, style[name]) for text, name in parts if text])
 
     def _styles(self, selected: bool) -> dict[str, Style]:
@@ -446,14 +447,16 @@ class TraceView(ScrollView, can_focus=True):
         self._style_cache[selected] = styles
         return styles
 
-    def _text_width(self) -> int:
-        """Width of the text column: as wide as it can be while the meaning keeps its room."""
-        room = self.scrollable_content_region.width - self._time_width - _LEAD - _GAP - _MEANING_ROOM
+    def _text_width(self, width: int) -> int:
+        """The text column in a pane ``width`` wide: as wide as it can be while the meaning
+        keeps its room."""
+        room = width - self._time_width - _LEAD - _GAP - _MEANING_ROOM
         return min(max(room, _TEXT_MIN), _TEXT_MAX)
 
-    def _dump_offsets(self) -> bool:
+    @staticmethod
+    def _dump_offsets(width: int) -> bool:
         """Dump lines start with their offset when the pane has room for it."""
-        return self.scrollable_content_region.width >= _DUMP_WIDTH
+        return width >= _DUMP_WIDTH
 
     def _lead(self, rec: TraceRecord) -> list[tuple[str, str]]:
         """Time and direction, the start of every record's first line."""
@@ -613,11 +616,12 @@ class TraceView(ScrollView, can_focus=True):
         """The widest line any visible record can have: how far the view scrolls sideways."""
         if self._vis_head >= len(self._vis_abs):
             return 0
+        width = self.scrollable_content_region.width
         lead = self._time_width + _LEAD
         if self._hex_layout:
-            dump = _DUMP_WIDTH if self._dump_offsets() else _DUMP_BYTES_WIDTH
+            dump = _DUMP_WIDTH if self._dump_offsets(width) else _DUMP_BYTES_WIDTH
             return max(lead + len("65535 B  ") + self._widest_annotation, dump)
-        return lead + self._text_width() + _GAP + self._widest_annotation
+        return lead + self._text_width(width) + _GAP + self._widest_annotation
 
     # ------------------------------------------------------------------ geometry
     def _locate(self, row: int) -> tuple[int, int] | None:
