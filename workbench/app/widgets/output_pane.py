@@ -366,6 +366,7 @@ class OutputPane(ScrollView, can_focus=True):
         self._follow = True
         """Keep showing the newest line; off while the user has scrolled up to read."""
         self._cache: LRUCache[int, list[Strip]] = LRUCache(1024)
+        self._base_style: Style | None = None
         """Rendered rows of a line keyed by its serial number (dropped + index), stable while
         lines drop."""
         self._last_stdin_line: int | None = None
@@ -693,9 +694,17 @@ class OutputPane(ScrollView, can_focus=True):
     # --- rendering --------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
-        """Theme or CSS changed: rendered lines carry old colours."""
+        """Theme, CSS or focus changed: rendered lines carry old colours."""
         super().notify_style_update()
         self._cache.clear()
+        self._base_style = None
+
+    @property
+    def _base(self) -> Style:
+        """The pane's own style, looked up once per style change, not for every row drawn."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """Text under a mouse selection, for copying (whole lines, not the wrapped rows)."""
@@ -707,7 +716,7 @@ class OutputPane(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         hit = self._rows.locate(self.scroll_offset.y + y)
         if hit is None:
             return Strip.blank(width, base)

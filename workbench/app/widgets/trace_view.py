@@ -406,7 +406,7 @@ class TraceView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         hit = self._locate(scroll_y + y)
         if hit is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles(False)["plain"])
         vis_index, sub = hit
         abs_index = self._vis_abs[vis_index]
         selected = abs_index == self._cursor
@@ -416,8 +416,7 @@ class TraceView(ScrollView, can_focus=True):
         if strip is None:
             strip = self._render_record_line(self._record(abs_index), sub, width, selected)
             self._cache[key] = strip
-        base = self.get_component_rich_style("trace-view--cursor") if selected else self.rich_style
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._styles(selected)["plain"])
 
     def _render_record_line(self, rec: TraceRecord, sub: int, width: int, selected: bool) -> Strip:
         """The whole line for a pane ``width`` wide (uncropped: it may be wider than the pane
