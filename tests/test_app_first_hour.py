@@ -190,3 +190,4 @@ async def test_open_trace_suggests_a_trace_file(tmp_path: Path) -> None:
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
         assert app.screen.query_one(Input).placeholder.endswith(".jsonl")
+

@@ -259,6 +259,11 @@ class TmuxTerminal:
         """Type ``text`` literally, one character after the other."""
         self.tmux("send-keys", "-t", SESSION, "-l", text)
 
+    def press_and_type(self, key: str, text: str) -> None:
+        """Press ``key`` and type ``text`` in one tmux command: no time between them, as a
+        person who knows the key types (a focus key must move the keyboard at once)."""
+        self.tmux("send-keys", "-t", SESSION, key, ";", "send-keys", "-t", SESSION, "-l", text)
+
     # ------------------------------------------------------------------ screen
     def capture(self) -> Screen:
         raw = self.tmux("capture-pane", "-p", "-e", "-t", SESSION)

@@ -526,7 +526,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         code = editor.selected_or_all()
         selection = editor.text_area.selection
         first_row = min(selection.start, selection.end)[0] if editor.text_area.selected_text else 0
-        if self._start_run(code, None):
+        # A traceback names the editor's file when the whole file ran (a selection's line
+        # numbers are its own, so it stays <stdin>; the jump below adds the offset).
+        source_name = editor.path.name if editor.path is not None and first_row == 0 else None
+        if self._start_run(code, None, source_name):
             # Line N of what ran is line first_row + N of the editor: where an error jumps.
             self._editor_runs[self.device_url] = first_row
 
@@ -534,9 +537,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     def _repl_submitted(self, message: ReplLine.Submitted) -> None:
         self._start_run(message.code, message.source)
 
-    def _start_run(self, code: str, echo: str | None) -> bool:
-        """Run ``code`` on the selected board (``echo``: the REPL line's text); False when it
-        could not start (the user was told why)."""
+    def _start_run(self, code: str, echo: str | None, source_name: str | None = None) -> bool:
+        """Run ``code`` on the selected board (``echo``: the REPL line's text; ``source_name``:
+        the file tracebacks name); False when it could not start (the user was told why)."""
         if self._session_or_notify() is None:
             return False
         if self._code_running:
@@ -554,14 +557,14 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._run_count += 1
         output = self.query_one("#output", OutputPane)
         output.run_started(f"run {self._run_count}" if echo is None else f">>> {echo}")
-        self._run(managed, code, self._bridge_for(url))
+        self._run(managed, code, self._bridge_for(url), source_name)
         return True
 
     @work(thread=True, group="run", exit_on_error=False)
-    def _run(self, managed: ManagedSession, code: str, bridge: SessionBridge) -> None:
+    def _run(self, managed: ManagedSession, code: str, bridge: SessionBridge, source_name: str | None) -> None:
         url = managed.url
         try:
-            result = managed.exec(code, on_output=bridge.add_output)
+            result = managed.exec(code, on_output=bridge.add_output, source_name=source_name)
         except WorkbenchError as exc:
             self.post_message(RunFinished(url, None, str(exc), lost=isinstance(exc, DeviceDisconnected)))
             return
@@ -794,9 +797,11 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         if pane in ("devices", "trace"):
             self._show_pane(pane)
         widget = self.query_one(f"#{pane}")
-        if not widget.focusable:  # a container (the devices pane): its first focusable child
+        if not widget.focusable:  # a container (the editor, the devices pane): its first focusable child
             widget = next((child for child in widget.query("*") if child.focusable), widget)
-        widget.focus()
+        # At once, not with Widget.focus() (which waits for the next turn of the loop): keys a
+        # person types right after Ctrl+L must reach the REPL line, not the editor.
+        self.default_screen.set_focus(widget)
 
     def action_change_theme(self) -> None:
         """The palette's "Change theme": the workbench's themes and the user's, by clear names
