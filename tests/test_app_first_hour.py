@@ -14,6 +14,7 @@ from textual.widgets.text_area import Selection
 from tests.test_app import connected, make_app, output_lines, set_code, wait_for
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.editor_pane import EditorPane
+from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.repl_line import ReplLine
 from workbench.app.widgets.settings_screen import SettingsScreen
@@ -167,6 +168,9 @@ async def test_probe_says_first_that_it_reopens_the_board_and_the_trace_keeps_it
         assert markers[1].startswith("probe: detection is over")
         start, end = (i for i, r in enumerate(records) if r.dir == "note")
         assert end - start > 5  # the probe's own bytes are between the markers
+        trace.search("probe: detection is over")  # the marker row is drawn like any row
+        shown = [trace.render_line(y).text for y in range(trace.scrollable_content_region.height)]
+        assert any("• wb" in row and "probe: detection is over" in row for row in shown), shown
 
 
 async def test_change_theme_offers_the_workbench_themes_by_clear_names(tmp_path: Path) -> None:
@@ -191,3 +195,21 @@ async def test_open_trace_suggests_a_trace_file(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, PathDialog))
         assert app.screen.query_one(Input).placeholder.endswith(".jsonl")
 
+
+
+async def test_a_run_of_a_file_names_it_in_the_traceback_and_its_frames_are_links(tmp_path: Path) -> None:
+    program = tmp_path / "blink.py"
+    program.write_text("x = 1\nprint(nosuch)\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app.query_one("#editor", EditorPane).load_file(program)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: any("NameError" in line for line in output_lines(app)))
+        assert any('File "blink.py", line 2' in line for line in output_lines(app))
+        assert not any("<stdin>" in line for line in output_lines(app))
+        output = app.query_one("#output", OutputPane)
+        assert [line for _row, line in output.jump_targets] == [2]
+        await pilot.press("ctrl+l", *"1/0", "enter")  # a REPL line's frames are not the editor's
+        await wait_for(pilot, lambda: any("ZeroDivisionError" in line for line in output_lines(app)))
+        assert [line for _row, line in output.jump_targets] == [2]

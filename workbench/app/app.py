@@ -23,6 +23,7 @@ from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
@@ -529,6 +530,8 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         # A traceback names the editor's file when the whole file ran (a selection's line
         # numbers are its own, so it stays <stdin>; the jump below adds the offset).
         source_name = editor.path.name if editor.path is not None and first_row == 0 else None
+        # Frames in the editor's code are links in the output: by its name, or <stdin> untitled.
+        self.query_one("#output", OutputPane).editor_source = "<stdin>" if editor.path is None else editor.path.name
         if self._start_run(code, None, source_name):
             # Line N of what ran is line first_row + N of the editor: where an error jumps.
             self._editor_runs[self.device_url] = first_row
@@ -653,8 +656,15 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.notify(message.text, severity=message.severity, timeout=8)
 
     # ------------------------------------------------------------------ output and trace
+    def check_message_enabled(self, message: Message) -> bool:
+        """Once the app shuts down, what the workers still report has no pane to go to."""
+        if not self.is_running and type(message).__module__ in _WORKER_MESSAGE_MODULES:
+            return False
+        return super().check_message_enabled(message)
+
     def on_bridge_flush(self, message: BridgeFlush) -> None:
-        self._flush_bridge(message.tag)
+        if self.is_running:  # a flush queued before the app began to shut down finds no panes
+            self._flush_bridge(message.tag)
 
     @property
     def _shown_document(self) -> str:
@@ -883,6 +893,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.manager.close_all()
         if self._lesson is not None:
             self._lesson.close()
+
+
+#: Where the messages of worker threads and bridges are defined (dropped after shutdown).
+_WORKER_MESSAGE_MODULES = frozenset({"workbench.app.messages", "workbench.app.bridge"})
 
 
 def _displayed(widget: Widget) -> bool:

@@ -9,8 +9,8 @@ It is a Line API widget: a write only touches (and only wraps) the new lines, an
 only renders the rows on screen, so a flood of output costs time proportional to the flood,
 not to everything already shown. Each line remembers its width and where its rows start;
 a :class:`_RowIndex` of cumulative row counts maps a screen row to its line by bisection.
-Traceback frames in ``<stdin>`` are clickable (on any of their rows) and ask the app to move
-the editor to that line.
+Traceback frames in the editor's file (``<stdin>`` for an untitled buffer) are clickable (on
+any of their rows) and ask the app to move the editor to that line.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from workbench.engine.result import ExecResult
 MAX_LINE_CHARS = 4096
 """Longer lines are continued as a new line: keeps every write O(piece) even without newlines."""
 
-STDIN_FRAME = re.compile(r'^\s*File "<stdin>", line (?P<line>\d+)')
-"""A traceback frame in the code we sent: the editor can jump there."""
+TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
+"""A traceback frame; one in the editor's code (:attr:`OutputPane.editor_source`) is a link."""
 
 _ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -355,6 +355,7 @@ class OutputPane(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.max_lines = max(1, max_lines)
+        self._editor_source = "<stdin>"
         self._lines: deque[_Line] = deque()
         """At most ``max_lines``; the last one is still growing while ``_partial``."""
         self._rows = _RowIndex()
@@ -461,14 +462,34 @@ class OutputPane(ScrollView, can_focus=True):
 
     @property
     def jump_targets(self) -> list[tuple[int, int]]:
-        """``(row in the pane, line in the code)`` for every ``<stdin>`` frame currently held;
+        """``(row in the pane, line in the code)`` for every frame in the editor's code held;
         the row is the frame's first (a wrapped frame takes several)."""
         targets = []
         for number, line in enumerate(self._lines):
-            match = STDIN_FRAME.match(line.text)
-            if match:
-                targets.append((self._rows.start(number), int(match["line"])))
+            target = self._editor_line(line.text)
+            if target is not None:
+                targets.append((self._rows.start(number), target))
         return targets
+
+    @property
+    def editor_source(self) -> str:
+        """The file name the editor's code has in tracebacks (the app sets it per run): frames
+        there are links; frames elsewhere (a REPL line, a module on the board) are not."""
+        return self._editor_source
+
+    @editor_source.setter
+    def editor_source(self, name: str) -> None:
+        if name != self._editor_source:
+            self._editor_source = name
+            self._cache.clear()  # rows drawn as links (or not) for the old name
+            self.refresh()
+
+    def _editor_line(self, text: str) -> int | None:
+        """The editor's line a traceback frame points at, or None for any other line."""
+        match = TRACEBACK_FRAME.match(text)
+        if match is None or match["file"] != self.editor_source:
+            return None
+        return int(match["line"])
 
     @property
     def row_count(self) -> int:
@@ -686,10 +707,10 @@ class OutputPane(ScrollView, can_focus=True):
         hit = self._rows.locate(self.scroll_offset.y + offset.y)
         if hit is None:
             return
-        match = STDIN_FRAME.match(self._lines[hit[0]].text)
-        if match:
+        target = self._editor_line(self._lines[hit[0]].text)
+        if target is not None:
             event.stop()
-            self.post_message(self.JumpToLine(self, int(match["line"])))
+            self.post_message(self.JumpToLine(self, target))
 
     # --- rendering --------------------------------------------------------------------
 
@@ -729,7 +750,7 @@ class OutputPane(ScrollView, can_focus=True):
     def _row_style(self, line: _Line, base: Style) -> Style:
         component = _KIND_COMPONENT.get(line.kind)
         style = self.get_component_rich_style(component) if component else base
-        if STDIN_FRAME.match(line.text):
+        if self._editor_line(line.text) is not None:
             style += self.get_component_rich_style("output-pane--link", partial=True)
         return style
 

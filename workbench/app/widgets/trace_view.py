@@ -46,7 +46,9 @@ from workbench.trace.render import printable
 DirectionFilter = Literal["all", "tx", "rx"]
 
 _DIRECTIONS: tuple[DirectionFilter, ...] = ("all", "tx", "rx")
-_ARROWS = {"tx": "→ tx", "rx": "← rx"}
+_ARROWS = {"tx": "→ tx", "rx": "← rx", "note": "• wb"}
+"""``note`` rows are the workbench's own markers (a probe reopened the port), not bytes."""
+_DIRECTION_STYLES = {"tx": "tx", "rx": "rx", "note": "header"}
 #: Bytes per dump line in hex mode (and the most the text column previews).
 _PREVIEW = 16
 #: The text column's width range, and the room the meaning keeps before the text column shrinks.
@@ -462,7 +464,7 @@ class TraceView(ScrollView, can_focus=True):
         return [
             (f"{rec.t:>{self._time_width}.6f}", "time"),
             (" ", "plain"),
-            (_ARROWS.get(rec.dir, f"{rec.dir:<4}"), rec.dir if rec.dir in _ARROWS else "plain"),
+            (_ARROWS.get(rec.dir, f"{rec.dir:<4}"), _DIRECTION_STYLES.get(rec.dir, "plain")),
             (" ", "plain"),
         ]
 
