@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
+from textual.command import CommandPalette
+from textual.widgets import Input, OptionList
 from textual.widgets.text_area import Selection
 
 from tests.test_app import connected, make_app, output_lines, set_code, wait_for
@@ -24,6 +25,13 @@ from workbench.app.widgets.trace_view import TraceView
 
 def notifications(app) -> list[str]:
     return [notification.message for notification in app._notifications]
+
+
+def palette_options(app) -> str:
+    """What the command palette on screen offers (empty when it shows nothing yet)."""
+    if not isinstance(app.screen, CommandPalette):
+        return ""
+    return "\n".join(str(option.prompt) for option in app.screen.query_one(OptionList).options)
 
 
 def status_text(app) -> str:
@@ -90,8 +98,8 @@ async def test_an_error_in_a_run_selection_moves_the_cursor_to_its_editor_line(t
 async def test_a_port_that_never_opened_is_reported_once_and_not_as_lost(tmp_path: Path) -> None:
     app = make_app(tmp_path, "/dev/ttyNOPE-wb")
     async with app.run_test(size=(160, 50)) as pilot:
+        # (the manager's state events are posted before this line, so a "lost" would be here)
         await wait_for(pilot, lambda: any("could not open" in line for line in output_lines(app)))
-        await pilot.pause(0.2)
         said = [line for line in output_lines(app) if "ttyNOPE" in line]
         assert len(said) == 1 and "no such port" in said[0], said
         assert [text for text in notifications(app) if "ttyNOPE" in text] == [said[0]]
@@ -107,7 +115,7 @@ async def test_a_lost_board_says_so_once_in_the_status_bar_and_f2_reconnects_it(
         set_code(app, "for i in range(1000):\n  print('bytes on the wire', i)")
         await pilot.press("f5")  # the simulated cable is pulled mid-run
         await wait_for(pilot, lambda: "lost" in status_text(app))
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: any("the run stopped: the board went away" in line for line in output_lines(app)))
         assert len([text for text in notifications(app) if "unplugged" in text]) == 1
         assert len([line for line in output_lines(app) if "unplugged" in line]) == 1
         assert "raw REPL" not in status_text(app)
@@ -180,9 +188,13 @@ async def test_change_theme_offers_the_workbench_themes_by_clear_names(tmp_path:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Change theme" in titles and "Theme" not in titles
         await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Change theme", "enter")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Change theme")
+        await wait_for(pilot, lambda: "Change theme" in palette_options(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Workbench light" in palette_options(app))
+        offered = palette_options(app)
+        assert "Workbench high contrast" in offered and "textual-dark" not in offered
         await pilot.press(*"light", "enter")
         await wait_for(pilot, lambda: app.theme == "workbench-light")
 
