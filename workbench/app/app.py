@@ -201,10 +201,16 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         return self._board_profiles.get(self.device_url, (None, "not connected yet"))[1]
 
     def _refresh_status(self) -> None:
-        try:
-            devices = self.query_one("#devices", DevicesPane)
-        except NoMatches:  # the app is shutting down: its panes are already gone
+        """(timer) The boards' states in the devices pane and the status bar."""
+        if not self.is_running:  # shutting down: the panes are going (or gone)
             return
+        try:
+            self._show_board_states()
+        except NoMatches:  # a pane removed between two checks of a teardown
+            return
+
+    def _show_board_states(self) -> None:
+        devices = self.query_one("#devices", DevicesPane)
         for managed in self.manager.sessions():
             board = managed.session
             if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
