@@ -225,3 +225,16 @@ async def test_a_run_of_a_file_names_it_in_the_traceback_and_its_frames_are_link
         await pilot.press("ctrl+l", *"1/0", "enter")  # a REPL line's frames are not the editor's
         await wait_for(pilot, lambda: any("ZeroDivisionError" in line for line in output_lines(app)))
         assert [line for _row, line in output.jump_targets] == [2]
+
+
+async def test_the_editor_keeps_room_for_code_at_every_width_the_side_panes_show(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for width in (120, 140, 160, 200):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            editor = app.query_one("#editor", EditorPane).size.width
+            trace = app.query_one("#trace", TraceView).size.width
+            assert editor >= 44 and trace >= 44, (width, editor, trace)
+            if width >= 160:
+                assert trace >= 70, (width, trace)  # a whole hex dump line

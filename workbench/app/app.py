@@ -91,6 +91,8 @@ HARD_RESET_SILENT = (
 DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.platform)\n'
 #: Below this width the side panes are hidden unless toggled on (80x24 stays usable).
 NARROW_WIDTH = 120
+#: From this width on the trace keeps room for whole hex dump lines (app.tcss, ``-wide``).
+WIDE_WIDTH = 160
 #: Trace memory budget of the live session (the ring buffer drops the oldest beyond it).
 TRACE_BUDGET_BYTES = 16 * 1024 * 1024
 
@@ -307,6 +309,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
 
     def _apply_width(self, width: int) -> None:
         self.default_screen.set_class(width < NARROW_WIDTH, "-narrow")
+        self.default_screen.set_class(width >= WIDE_WIDTH, "-wide")
         self._keep_focus_visible()
 
     def _keep_focus_visible(self) -> None:
