@@ -7,6 +7,11 @@ file; ``?arg=-X&arg=heapsize=1M`` passes arguments. The interpreter sits on its 
 * **Soft reset.** The unix port exits where a board reboots. The handler starts it again,
   writes ``MPY: soft reboot\\r\\n`` and, when the old process was in the raw REPL, takes the
   new one into the raw REPL so that the host reads the raw banner, as from a board.
+* **An interpreter that exits by itself is not restarted.** Only a process that was sent
+  input since it booted counts as soft-reset; one that exits before its ``>>> `` prompt, or
+  with nobody having written to it (``?arg=-c&arg=print(1)``, a script argument), ends the
+  port with one line saying so, its exit status and its last output: restarting it would
+  only loop.
 * **CTRL-C while code runs.** Code that arrived by raw-paste runs with the terminal in raw
   mode, where CTRL-C is an ordinary byte; plain-raw code runs with ISIG on, where every
   CTRL-C becomes a SIGINT, and one arriving just after the run ended kills the interpreter.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import errno
 import os
 import select
+import subprocess
 import time
 import urllib.parse
 
@@ -33,6 +39,7 @@ from workbench.transports.pty_process import PtyProcess, resolve_executable
 _READ_SIZE = 65536
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
 _TAIL = 32  # bytes of output kept to find a banner split across reads
+_RECENT = 80  # bytes of output quoted when the interpreter exits by itself
 BOOT_TIMEOUT_S = 5.0
 
 
@@ -52,6 +59,9 @@ class Serial(SerialBase):
         self._code_sent = False
         self._discard_until_banner = False
         self._gone: str | None = None
+        self._booting = False
+        self._input_since_boot = False
+        self._recent = b""  # the current process's last output, for "it exited" messages
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ pyserial API
@@ -72,7 +82,11 @@ class Serial(SerialBase):
         self._code_sent = False
         self._gone = None
         self.is_open = True
-        self._wait_until_booted()
+        try:
+            self._wait_until_booted()
+        except BaseException:
+            self.close()  # pyserial never closes a port whose open() failed: no orphan process
+            raise
 
     def close(self) -> None:
         """Stop the interpreter and free its pty."""
@@ -148,6 +162,7 @@ class Serial(SerialBase):
             except OSError as exc:
                 raise SerialException(f"write to the interpreter failed: {exc}") from exc
             view = view[written:]
+            self._input_since_boot = True
             if view:
                 wait = None if deadline is None else max(0.0, deadline - time.monotonic())
                 _, ready, _ = select.select([], [proc.master_fd], [], wait)
@@ -267,6 +282,7 @@ class Serial(SerialBase):
         if raw_at >= 0 or friendly_at >= 0:
             self._raw_mode = raw_at > friendly_at
         self._tail = window[-_TAIL:]
+        self._recent = (self._recent + data)[-_RECENT:]
         if self._discard_until_banner:
             start = window.find(RAW_BANNER)
             if start < 0:
@@ -276,16 +292,40 @@ class Serial(SerialBase):
         self._rx += data
 
     def _on_exit(self) -> None:
-        """The interpreter closed its pty: a soft reset, sys.exit(), or a crash."""
+        """The interpreter closed its pty: a soft reset, sys.exit(), or a crash.
+
+        Restarted only when it was sent something since it booted (the host's soft reset or
+        the user's ``sys.exit()``). One that exits at start or on its own would exit again:
+        the port ends instead, saying why, so a restart can never lead to another.
+        """
         proc = self._proc
         assert proc is not None
-        code = proc.process.wait(timeout=5.0)
-        if code < 0:
+        code = _exit_status(proc)
+        if self._booting or not self._input_since_boot:
+            self._gone = self._exited_by_itself(code)
+            raise SerialException(self._gone)
+        if code is not None and code < 0:
             self._gone = f"the MicroPython process died (signal {-code})"
             if not self._rx:
                 raise SerialException(self._gone)
             return
         self._restart(announce=_SOFT_REBOOT, to_raw=self._raw_mode)
+
+    def _exited_by_itself(self, code: int | None) -> str:
+        """One line: when it exited, its status and the last thing it printed."""
+        when = "at start, before its '>>> ' prompt" if self._booting else "by itself, with no input"
+        if code is None:
+            status = "it closed its terminal and was stopped"
+        elif code < 0:
+            status = f"killed by signal {-code}"
+        else:
+            status = f"exit status {code}"
+        said = self._recent.decode("utf-8", "replace").strip()
+        last = f"its last output: {said!r}" if said else "it printed nothing"
+        return (
+            f"{self._executable} exited {when} ({status}; {last}); "
+            "a spawn:// interpreter must stay in its REPL (check the ?arg= arguments)"
+        )
 
     def _restart(self, *, announce: bytes, to_raw: bool) -> None:
         old = self._proc
@@ -317,14 +357,28 @@ class Serial(SerialBase):
 
         Until the unix port puts its terminal in raw mode, ISIG is on and nobody handles
         SIGINT, so a CTRL-C written that early would kill it instead of interrupting.
+        An exit meanwhile raises (see :meth:`_on_exit`); it is never restarted from here.
         """
         deadline = time.monotonic() + BOOT_TIMEOUT_S
         start = len(self._rx)
-        while FRIENDLY_PROMPT not in self._rx[start:]:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SerialException(
-                    f"{self._executable} printed no '>>> ' prompt within {BOOT_TIMEOUT_S:.0f} s; "
-                    f"it said: {bytes(self._rx[start:])[-80:]!r}"
-                )
-            self._pump(remaining)
+        self._booting, self._input_since_boot, self._recent = True, False, b""
+        try:
+            while FRIENDLY_PROMPT not in self._rx[start:]:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise SerialException(
+                        f"{self._executable} printed no '>>> ' prompt within {BOOT_TIMEOUT_S:.0f} s; "
+                        f"it said: {bytes(self._rx[start:])[-80:]!r}"
+                    )
+                self._pump(remaining)
+        finally:
+            self._booting = False
+
+
+def _exit_status(proc: PtyProcess) -> int | None:
+    """The exit status of a process whose pty closed; None if it lingers (it is then killed)."""
+    try:
+        return proc.process.wait(timeout=5.0)
+    except subprocess.TimeoutExpired:
+        proc.close()
+        return None
