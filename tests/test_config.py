@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
+import stat
+import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import pytest
@@ -289,3 +294,102 @@ def test_auto_reconnect_devices_round_trip_and_a_bad_value_is_reported(tmp_path:
     assert any("auto_reconnect" in problem and "list of device keys" in problem for problem in bad.problems)
     assert bad.save()  # the wrong value is kept as it was, not lost
     assert 'auto_reconnect = "url:sim://esp32"' in path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- issue 12: files that are not settings
+
+
+def load_in_a_thread(load: Callable[[], Any], fifo: Path) -> Any:
+    """Run ``load`` on a thread and wait at most 10 s; a load that blocks on the FIFO (the bug)
+    is released by opening the FIFO's other end, and the test fails instead of hanging."""
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(load()), daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # lets the blocked open() return
+        thread.join(10)
+        pytest.fail("loading blocked on a FIFO")
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_settings_file_that_is_a_fifo_is_refused_without_blocking(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    os.mkfifo(path)
+    settings = load_in_a_thread(Settings.load, path)
+    assert len(settings.problems) == 1
+    assert str(path) in settings.problems[0] and "not a regular file (a FIFO)" in settings.problems[0]
+    settings.theme = "workbench-light"
+    assert settings.save() is False
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)  # still the user's FIFO
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 5000 + "]" * 5000 + "\n",  # tomllib recurses: RecursionError
+        "x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
+        "[" + ".".join(["a"] * 3000) + "]\nb = 1\n",  # read without recursion, written back with it
+    ],
+    ids=["arrays", "inline-tables", "table-headers"],
+)
+def test_deeply_nested_settings_are_a_problem_not_a_crash(isolated_config: Path, text: str) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    settings = Settings.load()
+    assert len(settings.problems) == 1
+    assert str(path) in settings.problems[0] and "nested too deeply" in settings.problems[0]
+    settings.theme = "workbench-light"
+    assert settings.save() is False
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_few_levels_of_nesting_are_fine(isolated_config: Path) -> None:
+    isolated_config.mkdir()
+    (isolated_config / "settings.toml").write_text("[a.b.c]\nx = [[1, 2], [3]]\n", encoding="utf-8")
+    settings = Settings.load()
+    assert settings.problems == []
+    assert settings.save() is True
+    assert tomllib.loads((isolated_config / "settings.toml").read_text())["a"] == {"b": {"c": {"x": [[1, 2], [3]]}}}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600, 0o664])
+def test_saving_keeps_the_files_permission_bits(isolated_config: Path, mode: int) -> None:
+    isolated_config.mkdir()
+    path = isolated_config / "settings.toml"
+    path.write_text('theme = "workbench-dark"\n', encoding="utf-8")
+    path.chmod(mode)
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert Settings.load().theme == "workbench-light"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_new_settings_file_gets_the_usual_permissions(isolated_config: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    settings = Settings()
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert stat.S_IMODE(settings_path().stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_saving_through_a_symbolic_link_keeps_the_link(tmp_path: Path, isolated_config: Path) -> None:
+    real = tmp_path / "dotfiles" / "settings.toml"
+    real.parent.mkdir()
+    real.write_text('theme = "workbench-dark"\n', encoding="utf-8")
+    isolated_config.mkdir()
+    link = isolated_config / "settings.toml"
+    link.symlink_to(real)
+    settings = Settings.load()
+    settings.theme = "workbench-light"
+    assert settings.save() is True
+    assert link.is_symlink() and Settings.load(real).theme == "workbench-light"

@@ -635,3 +635,40 @@ def test_a_probe_proposal_becomes_a_named_profile() -> None:
     assert (profile.name, profile.response_timeout_s, profile.raw_paste, profile.chunk_size) == (
         "probed sim://x", 0.7, "never", 64,
     )
+
+
+# --------------------------------------------------------------------------- issue 12: files that are not profiles
+
+
+NESTED_TOML = '["url:a"]\nname = "a"\nx = ' + "[" * 5000 + "]" * 5000 + "\n"
+
+
+def test_deeply_nested_profiles_are_a_problem_not_a_crash(isolated_config: Path) -> None:
+    path = isolated_config / "profiles.toml"
+    before = write(path, NESTED_TOML)
+    store = ProfileStore.load()
+    assert len(store.problems) == 1
+    assert str(path) in store.problems[0] and "nested too deeply" in store.problems[0]
+    assert not store.save("url:b", mine("b"))
+    assert path.read_bytes() == before
+
+
+def test_importing_a_deeply_nested_profile_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    write(path, 'name = "x"\n' + "[" + ".".join(["t"] * 2000) + "]\n")
+    with pytest.raises(ProfileError, match="nested too deeply") as caught:
+        import_profile(path)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_profiles_file_that_is_a_fifo_is_refused(isolated_config: Path) -> None:
+    isolated_config.mkdir(parents=True, exist_ok=True)
+    path = isolated_config / "profiles.toml"
+    os.mkfifo(path)
+    # Opened non-blocking, so a FIFO without a writer cannot hang this test (it did hang start-up).
+    store = ProfileStore.load()
+    assert len(store.problems) == 1 and "not a regular file (a FIFO)" in store.problems[0]
+    assert not store.save("url:b", mine("b"))
+    with pytest.raises(ProfileError, match="not a regular file"):
+        import_profile(path)

@@ -15,9 +15,11 @@ not know about (written by a newer version, or added by hand) are kept as they a
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import math
 import os
 import re
+import stat
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -28,11 +30,15 @@ import platformdirs
 
 __all__ = [
     "CONFIG_DIR_ENV",
+    "MAX_TOML_DEPTH",
     "SETTINGS_FILE_NAME",
     "Settings",
     "atomic_write_text",
     "config_dir",
     "dumps_toml",
+    "parse_toml",
+    "read_toml_file",
+    "read_user_text",
     "settings_path",
 ]
 
@@ -44,21 +50,87 @@ SETTINGS_FILE_NAME = "settings.toml"
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+#: Deeper nesting than this in a settings or profiles file is refused: no setting nests more
+#: than a few levels, and Python's parser and our writer recurse (RecursionError otherwise).
+MAX_TOML_DEPTH = 32
+
+
+class NotARegularFile(OSError):
+    """The path is a FIFO, a device, a socket or a directory: reading it could block forever
+    (a FIFO with no writer) or mean nothing, so it is refused before anything is read."""
+
+
+def read_user_text(path: Path) -> str:
+    """The text of a file the user keeps (settings, profiles, a trace), read without hanging.
+
+    Opened non-blocking and checked with ``fstat`` on the open descriptor (no window between
+    the check and the read): anything but a regular file raises :class:`NotARegularFile`.
+    Raises OSError (FileNotFoundError when absent) or UnicodeDecodeError otherwise.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotARegularFile(errno.EINVAL, f"not a regular file ({_file_kind(mode)})")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1  # the handle owns it now
+            data = handle.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    return data.decode("utf-8")
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """Parse TOML the user wrote; ValueError with the reason (bad TOML, nested too deeply)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"is nested too deeply to read (more than {MAX_TOML_DEPTH} levels)") from None
+    if nesting_depth(data) > MAX_TOML_DEPTH:
+        raise ValueError(f"is nested too deeply to read (more than {MAX_TOML_DEPTH} levels)")
+    return data
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value`` (0 for a scalar), without recursing."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, Mapping):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def read_toml_file(path: Path, what: str) -> tuple[dict[str, Any] | None, str | None]:
     """Read a TOML file: ``(data, None)``, ``(None, None)`` when it does not exist, or
     ``(None, problem)`` naming the file and what is wrong (never raises).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path)
     except FileNotFoundError:
         return None, None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return None, f"could not read {what} {path}: {reason}"
     try:
-        return tomllib.loads(text), None
-    except tomllib.TOMLDecodeError as exc:
-        return None, f"{what} {path} is not valid TOML: {exc}"
+        return parse_toml(text), None
+    except ValueError as exc:
+        return None, f"{what} {path} {exc}"
 
 
 def config_dir() -> Path:
@@ -203,15 +275,21 @@ def atomic_write_text(path: Path, text: str) -> None:
 
     Writes a temporary file in the same directory (``os.replace`` is only atomic within one
     file system), fsyncs it so the data is on disk before the rename, then fsyncs the directory
-    (where supported) so the rename itself survives a power cut.
+    (where supported) so the rename itself survives a power cut. The file keeps what the user
+    gave it: its permission bits (a new file gets the usual ones, as the umask says; the
+    temporary file is created 0600) and, when ``path`` is a symbolic link, the link: the file
+    it points to is the one replaced.
     """
-    path = Path(path)
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_to_keep(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
@@ -221,6 +299,25 @@ def atomic_write_text(path: Path, text: str) -> None:
             pass
         raise
     _fsync_dir(path.parent)
+
+
+def _mode_to_keep(path: Path) -> int:
+    """The permission bits of the file being replaced, else those a new file would get."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` sets it, racing threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
 
 
 def _fsync_dir(directory: Path) -> None:

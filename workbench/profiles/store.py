@@ -28,12 +28,18 @@ null, and an absent optional field means None.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.config import atomic_write_text, config_dir, dumps_toml, read_toml_file
+from workbench.config import (
+    atomic_write_text,
+    config_dir,
+    dumps_toml,
+    parse_toml,
+    read_toml_file,
+    read_user_text,
+)
 from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile, ProfileError
 
@@ -150,14 +156,14 @@ def import_profile(path: Path | str) -> DeviceProfile:
     path = Path(path)
     source = f"profile file {path}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ProfileError(source, [(None, f"could not be read: {reason}")]) from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(source, [(None, f"is not valid TOML: {exc}")]) from exc
+        data = parse_toml(text)
+    except ValueError as exc:
+        raise ProfileError(source, [(None, str(exc))]) from exc
     return DeviceProfile.from_dict(data, source=source)
 
 
