@@ -17,6 +17,7 @@ from workbench import (
     TransferError,
     WorkbenchError,
 )
+from workbench.sim.options import SimOptions, parse_sim_url
 
 FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
 BIG = "\n".join(f"v{i} = {i}" for i in range(5000)) + "\nprint('total', v0 + v2500 + v4999)\n"
@@ -167,6 +168,43 @@ def test_unknown_board_or_option_is_a_clear_connect_error() -> None:
     with pytest.raises(workbench.ConnectError) as caught:
         workbench.connect("sim://esp32?dorp=0.1")
     assert "known options" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        ("no_flow_control=banana", "no_flow_control='banana' is not valid: expected a boolean"),
+        ("no_flow_control=2", "no_flow_control='2' is not valid: expected a boolean"),
+        ("latency_ms=inf", "latency_ms='inf' is not valid: expected a finite number"),
+        ("latency_ms=nan", "latency_ms='nan' is not valid: expected a finite number"),
+        ("boot_ms=inf", "boot_ms='inf' is not valid: expected a finite number"),
+        ("boot_ms=-inf", "boot_ms='-inf' is not valid"),
+        ("boot_ms=NaN", "boot_ms='NaN' is not valid"),
+        ("latency_ms=-5", "latency_ms cannot be negative"),
+        ("boot_ms=1e300", "boot_ms is at most 600000 ms"),
+        ("drop=nan", "drop='nan' is not valid"),
+    ],
+)
+def test_a_bad_option_value_is_refused_naming_the_option(option: str, words: str) -> None:
+    # Issue 12, item 14: no_flow_control=banana was silently false; latency_ms=inf and
+    # boot_ms=inf crashed the board's thread.
+    with pytest.raises(workbench.ConnectError) as caught:
+        workbench.connect(f"sim://generic?{option}")
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1", True), ("true", True), ("On", True), ("", True), ("0", False), ("no", False)]
+)
+def test_boolean_options_take_the_usual_spellings(text: str, value: bool) -> None:
+    assert parse_sim_url(f"sim://generic?no_flow_control={text}")[1].no_flow_control is value
+
+
+def test_options_made_in_code_are_checked_too() -> None:
+    with pytest.raises(ValueError, match="latency_ms must be a finite number"):
+        SimOptions(latency_ms=float("inf"))
+    with pytest.raises(ValueError, match="boot_ms must be a finite number"):
+        SimOptions(boot_ms=float("nan"))
 
 
 def test_no_flow_control_times_out_on_every_exec_not_only_the_first() -> None:

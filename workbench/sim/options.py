@@ -6,7 +6,9 @@ option or a bad value is refused with a message that lists what is accepted.
 
 from __future__ import annotations
 
+import math
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from workbench.sim.boards import BoardSpec, board
@@ -44,20 +46,52 @@ class SimOptions:
     seed: int | None = None
     """Random seed for drop/corrupt/noise, so a failing case can be replayed: ``seed=7``."""
 
+    def __post_init__(self) -> None:
+        """Checked however the options were made (URL or code): a bad value would otherwise
+        surface later as a crash on the board's thread."""
+        _check(self)
 
-_CONVERTERS = {
-    "latency_ms": float,
-    "baud": int,
-    "drop": float,
-    "corrupt": float,
-    "noise": int,
-    "disconnect_after": int,
-    "hang_after": int,
-    "no_flow_control": lambda text: text.lower() in ("1", "true", "yes", "on", ""),
-    "window": int,
-    "rx_fifo": int,
-    "boot_ms": float,
-    "seed": int,
+
+#: Longest boot time or latency accepted, in ms: longer means nothing for a board, and the
+#: board thread's waits must stay within what the clock and the OS can represent.
+MAX_DELAY_MS = 600_000.0
+
+_TRUE = ("1", "true", "yes", "on", "")  # "" : the option given without a value
+_FALSE = ("0", "false", "no", "off")
+
+
+def _number(text: str) -> float:
+    """A finite number (``inf`` and ``nan`` parse as floats but mean nothing as an option)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _flag(text: str) -> bool:
+    """A boolean spelled as people do; anything else is refused rather than read as false."""
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(text)
+
+
+#: How each option's text becomes its value, and what to say when it does not.
+_CONVERTERS: dict[str, tuple[Callable[[str], object], str]] = {
+    "latency_ms": (_number, "a finite number of milliseconds"),
+    "baud": (int, "a whole number"),
+    "drop": (_number, "a probability between 0 and 1"),
+    "corrupt": (_number, "a probability between 0 and 1"),
+    "noise": (int, "a whole number of bytes"),
+    "disconnect_after": (int, "a whole number of bytes"),
+    "hang_after": (int, "a whole number of bytes"),
+    "no_flow_control": (_flag, "a boolean: 1/0, true/false, yes/no or on/off"),
+    "window": (int, "a whole number of bytes"),
+    "rx_fifo": (int, "a whole number of bytes"),
+    "boot_ms": (_number, "a finite number of milliseconds"),
+    "seed": (int, "a whole number"),
 }
 
 
@@ -73,16 +107,24 @@ def parse_sim_url(url: str) -> tuple[BoardSpec, SimOptions]:
     for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         if key not in known:
             raise ValueError(f"unknown sim:// option {key!r}; known options: {', '.join(sorted(known))}")
+        convert, expected = _CONVERTERS[key]
         try:
-            values[key] = _CONVERTERS[key](value)
+            values[key] = convert(value)
         except ValueError:
-            raise ValueError(f"sim:// option {key}={value!r} is not a valid value") from None
-    options = SimOptions(**values)  # type: ignore[arg-type]
-    _check(options)
-    return spec, options
+            raise ValueError(f"sim:// option {key}={value!r} is not valid: expected {expected}") from None
+    return spec, SimOptions(**values)  # type: ignore[arg-type]  # checked by __post_init__
 
 
 def _check(options: SimOptions) -> None:
+    """Refuse values a board thread cannot live with (NaN, infinity, negative, too long)."""
+    for name in ("latency_ms", "boot_ms", "drop", "corrupt"):
+        value = getattr(options, name)
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"sim:// option {name} must be a finite number, got {value}")
+    for name in ("latency_ms", "boot_ms"):
+        value = getattr(options, name)
+        if value is not None and value > MAX_DELAY_MS:
+            raise ValueError(f"sim:// option {name} is at most {MAX_DELAY_MS:.0f} ms, got {value:g}")
     for name in ("drop", "corrupt"):
         value = getattr(options, name)
         if not 0.0 <= value <= 1.0:
