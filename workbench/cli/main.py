@@ -5,6 +5,12 @@ unreadable input; 3 could not connect, protocol error or timeout. With several d
 (``exec``/``run``), the highest of the devices' codes. Errors are one line starting with
 ``workbench:``; a traceback from our own code never reaches the user.
 
+Text from a device or a file (trace notes, probe reports, port descriptions, the several-devices
+output and summary, error messages quoting a board) goes through
+:func:`workbench.trace.render.visible`: a terminal escape sequence in it is shown, not obeyed.
+The one exception is ``exec``/``run`` on one device, whose stdout and stderr are the device's
+bytes, untouched, as the user asked.
+
 A device is a URL, an mpremote shortcut (``a0``) or a name from the settings file's
 ``[devices]`` (:mod:`workbench.device_names`); without one, ``exec``/``run``/``probe`` use the
 app's default (:func:`workbench.devices.pick_default_device`) and say which on stderr.
@@ -289,7 +295,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"workbench: {message}", file=sys.stderr, flush=True)
+    """One line on stderr; control characters in the message (it may quote a device or a
+    file) are shown, not sent to the terminal, which also keeps it one line."""
+    from workbench.trace.render import visible
+
+    print(f"workbench: {visible(message)}", file=sys.stderr, flush=True)
+
+
+def _show(text: str, *, file: TextIO | None = None) -> None:
+    """Print a report of several lines whose words came from a device or a file, inert."""
+    from workbench.trace.render import visible
+
+    print(visible(text, keep_lines=True), file=file or sys.stdout, flush=True)
 
 
 def _command_devices(tokens: list[str]) -> list[DeviceRef]:
@@ -324,10 +341,34 @@ def _cmd_exec(args: argparse.Namespace) -> int:
         source_name = args.file
     else:
         code = args.code
+        problem = _undecodable(code)
+        if problem is not None:
+            _error(f"the code is not valid text: {problem}")
+            return EXIT_USAGE
     devices = _command_devices(args.urls)
     if len(devices) == 1:
         return _exec_one(args, devices[0].url, code, source_name)
     return _exec_several(args, devices, code, source_name)
+
+
+def _undecodable(code: str) -> str | None:
+    """Why code from the command line cannot be sent, or None when it can.
+
+    The shell hands over bytes; Python decodes them with the locale's encoding and keeps
+    any that do not decode as lone surrogates. MicroPython reads source as UTF-8, so such a
+    byte names no character the board could be given: sending it raw would make a ``str`` on
+    the board that is not text, and guessing an encoding could change what the user meant.
+    So it is refused, as ``run`` refuses a file that is not UTF-8, saying where it is and how
+    to write the byte in Python instead.
+    """
+    for index, char in enumerate(code):
+        if 0xDC80 <= ord(char) <= 0xDCFF:
+            byte = ord(char) - 0xDC00
+            return (
+                f"byte 0x{byte:02x} at position {index} is not UTF-8 (MicroPython reads code as UTF-8); "
+                f"write the character itself, or the escape \\x{byte:02x} inside a string"
+            )
+    return None
 
 
 def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | None = None) -> int:
@@ -362,7 +403,7 @@ def _command_profile(
     has asked the firmware what it is; ``-v`` then says which profile won and why."""
     profile, why, saved = _matched_profile(url, report_problems=report_problems)
     if args.verbose and saved:
-        print(f"workbench: {label}profile {why}", file=sys.stderr, flush=True)
+        _error(f"{label}profile {why}")
     return _with_overrides(args, profile), saved
 
 
@@ -397,7 +438,7 @@ def _use_platform_preset(
     )
     set_profile(_with_overrides(args, chosen.to_engine_profile()))
     if args.verbose:
-        print(f"workbench: {label}profile {chosen.name!r}: {why}", file=sys.stderr, flush=True)
+        _error(f"{label}profile {chosen.name!r}: {why}")
 
 
 def _exec_several(
@@ -446,7 +487,7 @@ def _exec_several(
     by_url.update((url, outcome) for url, (outcome, _code) in failed_opens.items())
     codes = {url: failed_opens[url][1] if url in failed_opens else _outcome_code(by_url[url]) for url in urls}
     for url in urls:
-        print(_summary_line(by_url[url], labels[url]), file=sys.stderr, flush=True)
+        _error(_summary_line(by_url[url], labels[url]))
     return max(codes.values())
 
 
@@ -483,8 +524,8 @@ def _outcome_code(outcome: RunOutcome) -> int:
 
 
 def _summary_line(outcome: RunOutcome, label: str | None = None) -> str:
-    """``workbench: [DEVICE] STATUS in N ms`` and, when it did not go well, why."""
-    line = f"workbench: [{label or outcome.url}] {outcome.status} in {outcome.duration_s * 1000:.0f} ms"
+    """``[DEVICE] STATUS in N ms`` and, when it did not go well, why (for :func:`_error`)."""
+    line = f"[{label or outcome.url}] {outcome.status} in {outcome.duration_s * 1000:.0f} ms"
     if outcome.result is not None and outcome.result.exception is not None:
         return f"{line}: {outcome.result.exception.summary()}"
     if outcome.error:
@@ -531,9 +572,13 @@ class PrefixedLines:
             self._pending.clear()
 
     def _emit(self, url: str, stream: str, lines: list[str]) -> None:
+        """Whole lines, prefixed; control characters shown (one board's ESC [2J or CR must
+        not wipe or overwrite the lines of the others), tabs kept."""
+        from workbench.trace.render import visible
+
         out = self._outs.get(stream, self._outs["stderr"])
-        prefix = f"[{url}] "
-        out.write("".join(prefix + line.removesuffix("\r") + "\n" for line in lines))
+        prefix = f"[{visible(url)}] "
+        out.write("".join(prefix + visible(line.removesuffix("\r"), keep_lines=True) + "\n" for line in lines))
         out.flush()
 
 
@@ -620,7 +665,7 @@ def _cmd_ports(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([entry.to_json() for entry in entries], indent=2))
     else:
-        print(format_devices_table(entries))
+        _show(format_devices_table(entries))  # USB descriptions come from the devices
     return EXIT_OK
 
 
@@ -629,7 +674,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 
     def on_step(step: str) -> None:
         if not args.json:
-            print(f"  {step} ...", file=sys.stderr, flush=True)
+            _show(f"  {step} ...", file=sys.stderr)
 
     url = _command_devices(args.urls)[0].url
     report = probe(url, round_trips=max(1, args.round_trips), on_step=on_step)
@@ -640,7 +685,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             data["saved_as"] = saved
         print(json.dumps(data, indent=2))
     else:
-        print(report.format_text())
+        _show(report.format_text())  # quotes the board: its banner, platform, answers
         if saved is not None:
             print(f"saved as {saved!r} in the profiles file")
     return EXIT_OK
@@ -672,8 +717,8 @@ def _cmd_trace(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     records = annotate(records)
     if meta.get("dropped_records"):
-        print(f"# {meta['dropped_records']} older records were dropped by the ring buffer")
-    print(render_hex(records) if args.hex else render_text(records))
+        _show(f"# {meta['dropped_records']} older records were dropped by the ring buffer")
+    print(render_hex(records) if args.hex else render_text(records))  # notes made visible there
     return EXIT_OK
 
 

@@ -64,6 +64,8 @@ def load_jsonl(path: str | os.PathLike[str]) -> tuple[list[TraceRecord], dict[st
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise TraceFileError(f"{source}:{number}: not JSON ({exc.msg})") from exc
+        except RecursionError:  # the parser recurses once per level of [ or {
+            raise TraceFileError(f"{source}:{number}: nested too deeply to be a trace record") from None
         if not isinstance(row, dict):
             raise TraceFileError(f"{source}:{number}: expected an object, got {type(row).__name__}")
         if "meta" in row:
@@ -86,4 +88,17 @@ def _record(row: dict[str, Any], source: Path, number: int) -> TraceRecord:
         data = bytes.fromhex(str(row.get("hex", "")))
     except ValueError as exc:
         raise TraceFileError(f"{where}: field 'hex' is not hexadecimal") from exc
-    return TraceRecord(t, direction, data, str(row.get("note", "")), str(row.get("meaning", "")))
+    return TraceRecord(t, direction, data, _text(row, "note", where), _text(row, "meaning", where))
+
+
+def _text(row: dict[str, Any], field: str, where: str) -> str:
+    """A text field: a string (a number is taken as its digits, null as nothing); a list or
+    an object is refused rather than shown as its Python repr."""
+    value = row.get(field)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise TraceFileError(f"{where}: field {field!r} must be text, got {type(value).__name__}")
