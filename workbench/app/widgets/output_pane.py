@@ -44,7 +44,7 @@ TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
 """A traceback frame; one in the editor's code (:attr:`OutputPane.editor_source`) is a link."""
 
 _ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0, DEL and C1 (8-bit CSI/OSC)
 
 # Line kinds; each maps to a component class (stdout uses the widget's own colour).
 STDOUT = "stdout"
@@ -70,7 +70,7 @@ _COMPACT_AT = 4096
 
 def display_text(raw: str) -> str:
     """What a terminal would show for ``raw``: a bare CR returns to the line start, tabs expand,
-    ANSI colour codes are dropped and other control bytes become ``�``."""
+    ANSI colour codes are dropped and other control characters (C1 too) become ``�``."""
     raw = raw.removesuffix("\r")
     if "\r" in raw:
         raw = raw.rsplit("\r", 1)[-1]

@@ -41,7 +41,7 @@ from textual.strip import Strip
 
 from workbench.trace.explain import explain, meaning_is_event
 from workbench.trace.record import TraceRecord
-from workbench.trace.render import printable
+from workbench.trace.render import printable, visible
 
 DirectionFilter = Literal["all", "tx", "rx"]
 
@@ -753,8 +753,9 @@ class _AllSame(dict[str, Style]):
 
 
 def _annotation(rec: TraceRecord) -> str:
-    """The record's one meaning (:attr:`TraceRecord.annotation`) on one line."""
-    return rec.annotation.replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    """The record's one meaning (:attr:`TraceRecord.annotation`) on one line, control
+    characters shown (a trace file's note may hold escape sequences)."""
+    return visible(rec.annotation.replace("\n", " ").replace("\r", " ").replace("\t", " "))
 
 
 def _dump_text(row: bytes) -> str:
@@ -764,12 +765,13 @@ def _dump_text(row: bytes) -> str:
 
 def _explanation(rec: TraceRecord) -> str:
     """The plain-language explanation, then the bytes in hex (the first 32 of a long record)."""
+    sentence = visible(explain(rec), keep_lines=True)  # it may quote a file's note
     if not rec.data:
-        return explain(rec)
+        return sentence
     shown = rec.data[:_EXPLAIN_BYTES]
     more = len(rec.data) - len(shown)
     tail = f" … and {more} more (x: the hex dump)" if more else ""
-    return f"{explain(rec)}\n{len(rec.data)} B: {shown.hex(' ')}{tail}"
+    return f"{sentence}\n{len(rec.data)} B: {shown.hex(' ')}{tail}"
 
 
 def _haystack(rec: TraceRecord) -> str:

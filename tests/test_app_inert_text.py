@@ -1,0 +1,81 @@
+"""The app's output and trace panes draw terminal escape sequences inert (issue 12, item 11).
+
+A board's output and a trace file's notes can hold ESC/OSC sequences (clear the screen, set the
+window title, write the clipboard with OSC 52) and 8-bit C1 controls. Textual writes a
+segment's text to the terminal as it is, so whatever these widgets render must hold none.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from workbench.app.widgets.output_pane import OutputPane
+from workbench.app.widgets.trace_view import TraceView
+from workbench.trace import TraceRecord
+
+HOSTILE = "\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b]52;c;aGVsbG8=\x1b\\\x9b31m\x9d0;t\x9c\x1bc"
+#: What a terminal acts on: C0 controls (ESC, BEL, ...), DEL and the C1 range.
+TERMINAL_CONTROLS = {chr(c) for c in range(0x20)} | {"\x7f"} | {chr(c) for c in range(0x80, 0xA0)}
+
+
+def assert_inert(lines: list[str]) -> None:
+    for line in lines:
+        found = sorted({f"U+{ord(char):04X}" for char in line if char in TERMINAL_CONTROLS})
+        assert not found, f"{found} in {line!r}"
+
+
+class Panes(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.explanations: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield OutputPane()
+        yield TraceView()
+
+    def on_trace_view_record_selected(self, message: TraceView.RecordSelected) -> None:
+        self.explanations.append(message.explanation)
+
+
+def rendered(widget: OutputPane | TraceView) -> list[str]:
+    """Every row the widget draws, as the segments' text (what reaches the terminal)."""
+    return [
+        "".join(segment.text for segment in widget.render_line(y))
+        for y in range(widget.scrollable_content_region.height)
+    ]
+
+
+async def test_the_output_pane_draws_escape_sequences_inert() -> None:
+    app = Panes()
+    async with app.run_test(size=(120, 40)):
+        pane = app.query_one(OutputPane)
+        pane.write("stdout", f"before {HOSTILE} after\n")
+        pane.write("stderr", f"Traceback: {HOSTILE}\n")
+        pane.error(f"device said {HOSTILE}")
+        shown = rendered(pane)
+        assert any("before" in line and "after" in line for line in shown)
+        assert_inert(shown)
+
+
+async def test_the_trace_view_draws_a_files_escape_sequences_inert() -> None:
+    records = [
+        TraceRecord(0.0, "rx", HOSTILE.encode("utf-8"), note="from a file " + HOSTILE, meaning=HOSTILE + " meaning"),
+        TraceRecord(0.1, "tx", b"\x01", note="note " + HOSTILE),
+        TraceRecord(0.2, "note", b"", meaning="marker " + HOSTILE),
+    ]
+    app = Panes()
+    async with app.run_test(size=(160, 40)) as pilot:
+        view = app.query_one(TraceView)
+        view.add_records(records)
+        view.focus()
+        await pilot.pause()
+        assert_inert(rendered(view))
+        view.hex_mode = True
+        await pilot.pause()
+        assert_inert(rendered(view))
+        for key in ("home", "down", "down"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert len(app.explanations) >= 2
+        assert_inert([line for text in app.explanations for line in text.split("\n")])  # its own two lines
+        assert any("^[]52;c;" in text for text in app.explanations)  # shown, not dropped
