@@ -79,3 +79,26 @@ async def test_the_trace_view_draws_a_files_escape_sequences_inert() -> None:
         assert len(app.explanations) >= 2
         assert_inert([line for text in app.explanations for line in text.split("\n")])  # its own two lines
         assert any("^[]52;c;" in text for text in app.explanations)  # shown, not dropped
+
+
+async def test_a_trace_note_with_markup_brackets_is_shown_as_written(tmp_path) -> None:
+    """A saved trace is anyone's file: '[/]' or '[@click=app.quit]' in a note is text, not markup."""
+    from tests.test_app import connected, make_app
+    from workbench.app.widgets.trace_view import TraceView
+    from workbench.trace import save_jsonl
+    from workbench.trace.record import TraceRecord
+
+    path = tmp_path / "odd.jsonl"
+    note = "[@click=app.quit]quit[/] and [/]"
+    save_jsonl(path, [TraceRecord(0.0, "tx", b"\r\x01", note, note)])
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        app._open_trace_from(str(path))
+        await pilot.pause()
+        trace = app.query_one("#trace", TraceView)
+        trace.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        shown = str(app.query_one("#explain").render())
+        assert "[/]" in shown and app.is_running

@@ -271,7 +271,8 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             with Vertical(id="trace-column"):
                 yield Input(placeholder="search the trace (Enter; n / N repeat)", id="trace-search")
                 yield TraceView(id="trace")
-                yield Static("Select a trace row to see what it means.", id="explain")
+                # Text from devices and files: never read as markup ("[/]" in a note crashed it).
+                yield Static("Select a trace row to see what it means.", id="explain", markup=False)
         yield StatusBar(id="status", clock=self._status_clock)
         yield Footer()
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +28,7 @@ from textual.css.tokenize import tokenize_value
 from textual.css.tokenizer import TokenError
 from textual.theme import BUILTIN_THEMES, Theme
 
-from workbench.config import Settings, config_dir
+from workbench.config import Settings, config_dir, parse_toml, read_user_text
 
 __all__ = [
     "BUNDLED_THEMES_DIR",
@@ -92,14 +91,14 @@ def load_theme_file(path: Path) -> tuple[Theme, list[str]]:
     for a newer Textual still loads here.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path)  # a FIFO or device in the themes folder must not hang start-up
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ThemeFileError(f"theme file {path}: could not read it: {reason}") from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(f"theme file {path}: not valid TOML: {exc}") from exc
+        data = parse_toml(text)
+    except ValueError as exc:
+        raise ThemeFileError(f"theme file {path}: {exc}") from exc
 
     warnings: list[str] = []
     kwargs: dict[str, Any] = {}
