@@ -102,3 +102,17 @@ async def test_a_trace_note_with_markup_brackets_is_shown_as_written(tmp_path) -
         await pilot.pause()
         shown = str(app.query_one("#explain").render())
         assert "[/]" in shown and app.is_running
+
+
+async def test_a_device_url_with_markup_brackets_is_reported_not_a_crash(tmp_path) -> None:
+    from textual.widgets._toast import Toast
+
+    from tests.test_app import make_app, output_lines, wait_for
+
+    app = make_app(tmp_path, "/dev/tty[/]x")
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await wait_for(pilot, lambda: any("could not open /dev/tty[/]x" in line for line in output_lines(app)))
+        await wait_for(pilot, lambda: bool(app.screen.query(Toast)))
+        toasts = list(app.screen.query(Toast))
+        shown = [str(toast.render()) for toast in toasts]  # what is drawn (markup would raise here)
+        assert any("/dev/tty[/]x" in text for text in shown), shown

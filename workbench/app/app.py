@@ -665,6 +665,19 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.query_one("#output", OutputPane).write("stdout", f"[{message.text}]\n", document=message.url)
         self.notify(message.text, severity=message.severity, timeout=8)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts carry device text, URLs and file names ("/dev/tty[/]x" crashed the app as
+        markup): never markup, from the app or any of its screens and widgets."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # ------------------------------------------------------------------ output and trace
     def check_message_enabled(self, message: Message) -> bool:
         """Once the app shuts down, what the workers still report has no pane to go to."""
