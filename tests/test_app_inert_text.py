@@ -116,3 +116,18 @@ async def test_a_device_url_with_markup_brackets_is_reported_not_a_crash(tmp_pat
         toasts = list(app.screen.query(Toast))
         shown = [str(toast.render()) for toast in toasts]  # what is drawn (markup would raise here)
         assert any("/dev/tty[/]x" in text for text in shown), shown
+
+
+async def test_a_file_name_with_markup_brackets_is_the_editors_title_as_written(tmp_path) -> None:
+    from tests.test_app import connected, make_app
+    from workbench.app.widgets.editor_pane import EditorPane
+
+    program = tmp_path / "odd[b]name[i].py"
+    program.write_text("print(1)\n")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        editor = app.query_one("#editor", EditorPane)
+        editor.load_file(program)
+        await pilot.pause()
+        assert "odd[b]name[i].py" in str(editor._border_title)  # drawn as text, not as bold markup

@@ -23,6 +23,7 @@ from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.markup import escape
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -239,7 +240,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.query_one("#output", OutputPane).show_document(url)
         self._viewing_file = None
         trace = self.query_one("#trace", TraceView)
-        trace.border_title = f"trace: {url}" if len(self.manager) > 1 else "trace"
+        trace.border_title = f"trace: {escape(url)}" if len(self.manager) > 1 else "trace"
         managed = self.manager.get(url)
         trace.set_records(managed.trace.records() if managed is not None else [])
         status = self.query_one("#status", StatusBar)
@@ -251,7 +252,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         devices.highlight(url)
         self._set_step_mode_on(url, self._step_mode)
         self.query_one("#output", OutputPane).border_title = (
-            f"output: {url}" if len(self.manager) > 1 else "output"
+            f"output: {escape(url)}" if len(self.manager) > 1 else "output"
         )
 
     def _set_step_mode_on(self, url: str, on: bool) -> None:
@@ -768,7 +769,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._viewing_file = path
         trace = self.query_one("#trace", TraceView)
         trace.set_records(annotate(records))
-        trace.border_title = f"trace: {Path(path).name} (offline; F10 twice or 'Live trace' to return)"
+        trace.border_title = f"trace: {escape(Path(path).name)} (offline; F10 twice or 'Live trace' to return)"
         self._show_trace()
 
     def action_live_trace(self) -> None:

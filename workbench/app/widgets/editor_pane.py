@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
@@ -352,7 +353,7 @@ class EditorPane(Vertical):
         self._update_title()
 
     def _update_title(self) -> None:
-        name = self.path.name if self.path is not None else UNTITLED
+        name = escape(self.path.name) if self.path is not None else UNTITLED  # a title is markup
         self.border_title = f"{name} {MODIFIED_MARK}" if self.modified else name
 
     def _schedule_recovery(self) -> None:
