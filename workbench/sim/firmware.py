@@ -2,7 +2,9 @@
 
 A simulated board's firmware: friendly REPL with echo, line editing basics, continuation
 lines and paste mode; raw REPL; raw-paste with a real flow-control window (bytes beyond the
-credit granted are lost, as a full UART buffer loses them); soft reset; CTRL-C. Code runs in
+credit granted are lost, as a full UART buffer loses them) that ends early on a compile error
+found while reading, as MicroPython's does (:mod:`~workbench.sim.paste_compiler`); soft
+reset; CTRL-C. Code runs in
 a separate process (:class:`~workbench.sim.runner.CodeRunner`); this class only moves bytes.
 
 It is driven by the board's device thread: ``feed()`` with host bytes, ``runner_event()``
@@ -16,6 +18,7 @@ import enum
 from collections.abc import Callable
 
 from workbench.sim.boards import CIRCUITPYTHON_AUTORELOAD, BoardSpec
+from workbench.sim.paste_compiler import EarlyError, PasteCompiler
 from workbench.sim.runner import CodeRunner, RunnerEvent
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -69,6 +72,9 @@ class Firmware:
         self._paste_credit = 0
         self._window_remain = 0
         self._skip_escape = 0
+        self._paste_compiler = PasteCompiler()
+        self._paste_checked = 0
+        self._paste_error: EarlyError | None = None  # set: the paste ended early, input is discarded
 
     # ------------------------------------------------------------------ lifecycle
     def power_on(self, now: float) -> None:
@@ -127,6 +133,8 @@ class Firmware:
         """Host bytes that reached the board's UART."""
         for byte in data:
             self._byte(byte, now)
+        if self.mode is Mode.RAW_PASTE:
+            self._check_paste()  # the host may now wait for credit: has the board stopped reading?
 
     def _byte(self, c: int, now: float) -> None:
         mode = self.mode
@@ -159,6 +167,8 @@ class Firmware:
         while self._pending and self.mode not in (Mode.RUNNING, Mode.BOOTING, Mode.RESET_HELD):
             byte = self._pending.pop(0)
             self._byte(byte, self.timer_at or 0.0)
+        if self.mode is Mode.RAW_PASTE:
+            self._check_paste()
 
     # ------------------------------------------------------------------ raw REPL
     def _raw_byte(self, c: int, now: float) -> None:
@@ -202,9 +212,46 @@ class Firmware:
         self._paste_received = 0
         self._paste_credit = 2 * window
         self._window_remain = window
+        self._paste_compiler = PasteCompiler()
+        self._paste_checked = 0
+        self._paste_error = None
+
+    def _paste_stopped(self) -> EarlyError | None:
+        """The compile error that has just made the board stop reading the paste, or None.
+
+        A real board compiles as it reads, so it has stopped at the byte where its parser
+        failed (see :mod:`~workbench.sim.paste_compiler`): what arrived after that byte is
+        dropped. This is asked before every window credit and after every piece of input,
+        the moments at which the host can tell; the caller sends the CTRL-D.
+        """
+        if self._paste_error is not None or len(self._line) == self._paste_checked:
+            return None
+        self._paste_checked = len(self._line)
+        error = self._paste_compiler.check(bytes(self._line))
+        if error is not None:
+            self._paste_error = error
+            del self._line[error.consumed :]
+        return error
+
+    def _check_paste(self) -> None:
+        """After a piece of input: end the paste with CTRL-D if compiling it has failed."""
+        if self._paste_stopped() is not None:
+            self.emit(b"\x04")  # the same byte as the end-of-paste acknowledgement
 
     def _raw_paste_byte(self, c: int, now: float) -> None:
+        if self._paste_error is not None:
+            # After an early end the board reads and drops everything up to CTRL-D or CTRL-C
+            # (control bytes included), then reports the compile error.
+            if c in (0x03, 0x04):
+                self.mode = Mode.RAW
+                self.emit(b"\x04" + self._paste_error.traceback() + b"\x04>")
+                self._line.clear()
+            return
         if c in (0x03, 0x04):
+            if self._paste_stopped() is not None:  # the error came with the host's last bytes
+                self.emit(b"\x04")
+                self._raw_paste_byte(c, now)
+                return
             self.emit(b"\x04")  # the reader's end-of-input acknowledgement
             code = bytes(self._line)
             self._line.clear()
@@ -220,10 +267,18 @@ class Firmware:
         self._line.append(c)
         self._window_remain -= 1
         if self._window_remain == 0:
+            # The credit for a window goes out when its last byte is read: not if the board
+            # stopped a few bytes before it, but before the CTRL-D if it stopped at that byte.
+            error = self._paste_stopped()
+            if error is not None and error.consumed < self._paste_received:
+                self.emit(b"\x04")
+                return
             self._window_remain = self.window or 0
             if not self.no_flow_control:
                 self._paste_credit += self.window or 0
                 self.emit(b"\x01")
+            if error is not None:
+                self.emit(b"\x04")
 
     # ------------------------------------------------------------------ friendly REPL
     def _friendly_byte(self, c: int, now: float) -> None:
