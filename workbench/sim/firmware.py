@@ -216,7 +216,7 @@ class Firmware:
         self._paste_checked = 0
         self._paste_error = None
 
-    def _paste_stopped(self) -> EarlyError | None:
+    def _paste_stopped(self, *, final: bool = False) -> EarlyError | None:
         """The compile error that has just made the board stop reading the paste, or None.
 
         A real board compiles as it reads, so it has stopped at the byte where its parser
@@ -224,10 +224,10 @@ class Firmware:
         dropped. This is asked before every window credit and after every piece of input,
         the moments at which the host can tell; the caller sends the CTRL-D.
         """
-        if self._paste_error is not None or len(self._line) == self._paste_checked:
+        if self._paste_error is not None or (len(self._line) == self._paste_checked and not final):
             return None
         self._paste_checked = len(self._line)
-        error = self._paste_compiler.check(bytes(self._line))
+        error = self._paste_compiler.check(bytes(self._line), force=final)
         if error is not None:
             self._paste_error = error
             del self._line[error.consumed :]
@@ -248,7 +248,7 @@ class Firmware:
                 self._line.clear()
             return
         if c in (0x03, 0x04):
-            if self._paste_stopped() is not None:  # the error came with the host's last bytes
+            if self._paste_stopped(final=True) is not None:  # the error came with the host's last bytes
                 self.emit(b"\x04")
                 self._raw_paste_byte(c, now)
                 return

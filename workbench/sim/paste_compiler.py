@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 #: Characters MicroPython's lexer holds beyond the token it has just handed to the parser.
 LOOKAHEAD = 3
+#: Beyond this many bytes of one unfinished statement, checks are spaced out (see ``check``).
+LONG_STATEMENT = 4096
 _FLAGS = ast.PyCF_ONLY_AST | codeop.PyCF_ALLOW_INCOMPLETE_INPUT | codeop.PyCF_DONT_IMPLY_DEDENT  # type: ignore[attr-defined]
 #: CPython parser errors that MicroPython's parser accepts (its compiler reports them after
 #: reading everything): no early end for these.
@@ -96,9 +98,20 @@ class PasteCompiler:
     def __init__(self) -> None:
         self._base = 0  # byte offset of the first statement still being checked
         self._base_row = 1
+        self._checked = 0  # len(data) at the last check that parsed
 
-    def check(self, data: bytes) -> EarlyError | None:
-        """The error MicroPython has found by the time it could read ``data``, or None."""
+    def check(self, data: bytes, *, force: bool = False) -> EarlyError | None:
+        """The error MicroPython has found by the time it could read ``data``, or None.
+
+        One statement longer than :data:`LONG_STATEMENT` (a class of a thousand methods) is
+        parsed again only after it has grown by an eighth, so that its cost stays near
+        linear; an error in it may then be found up to that many bytes late. ``force``
+        checks anyway (the end of the paste).
+        """
+        pending = len(data) - self._base
+        if not force and pending > LONG_STATEMENT and len(data) - self._checked < pending // 8:
+            return None
+        self._checked = len(data)
         while True:
             chunk = data[self._base :]
             # A character cut in half at the end waits for its other bytes.
