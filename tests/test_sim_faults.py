@@ -54,9 +54,17 @@ def test_drop_during_50kb_paste_is_right_or_reported_never_silently_wrong(seed: 
         except (TransferError, DeviceTimeout) as exc:
             assert "lost" in str(exc) or "CTRL-A" in str(exc) or "timeout" in str(exc)
         else:
-            assert result.ok and result.stdout.strip() == BIG_OUT
+            # Right, or not reported as success: a byte lost inside the code often breaks its
+            # syntax, and the board then ends the paste early with a SyntaxError as a real
+            # board does (the credit audit cannot finish then).
+            assert (result.ok and result.stdout.strip() == BIG_OUT) or _damage_shown(result)
     assert time.monotonic() - started < 10
     healthy_board_works()
+
+
+def _damage_shown(result: workbench.ExecResult) -> bool:
+    """The damaged code failed to compile on the board: reported as an error, not a success."""
+    return not result.ok and result.exception is not None and result.exception.type_name == "SyntaxError"
 
 
 def test_lost_bytes_in_a_paste_are_reported_as_lost() -> None:
@@ -66,7 +74,10 @@ def test_lost_bytes_in_a_paste_are_reported_as_lost() -> None:
         with workbench.connect(f"sim://generic?drop=0.0001&seed={seed}", FAST) as session:
             try:
                 result = session.exec(BIG)
-                outcomes.append("ok" if result.stdout.strip() == BIG_OUT else "WRONG")
+                if result.ok:
+                    outcomes.append("ok" if result.stdout.strip() == BIG_OUT else "WRONG")
+                else:
+                    outcomes.append("syntax" if _damage_shown(result) else "WRONG")
             except TransferError:
                 outcomes.append("lost")
             except DeviceTimeout:
