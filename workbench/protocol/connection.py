@@ -107,6 +107,23 @@ class Expectation:
     expected: str
     deadline: float | None
     since: float = 0.0
+    overall: bool = False
+    """True when the caller's budget for the whole operation (an exec timeout) is what ends
+    the wait, rather than the step's own response timeout."""
+
+
+@dataclass(slots=True)
+class _Command:
+    """The request in flight and what completes it; see RawReplConnection.expectation."""
+
+    kind: str
+    step: str
+    expected: str
+    progress: str = ""
+
+
+#: States where the device waits for the host: no answer will come on its own.
+_IDLE_STATES = frozenset({State.UNKNOWN, State.FRIENDLY, State.RAW_READY})
 
 
 class RawReplConnection:
@@ -135,6 +152,10 @@ class RawReplConnection:
         self._expect = Expectation("connect", "anything", None, now)
         self._last_reboot = b""
         self._friendly_paste = False
+        self._command: _Command | None = None
+        self._budget: float | None = None
+        self._budget_since = now
+        self._budget_step = ""
 
     # ------------------------------------------------------------------ device side
     def receive_data(self, data: bytes, now: float) -> None:
@@ -160,12 +181,45 @@ class RawReplConnection:
     @property
     def deadline(self) -> float | None:
         """When the device must next have answered, or None when no answer is due."""
-        return self._expect.deadline
+        return self.expectation.deadline
 
     @property
     def expectation(self) -> Expectation:
-        """The step and expected bytes, for a timeout message that names them."""
-        return self._expect
+        """The step and expected bytes, for a timeout message that names them.
+
+        While a request is in flight every state has a deadline: a device that falls back to
+        an idle prompt before answering it (a raw banner printed by the code, a reset in the
+        middle of an upload) will never answer on its own, so the wait ends one response
+        timeout after it went idle. The caller's budget (:meth:`set_budget`) caps it all.
+        """
+        expect = self._expect
+        command = self._command
+        if command is not None and expect.deadline is None and self.state in _IDLE_STATES:
+            expect = Expectation(
+                command.step,
+                f"{command.expected} (the device went idle instead: {self.state.value})",
+                expect.since + self.timeouts.response_s,
+                expect.since,
+            )
+        budget = self._budget
+        if budget is not None and (expect.deadline is None or budget < expect.deadline):
+            return Expectation(
+                f"{self._budget_step} ({expect.step})", expect.expected, budget, self._budget_since, overall=True
+            )
+        return expect
+
+    @property
+    def in_flight(self) -> str | None:
+        """The step of the request the device has not fully answered yet, or None."""
+        return None if self._command is None else self._command.step
+
+    def set_budget(self, deadline: float | None, step: str = "", now: float | None = None) -> None:
+        """Bound everything from now on by ``deadline`` (None: no bound): the caller's whole
+        operation (an exec with its timeout: entering the raw REPL, the upload and the run)."""
+        self._budget = deadline
+        self._budget_step = step
+        if now is not None:
+            self._budget_since = now
 
     @property
     def pending_bytes(self) -> bytes:
@@ -202,6 +256,7 @@ class RawReplConnection:
             return c.INTERRUPT_RUNNING  # CTRL-C on a raw line just clears it
         if self.state is not State.FRIENDLY:
             self._set_state(State.UNKNOWN, None)
+        self._command = None
         return c.INTERRUPT_IDLE
 
     def enter_raw(self, now: float) -> bytes:
@@ -210,6 +265,7 @@ class RawReplConnection:
         self._refuse_while_running("enter the raw REPL")
         self._drop_code()
         self._set_state(State.ENTERING_RAW, now + self.timeouts.response_s)
+        self._begin("enter_raw")
         return c.ENTER_RAW
 
     def request_raw_paste(self, now: float, *, known_window: int = 0) -> bytes:
@@ -224,6 +280,7 @@ class RawReplConnection:
         self._now = now
         self._require(State.RAW_READY, "ask for raw-paste")
         self._set_state(State.PASTE_NEGOTIATING, now + self.timeouts.response_s)
+        self._begin("raw_paste")
         self._pipelined_window = max(0, known_window)
         self._paste_eof_sent = False
         self._raw_paste = False
@@ -264,6 +321,7 @@ class RawReplConnection:
             raise LocalProtocolError(
                 f"cannot send code while {self.state.value}: enter the raw REPL first"
             )
+        self._begin("exec")
         self._code = bytes(code)
         self._offset = 0
         self._chunk_size = chunk_size if chunk_size > 0 else len(code)
@@ -307,6 +365,7 @@ class RawReplConnection:
                 f"cannot soft-reset while {self.state.value}: enter the raw REPL first"
             )
         self._set_state(State.SOFT_RESETTING, now + self.timeouts.reset_s)
+        self._begin("soft_reset")
         return c.END_OF_INPUT
 
     def leave_raw(self, now: float) -> bytes:
@@ -314,6 +373,7 @@ class RawReplConnection:
         self._now = now
         self._refuse_while_running("leave the raw REPL")
         self._set_state(State.LEAVING_RAW, now + self.timeouts.response_s)
+        self._begin("leave_raw")
         return c.LEAVE_RAW
 
     def observe_sent(self, data: bytes, now: float) -> str:
@@ -427,15 +487,41 @@ class RawReplConnection:
             )
         if self._run_deadline is not None:
             self._run_deadline += seconds
+        if self._budget is not None:
+            self._budget += seconds
 
     def mark_unknown(self) -> None:
         """Forget what we believed (after a timeout or a reconnect); buffered bytes go too."""
         self._drop_code()
         self._buf.clear()
         self._stderr.clear()
+        self._command = None
         self._set_state(State.UNKNOWN, None)
 
     # ------------------------------------------------------------------ internals
+    def _begin(self, kind: str) -> None:
+        step, expected = _COMMANDS[kind]
+        self._command = _Command(kind, step, expected)
+
+    def _track(self, event: Event) -> None:
+        """Follow the request in flight to its end (see :attr:`expectation`)."""
+        command = self._command
+        if command is None:
+            return
+        done = False
+        if isinstance(event, ExecFinished | SoftReboot):
+            command.progress = "ended"
+        if isinstance(event, RawReady):
+            done = command.kind in ("enter_raw", "raw_paste") or command.progress == "ended"
+        elif isinstance(event, FriendlyPrompt) and self.state is State.FRIENDLY:
+            # After a reboot a board may come back in the friendly REPL (sys.exit, a reset).
+            done = command.kind == "leave_raw" or command.progress == "ended"
+        elif isinstance(event, RawPasteAccepted):
+            done = command.kind == "raw_paste"
+        elif isinstance(event, DeviceRebooted):
+            done = True
+        if done:
+            self._command = None
     def _refuse_while_running(self, what: str) -> None:
         if self.state in RUNNING_STATES:
             raise LocalProtocolError(f"cannot {what} while {self.state.value}: interrupt first")
@@ -496,6 +582,7 @@ class RawReplConnection:
 
     def _emit(self, event: Event) -> None:
         self._events.append(event)
+        self._track(event)
 
     def _stray(self, data: bytes | bytearray) -> None:
         if data:
@@ -520,9 +607,9 @@ class RawReplConnection:
             self._set_state(State.UNKNOWN, self._now + self.timeouts.reset_s)
             return True
         if key == "friendly":
-            self._emit(FriendlyPrompt())
             if self.state is not State.ENTERING_RAW:
                 self._set_state(State.FRIENDLY, None)
+            self._emit(FriendlyPrompt())
             return True
         return key is not None
 
@@ -696,6 +783,14 @@ _HANDLERS = {
     State.STDOUT: RawReplConnection._on_stdout,
     State.STDERR: RawReplConnection._on_stderr,
     State.SOFT_RESETTING: RawReplConnection._on_soft_resetting,
+}
+
+_COMMANDS = {
+    "enter_raw": ("entering the raw REPL", "the banner 'raw REPL; CTRL-B to exit' and '>'"),
+    "raw_paste": ("asking for raw-paste", "'R' CTRL-A + window size, 'R' NUL, or the raw banner"),
+    "exec": ("running code", "the end of the run: CTRL-D, CTRL-D and the raw prompt '>'"),
+    "soft_reset": ("soft reset", "'MPY: soft reboot' and a prompt"),
+    "leave_raw": ("leaving the raw REPL", "the friendly prompt '>>> '"),
 }
 
 _EXPECTED = {
