@@ -119,6 +119,7 @@ def test_interrupt_while_true(device_url: str, raw_paste: str) -> None:
 
 def test_exec_timeout_interrupts_and_session_recovers(device_url: str) -> None:
     with workbench.connect(device_url) as s:
+        s.enter_raw()  # the exec timeout covers entering the raw REPL too: a slow boot here
         with pytest.raises(ExecTimeout) as caught:
             s.exec("while True:\n  pass", timeout=0.3)
         after = s.exec("print('after')")

@@ -43,9 +43,9 @@ def test_silent_device_times_out_with_a_clear_error() -> None:
     message = str(caught.value)
     assert "entering the raw REPL" in message
     assert "raw REPL; CTRL-B to exit" in message  # what was expected
-    assert "tried 2 times" in message
-    # two attempts, each: interrupt + quiet wait, then the response timeout
-    assert elapsed < 2 * (0.3 + 0.3) + 0.5
+    assert "tried 1 time" in message  # not a byte came: another attempt would hear nothing
+    # one attempt: interrupt + quiet wait, then the response timeout
+    assert elapsed < 0.02 + 0.3 + 0.5
 
 
 def test_a_timeout_shows_the_bytes_that_came_after_the_last_request() -> None:

@@ -33,6 +33,22 @@ class ProtocolError(WorkbenchError):
     """The device answered something the protocol does not allow at this point."""
 
 
+class InvalidCode(WorkbenchError):
+    """The code cannot be sent as it is (a byte the raw REPL acts on, a character the
+    encoding cannot carry); nothing was sent. The message names the place and the fix."""
+
+    exit_code = 2
+
+
+class UsageError(WorkbenchError):
+    """The library was called in a way that cannot work (exec from inside on_output)."""
+
+
+class OutputCallbackError(WorkbenchError):
+    """The ``on_output`` callback raised; the code on the board was interrupted. The
+    callback's own exception is ``__cause__``."""
+
+
 class TransferError(WorkbenchError):
     """Code did not reach the device intact (bytes lost on the way); the run was stopped."""
 

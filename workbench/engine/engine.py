@@ -20,6 +20,12 @@ from collections.abc import Callable
 
 import serial
 
+from workbench.engine.code_check import (
+    PASTE_CONTROL_BYTES,
+    RAW_CONTROL_BYTES,
+    check_control_bytes,
+    encode_code,
+)
 from workbench.engine.profile import Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.stepping import StepController, StepKind
@@ -28,6 +34,7 @@ from workbench.errors import (
     DeviceTimeout,
     ExecTimeout,
     NotSupported,
+    OutputCallbackError,
     ProtocolError,
     SessionClosed,
     TransferError,
@@ -53,9 +60,11 @@ from workbench.protocol import (
     State,
     StdoutEnded,
     Timeouts,
+    UnexpectedBytes,
     WindowCredit,
 )
 from workbench.protocol.constants import END_OF_INPUT
+from workbench.protocol.events import Event as _EventBase
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines
 from workbench.transports.port_io import PortIO
@@ -69,6 +78,13 @@ INTERRUPT_RETRY_S = 0.5
 INTERRUPT_ATTEMPTS = 4
 _RECENT = 256
 _PASTE_STATES = frozenset({State.PASTE_NEGOTIATING, State.PASTE_WINDOW, State.PASTE_SENDING, State.PASTE_ENDING})
+
+
+class UploadStopped(_EventBase):
+    """The engine stopped a plain-raw upload (Stop pressed): the device dropped the code."""
+
+    def describe(self) -> str:
+        return "upload stopped: the device dropped the code, nothing ran"
 
 
 class Engine:
@@ -101,6 +117,11 @@ class Engine:
         #: Step mode (None: off). Set from any thread via Session.set_step_mode.
         self.stepper: StepController | None = None
         self._stepping_suspended = False
+        #: Something went wrong in the last command (a timeout, bytes out of place): the next
+        #: command first gets the device back to a known raw prompt (see ensure_raw).
+        self.needs_resync = False
+        #: An on_output callback is running (exec from inside it would wait for itself).
+        self.in_callback = False
 
     @staticmethod
     def _timeouts(profile: Profile) -> Timeouts:
@@ -274,6 +295,9 @@ class Engine:
         # they came after the request; before it, they are as stale as the rest.
         received = self._recent
         waited = now - expect.since
+        self.needs_resync = True
+        if expect.overall:
+            return ExecTimeout(expect.step, f"{expect.expected} within the exec timeout", received, waited)
         if self.conn.state in (State.STDOUT, State.STDERR):
             return ExecTimeout("running code", "the end of the run (exec timeout)", received, waited)
         return DeviceTimeout(expect.step, expect.expected, received, waited)
@@ -281,6 +305,12 @@ class Engine:
     def _interrupt_running(self, now: float) -> None:
         if self.conn.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW):
             self._interrupt_retry_at = now + 0.005  # the answer is on its way; interrupt then
+            return
+        if self.conn.state is State.RAW_SENDING:
+            # Plain raw mode, code half sent: CTRL-C empties the device's line, nothing runs.
+            self._write(self.conn.interrupt(now), "CTRL-C: stop the upload (the device drops the code)")
+            self._interrupt_retry_at = None
+            self._events.append(UploadStopped())
             return
         if self.conn.state not in RUNNING_STATES:
             self._interrupt_retry_at = None
@@ -322,11 +352,28 @@ class Engine:
         data = self._read(0.0)
         if data:
             self._feed(data)
-            self._events.clear()
+        self._note_leftovers()
+
+    def _note_leftovers(self) -> None:
+        """Events no command took (bytes after the prompt that ended the last one: the rest of
+        a run whose output held CTRL-D CTRL-D '>', noise): drop them, resync if they were
+        bytes out of place."""
+        if any(isinstance(event, UnexpectedBytes) for event in self._events):
+            self.needs_resync = True
+        self._events.clear()
 
     def ensure_raw(self) -> None:
-        """Enter the raw REPL unless we know we are at its prompt."""
-        if self.conn.state is not State.RAW_READY:
+        """Enter the raw REPL unless we know we are at its prompt.
+
+        After an anomaly in an earlier command (a timeout, bytes where none belong, output
+        holding CTRL-D) the raw prompt we believe in may be wrong, and the device may still
+        be sending what belonged to that command: enter again (interrupt, wait until quiet,
+        CTRL-A, the prompt), so no command ever sees another's bytes.
+        """
+        self._note_leftovers()
+        if self.conn.state is State.RAW_READY and not self.needs_resync:
+            self.poll_idle()  # bytes that came while idle are an anomaly too
+        if self.conn.state is not State.RAW_READY or self.needs_resync:
             self.enter_raw()
 
     def enter_raw(self) -> None:
@@ -341,26 +388,32 @@ class Engine:
             data = self.conn.interrupt(self.clock())
             self._gate("interrupt", data)
             self._write(data, "CR CTRL-C CTRL-C: stop whatever runs")
-            self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
+            heard = self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
             self._events.clear()
             data = self.conn.enter_raw(self.clock())
             self._gate("enter_raw", data)
             self._write(data, "CR CTRL-A: enter the raw REPL")
             try:
                 self._wait_for((RawReady,))
+            except ExecTimeout:
+                raise  # the caller's whole budget is spent: no time for another attempt
             except DeviceTimeout as exc:
                 last = exc
+                if not heard and not exc.received:
+                    break  # not a byte in answer: another attempt would hear nothing either
                 continue
             if attempt:
                 # An earlier attempt's CTRL-A may still be on its way: let its banner arrive
                 # now, not in answer to the next request (where it would read as old firmware).
                 self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
                 self._events.clear()
+            self.needs_resync = False
             return
         assert last is not None
+        tries = attempt + 1
         raise DeviceTimeout(
             "entering the raw REPL",
-            f"{last.expected} (tried {profile.retries + 1} times)",
+            f"{last.expected} (tried {tries} time{'s' if tries > 1 else ''})",
             last.received,
             last.waited_s,
         )
@@ -378,30 +431,59 @@ class Engine:
         on_output: OutputCallback | None = None,
         source_name: str | None = None,
     ) -> ExecResult:
-        """Run ``code`` in the raw REPL; see :meth:`Session.exec`."""
+        """Run ``code`` in the raw REPL; see :meth:`Session.exec`.
+
+        ``timeout`` (else the profile's exec timeout) bounds the whole call: entering the raw
+        REPL, the upload and the run.
+        """
         started = self.clock()
-        payload = code.encode(self.profile.encoding) if isinstance(code, str) else bytes(code)
+        payload = encode_code(code, self.profile.encoding)
         if not payload.strip():
             payload = b"\n"  # an empty raw line + CTRL-D would soft-reset the board
-        if END_OF_INPUT in payload:
-            raise WorkbenchError("code contains a CTRL-D byte (0x04), which ends the code early")
+        check_control_bytes(payload, PASTE_CONTROL_BYTES, "raw-paste or plain raw mode")
         run_timeout = timeout if timeout is not None else self.profile.exec_timeout_s
+        budget = None if run_timeout is None else started + run_timeout
+        self.conn.set_budget(budget, "running code", started)
+        try:
+            return self._exec(payload, started, on_output, source_name)
+        except WorkbenchError:
+            self.needs_resync = True
+            raise
+        finally:
+            self.conn.set_budget(None)
+            self._interrupt_retry_at = None
+
+    def _exec(
+        self, payload: bytes, started: float, on_output: OutputCallback | None, source_name: str | None
+    ) -> ExecResult:
         if self.profile.soft_reset_before_run:
             self.soft_reset()  # a fresh interpreter: no variables or imports left from earlier runs
         self.ensure_raw()
+        if self.profile.raw_paste == "never" or (self.profile.raw_paste == "auto" and self.raw_paste_supported is False):
+            check_control_bytes(payload, RAW_CONTROL_BYTES, "plain raw mode")  # before asking anything
         raw_paste = self._negotiate_raw_paste()
+        if not raw_paste:
+            check_control_bytes(payload, RAW_CONTROL_BYTES, "plain raw mode")
         sent = payload
         audit = _PasteAudit(self.conn.window, len(payload)) if raw_paste else None
         if audit is not None:
             sent = audit.padded(payload)
-        collector = _OutputCollector(self.profile.encoding, on_output, source_name)
+        collector = _OutputCollector(self.profile.encoding, on_output, source_name, self._callback_failed)
         marks: dict[str, float] = {}
+        anomalies: list[bytes] = []
 
         def on_event(event: Event) -> None:
             if isinstance(event, Output):
                 collector.add(event)
             elif isinstance(event, WindowCredit) and audit is not None:
                 audit.credits += 1
+            elif isinstance(event, SoftReboot):
+                marks.setdefault("rebooted", self.clock())  # boot output may follow: not ours
+            elif isinstance(event, UnexpectedBytes) and "rebooted" not in marks:
+                if event.state == State.AWAIT_PROMPT.value:
+                    anomalies.append(event.data)  # between the run's last CTRL-D and '>'
+                else:
+                    self.needs_resync = True  # out of place; the next command starts afresh
             elif isinstance(event, RawPasteRefused):
                 self.conn.mark_unknown()
                 raise ProtocolError(
@@ -414,8 +496,15 @@ class Engine:
                     # The board stopped reading on its own (a syntax error while compiling):
                     # fewer credits is expected then, not a sign of lost bytes.
                     audit.enabled = False
-                if isinstance(event, PasteAcknowledged) and audit is not None and audit.damaged():
-                    self._interrupt_running(self.clock())  # do not let damaged code run on
+                if self._interrupts_sent and audit is not None:
+                    audit.enabled = False  # stopped on purpose: the device read no further
+            elif (
+                isinstance(event, ExecFinished)
+                and audit is not None
+                and audit.damaged()
+                and audit.explained_by(event.exception, payload)
+            ):
+                audit.enabled = False  # the board stopped reading at the program's own error
 
         self._interrupts_sent = 0
         self._interrupt_retry_at = None
@@ -425,23 +514,26 @@ class Engine:
             send_start,
             chunk_size=self.profile.chunk_size,
             chunk_delay_s=self.profile.chunk_delay_s,
-            run_timeout_s=run_timeout,
             paste_write_limit=self.profile.window_size_override or 0,
         )
         try:
-            finished = self._wait_for((ExecFinished, DeviceRebooted), on_event)
+            finished = self._wait_for((ExecFinished, DeviceRebooted, UploadStopped), on_event)
         except ExecTimeout:
             self._recover_after_timeout()
             raise
-        finally:
-            self._interrupt_retry_at = None
         ended = self.clock()
-        if isinstance(finished, DeviceRebooted):
+        rebooted = False
+        if isinstance(finished, UploadStopped):
+            exception: RemoteException | None = RemoteException(
+                "KeyboardInterrupt", "interrupted during the upload: the code did not run"
+            )
+        elif isinstance(finished, DeviceRebooted):
             # The board reset under the code; it comes up in the friendly REPL, and the next
             # command enters the raw REPL again.
             exception = RemoteException(
                 "DeviceReset",
-                "the board rebooted during the run (machine.reset(), a crash, a watchdog or brown-out)",
+                f"the board rebooted during the run ({finished.text!r}: machine.reset(), a crash, "
+                "a watchdog or brown-out)",
             )
             rebooted = True
         else:
@@ -449,13 +541,24 @@ class Engine:
             exception = finished.exception
             if exception is not None and source_name:
                 exception = exception.renamed(source_name)
-            rebooted = self._back_to_prompt()
+            rebooted = self._back_to_prompt(on_event)
+            if rebooted and exception is not None and not exception.frames and exception.type_name == "RemoteError":
+                # sys.exit("message") on a port that prints its value: not a traceback.
+                exception = RemoteException("SystemExit", exception.message, (), exception.text)
         if audit is not None and audit.damaged():
             raise TransferError(
                 f"{self.url}: raw-paste damaged: the device acknowledged {audit.credits - 1} of "
                 f"{audit.expected} windows, so bytes were lost on the way to the board; the run "
                 "was interrupted. Try a lower baud rate, a smaller window or plain raw mode."
             )
+        if anomalies:
+            raise ProtocolError(
+                f"{self.url}: the device sent {b''.join(anomalies)[:64]!r} where only the raw REPL's "
+                "markers belong: the program's output probably held a CTRL-D byte (0x04), which "
+                "the raw REPL uses to end each section, so its output and exception cannot be told "
+                "apart. Print repr() of such data instead. The board was brought back to the raw prompt."
+            )
+        collector.raise_if_failed()
         accepted = marks.get("accepted", ended)
         return ExecResult(
             stdout=collector.text("stdout"),
@@ -468,6 +571,11 @@ class Engine:
             total_s=self.clock() - started,
             rebooted=rebooted,
         )
+
+    def _callback_failed(self) -> None:
+        """An on_output callback raised: stop the code now rather than let it run unwatched."""
+        if self.conn.state in RUNNING_STATES or self.conn.state is State.RAW_SENDING:
+            self._interrupt_running(self.clock())
 
     def _negotiate_raw_paste(self) -> bool:
         mode = self.profile.raw_paste
@@ -492,22 +600,32 @@ class Engine:
             raise NotSupported(f"{self.url}: the device refused raw-paste (profile says always)")
         return False
 
-    def _back_to_prompt(self) -> bool:
-        """After a run: the raw prompt, or (SystemExit on a board) a soft reboot first."""
+    def _back_to_prompt(self, on_event: Callable[[Event], None] | None = None) -> bool:
+        """After a run: the raw prompt, or (SystemExit on a board) a soft reboot first; a
+        board may come back in the friendly REPL then, and the next command enters raw again."""
         rebooted = False
         while True:
-            event = self._wait_for((RawReady, SoftReboot))
+            event = self._wait_for((RawReady, SoftReboot, FriendlyPrompt), on_event)
             if isinstance(event, RawReady):
                 return rebooted
-            rebooted = True
+            if isinstance(event, SoftReboot):
+                rebooted = True
+            elif rebooted and self.conn.state is State.FRIENDLY:
+                return rebooted
 
     def _recover_after_timeout(self) -> None:
-        """Stop the code that ran too long and get back to the prompt, best effort."""
+        """Stop the code that ran too long and get back to the prompt, best effort (else the
+        next command resynchronises: needs_resync is set)."""
+        self.conn.set_budget(None)
         try:
-            self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, interrupt")
-            self.conn.set_run_deadline(self.clock() + self.profile.response_timeout_s)
-            self._wait_for((ExecFinished,))
-            self._back_to_prompt()
+            if self.conn.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING, State.PASTE_SENDING):
+                self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, interrupt")
+                self.conn.set_run_deadline(self.clock() + self.profile.response_timeout_s)
+                self._wait_for((ExecFinished,))
+                self._back_to_prompt()
+                self.needs_resync = False
+            else:
+                self.enter_raw()
         except WorkbenchError:
             self.conn.mark_unknown()
 
@@ -517,8 +635,13 @@ class Engine:
         data = self.conn.soft_reset(self.clock())
         self._gate("soft_reset", data)
         self._write(data, "CTRL-D on an empty line: soft reset")
-        self._wait_for((SoftReboot,))
-        self._wait_for((RawReady,))
+        try:
+            self._wait_for((SoftReboot,))
+            if isinstance(self._wait_for((RawReady, FriendlyPrompt)), FriendlyPrompt):
+                self.enter_raw()  # it came back in the friendly REPL
+        except WorkbenchError:
+            self.needs_resync = True
+            raise
 
     def hard_reset(self) -> bool:
         """Pulse the reset line (RTS on ESP32-style bridges), then enter the raw REPL.
@@ -587,17 +710,62 @@ class _PasteAudit:
         # One CTRL-A comes with the device's answer, before any code; the rest are windows.
         return self.enabled and self.credits - 1 < self.expected
 
+    def explained_by(self, exception: RemoteException | None, payload: bytes) -> bool:
+        """Whether a compile error explains the missing credits.
+
+        MicroPython compiles a raw-paste as it reads it; at a syntax error it stops reading
+        (pyexec.c, mp_reader_stdin_close), so the windows after the error are never granted.
+        When the device's early CTRL-D crossed the host's own, it reads like the normal
+        acknowledgement. It did stop early, rather than lose bytes, when the error is a
+        compile error and the device cannot have read much past the error's line: it had read
+        at least ``(credits - 1) * window`` bytes, and a parser needs only the rest of the
+        line and the next token (which may sit after blank or comment lines) to decide.
+        """
+        if exception is None or exception.type_name not in _COMPILE_ERRORS:
+            return False
+        if exception.type_name == "MemoryError":
+            return True  # out of memory while compiling: the device may stop anywhere
+        line = next((frame.line for frame in exception.frames if frame.function is None), None)
+        if line is None:
+            return False
+        read_at_least = (self.credits - 1) * self.window
+        return read_at_least <= _end_of_next_token_line(payload, line)
+
+
+_COMPILE_ERRORS = frozenset({"SyntaxError", "IndentationError", "MemoryError"})
+
+
+def _end_of_next_token_line(payload: bytes, line: int) -> int:
+    """Offset just past the first line after ``line`` that holds a token (not blank, not
+    only a comment), or the end of the code: how far a parser may have read at ``line``."""
+    lines = payload.split(b"\n")
+    offset = sum(len(text) + 1 for text in lines[:line])
+    for text in lines[line:]:
+        offset += len(text) + 1
+        stripped = text.strip()
+        if stripped and not stripped.startswith(b"#"):
+            break
+    return min(offset, len(payload))
+
 
 class _OutputCollector:
     """Keeps both streams and hands decoded text to the caller as it arrives; with a source
     name, stderr's ``File "<stdin>"`` frames name it instead (in pieces, see SourceNamer)."""
 
-    def __init__(self, encoding: str, on_output: OutputCallback | None, source_name: str | None = None) -> None:
+    def __init__(
+        self,
+        encoding: str,
+        on_output: OutputCallback | None,
+        source_name: str | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
         factory = codecs.getincrementaldecoder(encoding)
         self._decoders = {"stdout": factory("replace"), "stderr": factory("replace")}
         self._parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._on_output = on_output
+        self._on_failure = on_failure
         self._namer = SourceNamer(source_name) if source_name else None
+        self.failure: BaseException | None = None
 
     def add(self, event: Output) -> None:
         text = self._decoders[event.stream].decode(event.data)
@@ -605,8 +773,28 @@ class _OutputCollector:
             text = self._namer.feed(text)
         if text:
             self._parts[event.stream].append(text)
-            if self._on_output is not None:
-                self._on_output(event.stream, text)
+            self._deliver(event.stream, text)
+
+    def _deliver(self, stream: str, text: str) -> None:
+        """Hand text to the caller's callback; when it raises, stop calling it and stop the
+        code (the run then ends as usual and the error is raised at its end)."""
+        if self._on_output is None or self.failure is not None:
+            return
+        try:
+            self._on_output(stream, text)
+        except WorkbenchError:
+            raise  # a library error raised inside the callback (exec from inside it, say)
+        except Exception as exc:  # noqa: BLE001 - the caller's code; reported at the end
+            self.failure = exc
+            if self._on_failure is not None:
+                self._on_failure()
+
+    def raise_if_failed(self) -> None:
+        if self.failure is not None:
+            raise OutputCallbackError(
+                f"the on_output callback raised {type(self.failure).__name__}: {self.failure}; "
+                "the code on the board was interrupted"
+            ) from self.failure
 
     def text(self, stream: str) -> str:
         tail = self._decoders[stream].decode(b"", final=True)
@@ -614,8 +802,7 @@ class _OutputCollector:
             tail = self._namer.feed(tail) + self._namer.flush()
         if tail:
             self._parts[stream].append(tail)
-            if self._on_output is not None:
-                self._on_output(stream, tail)
+            self._deliver(stream, tail)
         return "".join(self._parts[stream])
 
 

@@ -23,7 +23,7 @@ from workbench.engine.engine import Engine, OutputCallback
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.stepping import PendingStep, StepController, StepStopped
-from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
+from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, UsageError, WorkbenchError
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines, open_port
 
@@ -237,12 +237,21 @@ class Session:
             self._closed = True
             self._engine.closing.set()
         self._jobs.put(_STOP)
+        if threading.current_thread() is self._thread:
+            return  # from inside on_output: the worker ends the run and stops by itself
         self._thread.join(CLOSE_WAIT_S)
 
     # ------------------------------------------------------------------ worker side
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise SessionClosed(f"{self.url}: session is closed")
+        if threading.current_thread() is self._thread:
+            # Called from an on_output callback or a trace listener: the worker would wait
+            # for its own job, for ever.
+            raise UsageError(
+                f"{self.url}: a Session method was called from inside on_output (or a trace "
+                "listener), which runs on the session's worker; hand the work to another thread"
+            )
         if self.lost is not None:
             raise DeviceDisconnected(str(self.lost))
         job = _Job(fn, args)

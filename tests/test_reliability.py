@@ -1,0 +1,233 @@
+"""Regression tests for issue 12: every wait bounded, honest answers, nothing leaks between runs.
+
+Each test is one of the issue's reproductions, run the way a user meets it: through
+``workbench.connect`` against the real interpreter (``spawn://micropython``), a simulated board
+or a scripted socket device.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+import workbench
+from tests.conftest import requires_micropython
+from tests.support.fake_device import SocketDevice
+from workbench import DeviceTimeout, ExecTimeout, InvalidCode, Profile, ProtocolError
+
+FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
+RAW = Profile(raw_paste="never")
+
+
+class BannerInsteadOfOk(SocketDevice):
+    """A board that answers the first code with the raw banner and '>' (it restarted the raw
+    REPL under the upload), then behaves."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        super().__init__()
+
+    def on_data(self, conn: socket.socket, data: bytes) -> bool:
+        if data.endswith(b"\r\x01"):
+            conn.sendall(b"\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
+        elif data == b"\x05A\x01":
+            conn.sendall(b"R\x00>")
+        elif data.endswith(b"\x04"):
+            self.runs += 1
+            if self.runs == 1:
+                conn.sendall(b"raw REPL; CTRL-B to exit\r\n>")
+            else:
+                conn.sendall(b"OKfine\r\n\x04\x04>")
+        return True
+
+
+# ---------------------------------------------------------------------------- 1: deadlines
+def test_a_board_back_at_the_raw_prompt_mid_run_times_out_naming_what_came() -> None:
+    with BannerInsteadOfOk() as device, workbench.connect(device.url, FAST) as session:
+        started = time.monotonic()
+        with pytest.raises(DeviceTimeout) as caught:
+            session.exec("print(1)")
+        elapsed = time.monotonic() - started
+        after = session.exec("print(2)")
+    assert elapsed < 0.5 + 1.0  # one response timeout after the board went idle, not for ever
+    assert "while running code" in str(caught.value)
+    assert b"raw REPL; CTRL-B to exit" in caught.value.received
+    assert after.stdout == "fine\r\n"
+
+
+@requires_micropython
+@pytest.mark.timeout(30)
+def test_spawn_soft_reset_after_printing_a_friendly_prompt() -> None:
+    with workbench.connect("spawn://micropython") as session:
+        session.exec("print('>>> ')")
+        session.soft_reset()
+        assert session.state == "raw REPL, ready"
+        assert session.exec("print('after')").stdout == "after\n"
+
+
+@requires_micropython
+@pytest.mark.timeout(30)
+def test_spawn_sys_exit_after_printing_a_friendly_prompt() -> None:
+    with workbench.connect("spawn://micropython") as session:
+        result = session.exec("print('>>> ')\nimport sys\nsys.exit()", timeout=10)
+        after = session.exec("print('after')")
+    assert result.rebooted and result.stdout == ">>> \n"
+    assert after.stdout == "after\n"
+
+
+@pytest.mark.timeout(60)
+def test_exec_timeout_covers_the_upload() -> None:
+    """Issue 12 item 3: a big program on a slow line; the timeout is the user's whole wait."""
+    code = "x = 1\n" * 3000  # 18 KB: about 19 s at 9600 baud
+    with workbench.connect("sim://generic?boot_ms=0&baud=9600") as session:
+        session.enter_raw()
+        started = time.monotonic()
+        with pytest.raises(ExecTimeout) as caught:
+            session.exec(code, timeout=1.0)
+        elapsed = time.monotonic() - started
+        after = session.exec("print('after')")
+    assert elapsed < 1.0 + 3.0  # the timeout, then the interrupt and the prompt
+    assert "sending code" in str(caught.value)
+    assert caught.value.waited_s >= 1.0
+    assert after.stdout.strip() == "after"
+
+
+# ---------------------------------------------------------------------------- 2: early end
+SYNTAX_155 = "for i in range(3)\n    print(i)\n" + "".join(f"v{n} = {n}\n" for n in range(16))
+
+
+def _with_error_at(size: int, line: int) -> tuple[str, int]:
+    """A program of about ``size`` bytes of ``vN = N`` lines with a syntax error at ``line``
+    (1-based; negative counts from the end) and that line's number."""
+    lines: list[str] = []
+    while sum(len(text) + 1 for text in lines) < size:
+        lines.append(f"v{len(lines)} = {len(lines)}")
+    index = line - 1 if line > 0 else len(lines) + line
+    lines[index] = "if True print(1)"
+    return "\n".join(lines) + "\n", index + 1
+
+
+#: Errors at several places of 129-256 B programs (two windows of 128) and in the last windows
+#: of longer ones: where the board's early CTRL-D crosses the host's.
+EARLY_END_CASES = [
+    *((size, line) for size in (129, 160, 200, 256) for line in (1, 3, 8, -1)),
+    *((size, line) for size in (700, 1500) for line in (-1, -5, -14)),
+]
+
+
+@requires_micropython
+@pytest.mark.timeout(60)
+def test_syntax_error_ending_a_raw_paste_early_is_the_programs_exception() -> None:
+    with workbench.connect("spawn://micropython") as session:
+        first = session.exec(SYNTAX_155)
+        seen, wanted = [], []
+        for size, line in EARLY_END_CASES:
+            code, bad = _with_error_at(size, line)
+            result = session.exec(code)  # never TransferError
+            assert result.raw_paste and result.stdout == ""
+            exc = result.exception
+            seen.append((size, line, exc and exc.type_name, exc and exc.stdin_line))
+            wanted.append((size, line, "SyntaxError", bad))
+        after = session.exec("print('after')")
+    assert len(SYNTAX_155) == 155
+    assert first.exception is not None and first.exception.type_name == "SyntaxError"
+    assert first.exception.stdin_line == 1
+    assert seen == wanted
+    assert after.stdout == "after\n"
+
+
+# ---------------------------------------------------------------------------- 9: no leaks
+@requires_micropython
+@pytest.mark.timeout(30)
+def test_ctrl_d_in_output_is_reported_and_does_not_leak_into_the_next_run() -> None:
+    with workbench.connect("spawn://micropython", RAW) as session:
+        with pytest.raises(ProtocolError) as caught:
+            session.exec("print('x\\x04y')")
+        after = session.exec("print('second')")
+    assert "CTRL-D" in str(caught.value)
+    assert after.stdout == "second\n" and after.ok
+
+
+@requires_micropython
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("profile", [RAW, Profile()], ids=["raw", "raw-paste"])
+def test_a_fake_end_of_run_in_output_does_not_leak_into_the_next_runs(profile: Profile) -> None:
+    r"""``\x04\x04>`` in output ends the run early (a protocol limit, docs/protocol.md); what
+    follows it, here a whole fake run, must not become the next run's answer."""
+    with workbench.connect("spawn://micropython", profile) as session:
+        session.exec("print('a\\x04\\x04>OKfake\\x04\\x04>')")
+        second = session.exec("print('second')")
+        third = session.exec("print('third')")
+    assert (second.stdout, third.stdout) == ("second\n", "third\n")
+    assert second.ok and third.ok
+
+
+class FakeEndInOutput(SocketDevice):
+    r"""Plain raw mode; the first run prints ``a\x04\x04>`` and then a whole fake run, all
+    there to read before the next command starts (socket:// reads it in small pieces)."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        super().__init__()
+
+    def on_data(self, conn: socket.socket, data: bytes) -> bool:
+        if data.endswith(b"\r\x01"):
+            conn.sendall(b"\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
+        elif data == b"\x05A\x01":
+            conn.sendall(b"R\x00>")
+        elif data.endswith(b"\x04"):
+            self.runs += 1
+            if self.runs == 1:
+                conn.sendall(b"OKa\x04\x04>OKfake\r\n\x04\x04>")
+            else:
+                conn.sendall(b"OKrun %d\r\n\x04\x04>" % self.runs)
+        return True
+
+
+def test_the_rest_of_a_fake_end_is_never_the_next_runs_answer() -> None:
+    with FakeEndInOutput() as device, workbench.connect(device.url, FAST) as session:
+        session.exec("print(1)")
+        second = session.exec("print(2)")
+    assert second.stdout == "run 2\r\n"
+
+
+# ---------------------------------------------------------------------------- 8: control bytes
+@pytest.mark.parametrize(
+    ("code", "name", "where"),
+    [
+        ("print(1)\x03print(2)", "CTRL-C", "line 1, column 9"),
+        ("x = 1\nprint('a\x01b')", "CTRL-A", "line 2, column 9"),
+        ("print('\x02')", "CTRL-B", "line 1, column 8"),
+        ("print('é\x04')", "CTRL-D", "line 1, column 9"),
+    ],
+)
+def test_control_bytes_are_refused_in_plain_raw_mode(code: str, name: str, where: str) -> None:
+    with workbench.connect("sim://legacy?boot_ms=0", FAST) as session:
+        started = time.monotonic()
+        with pytest.raises(InvalidCode) as caught:
+            session.exec(code, timeout=5)
+        assert time.monotonic() - started < 2.0
+        after = session.exec("print('fine')")
+    message = str(caught.value)
+    assert name in message and where in message
+    assert f"'\\x{ord(name[-1]) - 64:02x}'" in message  # the escape to write instead: '\x03'
+    assert after.stdout.strip() == "fine"
+
+
+@requires_micropython
+def test_raw_paste_refuses_only_what_its_reader_acts_on() -> None:
+    with workbench.connect("spawn://micropython") as session:
+        with pytest.raises(InvalidCode, match="CTRL-C"):
+            session.exec("print('\x03')")
+        result = session.exec("print(len('a\x01\x02b'))")  # CTRL-A and CTRL-B pass in raw-paste
+    assert result.raw_paste and result.stdout == "4\n"
+
+
+def test_code_the_encoding_cannot_carry_is_a_workbench_error() -> None:
+    with (
+        workbench.connect("sim://generic?boot_ms=0", Profile(encoding="ascii")) as session,
+        pytest.raises(InvalidCode, match=r"line 2, column 8.*'\\xe9'"),
+    ):
+        session.exec("x = 1\nprint('\xe9')")
