@@ -193,6 +193,43 @@ def test_the_rest_of_a_fake_end_is_never_the_next_runs_answer() -> None:
     assert second.stdout == "run 2\r\n"
 
 
+# ---------------------------------------------------------------------------- 7: reboots
+HELP_LINE = 'Type "help()" for more information.'
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        f"print({HELP_LINE!r})\nprint(2)",
+        f"print('MicroPython v1.22.2 on 2024-02-22; Generic board')\nprint({HELP_LINE!r})\nprint(2)",
+        "print('Press any key to enter the REPL. Use CTRL-D to reload.', end='')\nprint(2)",
+    ],
+    ids=["help-line", "banner-without-prompt", "press-any-key-mid-line"],
+)
+def test_banner_lines_in_output_are_output(code: str) -> None:
+    with workbench.connect("sim://generic?boot_ms=0") as session:
+        result = session.exec(code)
+    assert result.ok and not result.rebooted
+    assert result.stdout.replace("\r\n", "\n").endswith("2\n")
+    assert HELP_LINE in result.stdout or "Press any key" in result.stdout
+
+
+@requires_micropython
+def test_help_line_is_output_on_the_real_interpreter() -> None:
+    with workbench.connect("spawn://micropython") as session:
+        result = session.exec(f"print({HELP_LINE!r})\nprint(2)")
+    assert result.ok and result.stdout == f"{HELP_LINE}\n2\n"
+
+
+def test_a_real_reset_says_so_in_stderr() -> None:
+    with workbench.connect("sim://stm32?boot_ms=0", FAST) as session:
+        result = session.exec("print('resetting')\nimport machine\nmachine.reset()")
+    assert result.rebooted and result.exception is not None
+    assert result.exception.type_name == "DeviceReset"
+    assert result.stderr.startswith("DeviceReset: the board rebooted during the run")
+    assert "MicroPython v" in result.stderr  # the banner it came back with
+
+
 # ---------------------------------------------------------------------------- 8: control bytes
 @pytest.mark.parametrize(
     ("code", "name", "where"),

@@ -530,11 +530,12 @@ class Engine:
         elif isinstance(finished, DeviceRebooted):
             # The board reset under the code; it comes up in the friendly REPL, and the next
             # command enters the raw REPL again.
-            exception = RemoteException(
-                "DeviceReset",
-                f"the board rebooted during the run ({finished.text!r}: machine.reset(), a crash, "
-                "a watchdog or brown-out)",
+            message = (
+                f"the board rebooted during the run (machine.reset(), a crash, a watchdog or "
+                f"brown-out); it came back with {finished.text!r}"
             )
+            exception = RemoteException("DeviceReset", message, (), f"DeviceReset: {message}\n")
+            collector.note("stderr", exception.text)  # say so where a traceback would be
             rebooted = True
         else:
             assert isinstance(finished, ExecFinished)
@@ -795,6 +796,11 @@ class _OutputCollector:
                 f"the on_output callback raised {type(self.failure).__name__}: {self.failure}; "
                 "the code on the board was interrupted"
             ) from self.failure
+
+    def note(self, stream: str, text: str) -> None:
+        """Text of the workbench's own in a stream (a reset has no traceback of its own)."""
+        self._parts[stream].append(text)
+        self._deliver(stream, text)
 
     def text(self, stream: str) -> str:
         tail = self._decoders[stream].decode(b"", final=True)

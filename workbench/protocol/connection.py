@@ -44,6 +44,7 @@ from workbench.protocol.events import (
     UnexpectedBytes,
     WindowCredit,
 )
+from workbench.protocol.reboot import find_reboot
 from workbench.protocol.scanner import scan
 from workbench.protocol.tracebacks import parse_traceback
 
@@ -81,7 +82,6 @@ _PASTE_PATTERNS = ((c.RAW_PASTE_ACCEPTED, "accepted"), (c.RAW_PASTE_REFUSED, "re
 _RESET_PATTERNS = ((c.OK, "ok"), *_IDLE_PATTERNS)
 
 _PASTE_WRITABLE = frozenset({State.PASTE_SENDING, State.PASTE_NEGOTIATING, State.PASTE_WINDOW})
-_RUN_PATTERNS = ((bytes((c.CTRL_D,)), "eof"), *((sig, "boot") for sig in c.BOOT_SIGNATURES))
 
 #: Keep at most this much of a traceback for parsing; output itself streams through.
 _STDERR_KEEP = 64 * 1024
@@ -152,6 +152,7 @@ class RawReplConnection:
         self._expect = Expectation("connect", "anything", None, now)
         self._last_reboot = b""
         self._friendly_paste = False
+        self._line_start = True
         self._command: _Command | None = None
         self._budget: float | None = None
         self._budget_since = now
@@ -536,6 +537,8 @@ class RawReplConnection:
         self._eof_owed = False
 
     def _set_state(self, state: State, deadline: float | None) -> None:
+        if state is not self.state and state in (State.STDOUT, State.STDERR):
+            self._line_start = True  # a section starts a line: a reboot may print at once
         self.state = state
         self._expect = Expectation(state.value, _EXPECTED[state], deadline, self._now)
 
@@ -723,25 +726,40 @@ class RawReplConnection:
         return False
 
     def _run_output(self, stream: str) -> str | None:
-        """Emit output up to the next CTRL-D or boot signature; return which one ended it."""
-        match, safe = scan(self._buf, _RUN_PATTERNS)
-        chunk = bytes(self._buf[:safe])
-        if chunk:
-            self._emit(Output(stream, chunk))  # type: ignore[arg-type]
-            if stream == "stderr" and len(self._stderr) < _STDERR_KEEP:
-                self._stderr += chunk[: _STDERR_KEEP - len(self._stderr)]
-        if match is None:
-            del self._buf[:safe]
-            return None
-        if match.key == "boot":
-            text = bytes(self._buf[match.start : match.end]).decode("utf-8", "replace")
-            del self._buf[: match.end]
+        """Emit output up to the next CTRL-D or reboot shape; return which one ended it.
+
+        A reboot shape never holds CTRL-D, so bytes held back as a possible one are settled
+        as output once a CTRL-D follows them.
+        """
+        buf = self._buf
+        eof = buf.find(c.END_OF_INPUT)
+        region = buf if eof < 0 else buf[:eof]
+        reboot, safe = find_reboot(region, self._line_start)
+        if reboot is None and eof >= 0:
+            safe = eof
+        self._emit_output(stream, bytes(buf[:safe]))
+        if reboot is not None:
+            at_prompt = bytes(buf[: reboot.end]).endswith(c.FRIENDLY_PROMPT)
+            del buf[: reboot.end]
             self._stderr.clear()
-            self._set_state(State.UNKNOWN, self._now + self.timeouts.reset_s)
-            self._emit(DeviceRebooted(text))
+            self._set_state(State.FRIENDLY if at_prompt else State.UNKNOWN, None)
+            self._emit(DeviceRebooted(reboot.banner.decode("utf-8", "replace")))
+            if at_prompt:
+                self._emit(FriendlyPrompt())
             return "boot"
-        del self._buf[: match.end]
+        if eof < 0:
+            del buf[:safe]
+            return None
+        del buf[: eof + 1]
         return "eof"
+
+    def _emit_output(self, stream: str, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._line_start = chunk.endswith(b"\n")
+        self._emit(Output(stream, chunk))  # type: ignore[arg-type]
+        if stream == "stderr" and len(self._stderr) < _STDERR_KEEP:
+            self._stderr += chunk[: _STDERR_KEEP - len(self._stderr)]
 
     def _on_stdout(self) -> bool:
         ended = self._run_output("stdout")

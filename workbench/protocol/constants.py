@@ -20,12 +20,6 @@ OK = b"OK"
 RAW_PASTE_REQUEST = b"\x05A\x01"
 RAW_PASTE_ACCEPTED = b"R\x01"
 RAW_PASTE_REFUSED = b"R\x00"
-#: Lines a board prints only while booting: seen inside a run's output, the board reset
-#: under the code (machine.reset(), a crash, a watchdog) and no CTRL-D will come.
-BOOT_SIGNATURES = (
-    b'Type "help()" for more information.',  # MicroPython's friendly banner
-    b"Press any key to enter the REPL. Use CTRL-D to reload.",  # CircuitPython after boot
-)
 SOFT_REBOOT_LINES = (
     b"MPY: soft reboot\r\n",
     b"MPY: soft reboot\n",

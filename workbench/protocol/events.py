@@ -139,7 +139,8 @@ class SoftReboot(Event):
 
 @dataclass(frozen=True, slots=True)
 class DeviceRebooted(Event):
-    """A boot banner in the middle of a run: the board reset under the running code."""
+    """A whole boot banner and prompt in the middle of a run (see :mod:`.reboot`): the board
+    reset under the running code; ``text`` is the banner line."""
 
     text: str
 
