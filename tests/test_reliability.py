@@ -8,6 +8,7 @@ or a scripted socket device.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -16,6 +17,7 @@ import workbench
 from tests.conftest import requires_micropython
 from tests.support.fake_device import SocketDevice
 from workbench import DeviceTimeout, ExecTimeout, InvalidCode, Profile, ProtocolError
+from workbench.trace import TraceRecord
 
 FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
 RAW = Profile(raw_paste="never")
@@ -191,6 +193,39 @@ def test_the_rest_of_a_fake_end_is_never_the_next_runs_answer() -> None:
         session.exec("print(1)")
         second = session.exec("print(2)")
     assert second.stdout == "run 2\r\n"
+
+
+# ---------------------------------------------------------------------------- 5: stop an upload
+def _interrupt_once_code_is_on_the_wire(session: workbench.Session) -> threading.Event:
+    """Stop pressed (from another thread) as soon as the first piece of code is written."""
+    pressed = threading.Event()
+
+    def listener(record: TraceRecord) -> None:
+        if record.dir == "tx" and record.note.startswith("code") and not pressed.is_set():
+            pressed.set()
+            threading.Thread(target=session.interrupt).start()
+
+    session.trace.listeners.append(listener)
+    return pressed
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("profile", [Profile(raw_paste="never", chunk_size=64), Profile()], ids=["raw", "raw-paste"])
+def test_interrupting_an_upload_stops_it_and_nothing_runs(profile: Profile) -> None:
+    code = "print('ran')\n" + "x = 1\n" * 3000  # 18 KB: about 19 s at 9600 baud
+    with workbench.connect("sim://generic?boot_ms=0&baud=9600", profile) as session:
+        session.enter_raw()
+        pressed = _interrupt_once_code_is_on_the_wire(session)
+        started = time.monotonic()
+        result = session.exec(code)
+        elapsed = time.monotonic() - started
+        session.trace.listeners.clear()
+        after = session.exec("print('after')")
+    assert pressed.is_set()
+    assert elapsed < 5.0  # not the 19 s of the whole upload
+    assert result.exception is not None and result.exception.type_name == "KeyboardInterrupt"
+    assert "ran" not in result.stdout
+    assert after.stdout.strip() == "after" and after.ok
 
 
 # ---------------------------------------------------------------------------- 7: reboots
