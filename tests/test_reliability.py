@@ -265,6 +265,19 @@ def test_a_real_reset_says_so_in_stderr() -> None:
     assert "MicroPython v" in result.stderr  # the banner it came back with
 
 
+# ---------------------------------------------------------------------------- 10: sys.exit
+@requires_micropython
+@pytest.mark.parametrize("value", ["Done", "Done for today", "Done: all of it"])
+def test_sys_exit_with_a_message_is_system_exit_on_the_unix_port(value: str) -> None:
+    with workbench.connect("spawn://micropython") as session:
+        result = session.exec(f"import sys\nsys.exit({value!r})")
+        after = session.exec("print('after')")
+    assert result.rebooted
+    assert result.exception is not None
+    assert (result.exception.type_name, result.exception.message) == ("SystemExit", value)
+    assert after.stdout == "after\n"
+
+
 # ---------------------------------------------------------------------------- 8: control bytes
 @pytest.mark.parametrize(
     ("code", "name", "where"),

@@ -155,6 +155,8 @@ def test_empty_text_is_no_exception(text: str) -> None:
     [
         "\x00\xff### garbage ###\r\n",
         "something went wrong\n",
+        "Done\n",  # what sys.exit("Done") prints on the unix port: no traceback, no colon
+        "Done for today\n",
         "Traceback (most recent call last):\n",  # cut off before the exception line
         '  File "<stdin>", line 3, in <module>\n',
     ],

@@ -543,9 +543,11 @@ class Engine:
             if exception is not None and source_name:
                 exception = exception.renamed(source_name)
             rebooted = self._back_to_prompt(on_event)
-            if rebooted and exception is not None and not exception.frames and exception.type_name == "RemoteError":
-                # sys.exit("message") on a port that prints its value: not a traceback.
-                exception = RemoteException("SystemExit", exception.message, (), exception.text)
+            if rebooted and exception is not None and not exception.frames:
+                # Only SystemExit reboots after a run; the unix port prints its value (not a
+                # traceback: "Done: x" is no exception of type Done).
+                message = exception.text.strip("\r\n")
+                exception = RemoteException("SystemExit", message, (), exception.text)
         if audit is not None and audit.damaged():
             raise TransferError(
                 f"{self.url}: raw-paste damaged: the device acknowledged {audit.credits - 1} of "

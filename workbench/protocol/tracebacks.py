@@ -23,8 +23,6 @@ import re
 from dataclasses import dataclass, field, replace
 
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.*))?$')
-_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
-
 #: The file name MicroPython gives the code the raw REPL ran.
 STDIN = "<stdin>"
 
@@ -75,32 +73,51 @@ class RemoteException:
 def parse_traceback(text: str) -> RemoteException | None:
     """Parse the stderr section; ``None`` when it holds no exception at all.
 
-    Text that is not a recognisable traceback still yields an exception (type
-    ``RemoteError``) so a non-empty stderr is never mistaken for success.
+    Only MicroPython's own shape is read as an exception (py/obj.c, mp_obj_print_exception):
+    ``Traceback (most recent call last):``, its ``File`` lines and the exception's line right
+    after them; or, for an exception without a traceback, a first line ``Name: message`` (the
+    firmware always prints the colon). Anything else, such as the value ``sys.exit("Done")``
+    prints on the unix port, still yields an exception (type ``RemoteError``, the whole text
+    as its message) so a non-empty stderr is never mistaken for success.
     """
     stripped = text.strip("\r\n")
     if not stripped.strip():
         return None
     lines = [line.rstrip("\r") for line in stripped.split("\n")]
-    frames: list[Frame] = []
-    exc_index: int | None = None
-    for index, line in enumerate(lines):
-        frame = _FRAME.match(line)
-        if frame:
-            frames.append(Frame(frame["file"], int(frame["line"]), frame["func"]))
-            exc_index = None
-            continue
-        if line.startswith("Traceback (most recent call last)"):
-            continue
-        if exc_index is None and not line.startswith((" ", "\t")) and _EXC_LINE.match(line):
-            exc_index = index
-    if exc_index is None:
+    frames = [frame for line in lines if (frame := _parse_frame(line)) is not None]
+    header = max((i for i, line in enumerate(lines) if line.startswith(_HEADER)), default=None)
+    if header is not None:
+        index = header + 1
+        while index < len(lines) and _parse_frame(lines[index]) is not None:
+            index += 1
+        own_frames = tuple(f for line in lines[header + 1 : index] if (f := _parse_frame(line)) is not None)
+        found = _EXC_LINE.match(lines[index]) if index < len(lines) else None
+        if found is not None:
+            return _exception(found, lines[index + 1 :], own_frames, text)
         return RemoteException("RemoteError", stripped, tuple(frames), text)
-    first = _EXC_LINE.match(lines[exc_index])
-    assert first is not None  # matched above
-    message_lines = [first["msg"] or ""] + lines[exc_index + 1 :]
-    message = "\n".join(message_lines).strip()
-    return RemoteException(first["type"], message, tuple(frames), text)
+    found = _BARE_EXC_LINE.match(lines[0])
+    if found is not None:
+        return _exception(found, lines[1:], (), text)
+    return RemoteException("RemoteError", stripped, tuple(frames), text)
+
+
+_HEADER = "Traceback (most recent call last)"
+#: The exception's line after the frames (its place makes it one; the colon may be missing).
+_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
+#: An exception printed without a traceback: always ``Name: message``.
+_BARE_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*): ?(?P<msg>.*)$")
+
+
+def _parse_frame(line: str) -> Frame | None:
+    found = _FRAME.match(line)
+    if found is None:
+        return None
+    return Frame(found["file"], int(found["line"]), found["func"])
+
+
+def _exception(found: re.Match[str], rest: list[str], frames: tuple[Frame, ...], text: str) -> RemoteException:
+    message = "\n".join([found["msg"] or "", *rest]).strip()
+    return RemoteException(found["type"], message, frames, text)
 
 
 def _frame_start(name: str) -> str:
