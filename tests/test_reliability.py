@@ -16,7 +16,16 @@ import pytest
 import workbench
 from tests.conftest import requires_micropython
 from tests.support.fake_device import SocketDevice
-from workbench import DeviceTimeout, ExecTimeout, InvalidCode, Profile, ProtocolError
+from workbench import (
+    DeviceTimeout,
+    ExecTimeout,
+    InvalidCode,
+    OutputCallbackError,
+    Profile,
+    ProtocolError,
+    SessionClosed,
+    UsageError,
+)
 from workbench.trace import TraceRecord
 
 FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
@@ -276,6 +285,57 @@ def test_sys_exit_with_a_message_is_system_exit_on_the_unix_port(value: str) -> 
     assert result.exception is not None
     assert (result.exception.type_name, result.exception.message) == ("SystemExit", value)
     assert after.stdout == "after\n"
+
+
+# ---------------------------------------------------------------------------- 12, 14: on_output
+LOOP = "import time\nprint('started')\nwhile True:\n  time.sleep(0.01)"
+
+
+def test_a_raising_on_output_interrupts_the_code() -> None:
+    def on_output(stream: str, text: str) -> None:
+        raise ValueError("callback broke")
+
+    with workbench.connect("sim://generic?boot_ms=0", FAST) as session:
+        session.enter_raw()
+        started = time.monotonic()
+        with pytest.raises(OutputCallbackError, match="ValueError: callback broke") as caught:
+            session.exec(LOOP, on_output=on_output)
+        elapsed = time.monotonic() - started
+        after = session.exec("print('after')")
+    assert elapsed < 3.0  # interrupted at once, not left running until the next command
+    assert isinstance(caught.value.__cause__, ValueError)
+    assert after.stdout.strip() == "after"
+
+
+def test_exec_from_inside_on_output_is_a_clear_error_not_a_deadlock() -> None:
+    inner: list[BaseException] = []
+
+    def on_output(stream: str, text: str) -> None:
+        try:
+            session.exec("print(2)")
+        except workbench.WorkbenchError as exc:
+            inner.append(exc)
+            raise
+
+    with workbench.connect("sim://generic?boot_ms=0", FAST) as session:
+        with pytest.raises(OutputCallbackError):
+            session.exec("print(1)", on_output=on_output, timeout=10)
+        after = session.exec("print('after')")
+    assert len(inner) == 1 and isinstance(inner[0], UsageError)
+    assert "on_output" in str(inner[0])
+    assert after.stdout.strip() == "after"
+
+
+def test_close_from_inside_on_output() -> None:
+    def on_output(stream: str, text: str) -> None:
+        session.close()
+
+    session = workbench.connect("sim://generic?boot_ms=0", FAST)
+    with pytest.raises(SessionClosed):
+        session.exec(LOOP, on_output=on_output, timeout=10)
+    session._thread.join(5.0)
+    assert not session._thread.is_alive()
+    assert session.state == "closed"
 
 
 # ---------------------------------------------------------------------------- 8: control bytes

@@ -785,8 +785,6 @@ class _OutputCollector:
             return
         try:
             self._on_output(stream, text)
-        except WorkbenchError:
-            raise  # a library error raised inside the callback (exec from inside it, say)
         except Exception as exc:  # noqa: BLE001 - the caller's code; reported at the end
             self.failure = exc
             if self._on_failure is not None:
