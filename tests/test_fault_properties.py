@@ -36,7 +36,7 @@ from workbench import (
 )
 
 PROFILE = Profile(response_timeout_s=0.15, reset_timeout_s=0.3, interrupt_delay_s=0.01, retries=1)
-RAW = PROFILE.with_changes(raw_paste="never")
+RAW = PROFILE.with_changes(raw_paste="never", chunk_size=64, chunk_delay_s=0.001)
 EXEC_TIMEOUT_S = 0.6
 #: What a command may raise: the documented errors (DeviceTimeout covers ExecTimeout).
 DOCUMENTED = (DeviceTimeout, ProtocolError, TransferError, DeviceDisconnected, NotSupported, SessionClosed)
@@ -132,7 +132,7 @@ class FaultyBoard(SocketDevice):
         return b"OKran %d\r\n\x04\x04>" % len(code)
 
 
-COMMANDS = ["exec", "exec_raw", "exec_long", "interrupt", "soft_reset", "enter_raw"]
+COMMANDS = ["exec", "exec_raw", "exec_long", "exec_raw_long", "interrupt", "soft_reset", "enter_raw"]
 #: Pieces of real answers, out of place: what makes a host lose its way.
 ANSWER_PIECES = [
     b"\x04",
@@ -153,9 +153,10 @@ EXAMPLES = int(os.environ.get("WORKBENCH_FAULT_EXAMPLES", "15"))
 
 
 def run_command(session: workbench.Session, name: str) -> None:
-    if name in ("exec", "exec_raw", "exec_long"):
-        session.set_profile(RAW if name == "exec_raw" else PROFILE)
-        session.exec("x = 1\n" * (40 if name == "exec_long" else 1), timeout=EXEC_TIMEOUT_S)
+    if name.startswith("exec"):
+        session.set_profile(RAW if "raw" in name else PROFILE)
+        # long: several windows of raw-paste, several chunks of plain raw mode
+        session.exec("x = 1\n" * (40 if name.endswith("long") else 1), timeout=EXEC_TIMEOUT_S)
     elif name == "interrupt":
         session.interrupt()
     elif name == "soft_reset":

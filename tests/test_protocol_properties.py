@@ -738,3 +738,47 @@ def test_raw_paste_write_limit_paces_pieces_by_the_chunk_delay() -> None:
     assert conn.data_to_send(1.5) == b"x" * 20
     assert conn.data_to_send(2.0) == b"x" * 10 + b"\x04"
     assert conn.state is State.PASTE_ENDING
+
+
+def test_a_device_gone_idle_mid_run_still_has_a_deadline() -> None:
+    """Issue 12: the board printed the raw banner and '>' where the run's 'OK' belonged; the
+    run's end will never come, so the wait ends one response timeout later, naming the run."""
+    conn = RawReplConnection(Timeouts(response_s=2.0))
+    conn.enter_raw(0.0)
+    conn.receive_data(BANNER + b">", 0.0)
+    conn.send_code(b"print(1)", 1.0)
+    pump(conn, 1.0)
+    conn.receive_data(BANNER + b">", 5.0)
+    assert conn.state is State.RAW_READY
+    assert conn.deadline == 7.0
+    assert conn.expectation.step == "running code"
+    assert conn.in_flight == "running code"
+
+
+def test_a_run_that_ends_at_its_prompt_leaves_nothing_in_flight() -> None:
+    conn = _connection_in(State.RAW_READY)
+    conn.send_code(b"print(1)", 1.0)
+    pump(conn, 1.0)
+    conn.receive_data(b"OK1\r\n\x04\x04>", 1.5)
+    assert conn.in_flight is None and conn.deadline is None
+
+
+def test_the_budget_caps_every_wait_and_says_so() -> None:
+    conn = RawReplConnection(Timeouts(response_s=2.0))
+    conn.set_budget(3.0, "running code", 0.0)
+    conn.enter_raw(2.5)
+    assert conn.deadline == 3.0  # not 4.5: the operation's budget ends first
+    assert conn.expectation.overall and conn.expectation.since == 0.0
+    assert conn.expectation.step == "running code (entering the raw REPL)"
+    conn.set_budget(None)
+    assert conn.deadline == 4.5 and not conn.expectation.overall
+
+
+def test_a_raw_upload_waits_within_the_budget() -> None:
+    """Plain raw mode paced in chunks has no reply to wait for, but the budget still ends it."""
+    conn = _connection_in(State.RAW_READY)
+    conn.set_budget(10.5, "running code", 10.0)
+    conn.send_code(b"x" * 100, 10.0, chunk_size=10, chunk_delay_s=1.0)
+    assert conn.data_to_send(10.0) == b"x" * 10
+    assert conn.state is State.RAW_SENDING
+    assert conn.deadline == 10.5
