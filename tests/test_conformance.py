@@ -287,3 +287,37 @@ def test_a_paste_the_board_ends_early_is_a_syntax_error_not_lost_bytes() -> None
         after = s.exec("print('after')")
     assert result.exception is not None and result.exception.type_name == "SyntaxError"
     assert after.stdout.strip() == "after"
+
+
+#: Issue 12: syntax errors where the board's early CTRL-D crosses the host's (a 155-byte
+#: program with the error on line 1; errors in the last window of longer code). None: the line
+#: the board gives for an error at the very end (MicroPython: the line after the last).
+EARLY_END_PROGRAMS = [
+    pytest.param("for i in range(3)\n    print(i)\n" + "".join(f"v{n} = {n}\n" for n in range(16)), 1, id="155B-line1"),
+    pytest.param("".join(f"v{n} = {n}\n" for n in range(40)) + "if True print(1)\n", 41, id="last-line"),
+    pytest.param("".join(f"v{n} = {n}\n" for n in range(150)) + "x = (\n", None, id="unclosed-at-end"),
+]
+
+
+@pytest.mark.parametrize(("code", "line"), EARLY_END_PROGRAMS)
+def test_a_syntax_error_near_the_end_of_a_paste_is_the_programs_exception(
+    device_url: str, code: str, line: int | None
+) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec(code)  # never TransferError
+        after = s.exec("print('after')")
+        s.set_profile(s.profile.with_changes(raw_paste="never"))
+        unpadded = s.exec(code)  # plain raw mode sends the code as it is
+    assert result.exception is not None and result.exception.type_name == "SyntaxError"
+    assert unpadded.exception is not None
+    # The workbench fills a paste's last window, but never moves the line an error is on.
+    assert result.exception.stdin_line == (line or unpadded.exception.stdin_line)
+    assert result.stdout == ""
+    assert after.stdout.strip() == "after"
+
+
+def test_a_help_line_in_output_is_not_a_reboot(device_url: str) -> None:
+    with workbench.connect(device_url) as s:
+        result = s.exec("print('Type \"help()\" for more information.')\nprint('still here')")
+    assert result.ok and not result.rebooted
+    assert result.stdout.replace("\r\n", "\n") == 'Type "help()" for more information.\nstill here\n'

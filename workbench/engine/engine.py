@@ -693,7 +693,7 @@ class _PasteAudit:
 
     The device sends CTRL-A each time it has read a full window, so after reading N bytes
     it has sent N // window of them (plus one with its answer). Padding a multi-window
-    paste with newlines to a whole number of windows makes every lost byte cost one CTRL-A.
+    paste to a whole number of windows makes every lost byte cost one CTRL-A.
     """
 
     def __init__(self, window: int, size: int) -> None:
@@ -703,9 +703,13 @@ class _PasteAudit:
         self.expected = 0
 
     def padded(self, payload: bytes) -> bytes:
+        """``payload`` filled to whole windows with spaces at the end of its last line: no line
+        is added, so an error at the end of the code keeps the line number it would have."""
         if not self.enabled:
             return payload
-        padded = payload + b"\n" * (-len(payload) % self.window)
+        body = payload.rstrip(b"\r\n")
+        ending = payload[len(body) :]
+        padded = body + b" " * (-len(payload) % self.window) + ending
         self.expected = len(padded) // self.window
         return padded
 
