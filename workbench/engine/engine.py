@@ -627,8 +627,11 @@ class Engine:
                 self._wait_for((ExecFinished,))
                 self._back_to_prompt()
                 self.needs_resync = False
-            else:
-                self.enter_raw()
+            elif self.conn.state is State.RAW_SENDING:
+                # Plain raw mode, code half sent: CTRL-C empties the line, nothing runs.
+                self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, drop the upload")
+            # Otherwise nothing of ours runs yet (entering the raw REPL, asking for raw-paste):
+            # the next command resynchronises (needs_resync is set).
         except WorkbenchError:
             self.conn.mark_unknown()
 
