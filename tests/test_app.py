@@ -63,6 +63,17 @@ def set_code(app: WorkbenchApp, code: str) -> None:
     app.query_one("#editor", EditorPane).set_text(code)
 
 
+#: A simulated board whose cable is pulled after 3000 bytes.
+UNPLUGGED = "sim://generic?disconnect_after=3000"
+
+
+async def run_until_the_cable_is_pulled(pilot) -> None:
+    """Connect to :data:`UNPLUGGED` and run code that prints until the cable is pulled mid-run."""
+    await connected(pilot)
+    set_code(pilot.app, "for i in range(1000):\n  print('bytes on the wire', i)")
+    await pilot.press("f5")
+
+
 async def test_run_code_and_see_output(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
@@ -223,12 +234,10 @@ def test_default_device_is_the_simulated_board_without_a_plugged_in_board(monkey
 async def test_unplugged_board_is_marked_lost_and_enter_reconnects(tmp_path: Path) -> None:
     from workbench.app.widgets.devices_pane import DevicesPane
 
-    url = "sim://generic?disconnect_after=3000"
+    url = UNPLUGGED
     app = make_app(tmp_path, url)
     async with app.run_test(size=(160, 50)) as pilot:
-        await connected(pilot)
-        set_code(app, "for i in range(1000):\n  print('bytes on the wire', i)")
-        await pilot.press("f5")  # the simulated cable is pulled mid-run
+        await run_until_the_cable_is_pulled(pilot)
         await wait_for(pilot, lambda: any("unplugged" in line for line in output_lines(app)))
         devices = app.query_one("#devices", DevicesPane)
         await wait_for(pilot, lambda: devices.badge(url) == "lost")

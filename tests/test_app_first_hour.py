@@ -12,7 +12,14 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 from textual.widgets.text_area import Selection
 
-from tests.test_app import connected, make_app, output_lines, set_code, wait_for
+from tests.test_app import (
+    UNPLUGGED,
+    connected,
+    make_app,
+    output_lines,
+    run_until_the_cable_is_pulled,
+    wait_for,
+)
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
@@ -108,12 +115,10 @@ async def test_a_port_that_never_opened_is_reported_once_and_not_as_lost(tmp_pat
 
 
 async def test_a_lost_board_says_so_once_in_the_status_bar_and_f2_reconnects_it(tmp_path: Path) -> None:
-    url = "sim://generic?disconnect_after=3000"
+    url = UNPLUGGED
     app = make_app(tmp_path, url)
     async with app.run_test(size=(160, 50)) as pilot:
-        await connected(pilot)
-        set_code(app, "for i in range(1000):\n  print('bytes on the wire', i)")
-        await pilot.press("f5")  # the simulated cable is pulled mid-run
+        await run_until_the_cable_is_pulled(pilot)
         await wait_for(pilot, lambda: "lost" in status_text(app))
         await wait_for(pilot, lambda: any("the run stopped: the board went away" in line for line in output_lines(app)))
         assert len([text for text in notifications(app) if "unplugged" in text]) == 1

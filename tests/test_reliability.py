@@ -32,13 +32,15 @@ FAST = Profile(response_timeout_s=0.5, retries=1, interrupt_delay_s=0.02)
 RAW = Profile(raw_paste="never")
 
 
-class BannerInsteadOfOk(SocketDevice):
-    """A board that answers the first code with the raw banner and '>' (it restarted the raw
-    REPL under the upload), then behaves."""
+class PlainRawBoard(SocketDevice):
+    """A board without raw-paste whose answer to each run's CTRL-D is ``answer(run)``."""
 
     def __init__(self) -> None:
         self.runs = 0
         super().__init__()
+
+    def answer(self, run: int) -> bytes:
+        raise NotImplementedError
 
     def on_data(self, conn: socket.socket, data: bytes) -> bool:
         if data.endswith(b"\r\x01"):
@@ -47,11 +49,16 @@ class BannerInsteadOfOk(SocketDevice):
             conn.sendall(b"R\x00>")
         elif data.endswith(b"\x04"):
             self.runs += 1
-            if self.runs == 1:
-                conn.sendall(b"raw REPL; CTRL-B to exit\r\n>")
-            else:
-                conn.sendall(b"OKfine\r\n\x04\x04>")
+            conn.sendall(self.answer(self.runs))
         return True
+
+
+class BannerInsteadOfOk(PlainRawBoard):
+    """A board that answers the first code with the raw banner and '>' (it restarted the raw
+    REPL under the upload), then behaves."""
+
+    def answer(self, run: int) -> bytes:
+        return b"raw REPL; CTRL-B to exit\r\n>" if run == 1 else b"OKfine\r\n\x04\x04>"
 
 
 # ---------------------------------------------------------------------------- 1: deadlines
@@ -175,26 +182,12 @@ def test_a_fake_end_of_run_in_output_does_not_leak_into_the_next_runs(profile: P
     assert second.ok and third.ok
 
 
-class FakeEndInOutput(SocketDevice):
+class FakeEndInOutput(PlainRawBoard):
     r"""Plain raw mode; the first run prints ``a\x04\x04>`` and then a whole fake run, all
     there to read before the next command starts (socket:// reads it in small pieces)."""
 
-    def __init__(self) -> None:
-        self.runs = 0
-        super().__init__()
-
-    def on_data(self, conn: socket.socket, data: bytes) -> bool:
-        if data.endswith(b"\r\x01"):
-            conn.sendall(b"\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
-        elif data == b"\x05A\x01":
-            conn.sendall(b"R\x00>")
-        elif data.endswith(b"\x04"):
-            self.runs += 1
-            if self.runs == 1:
-                conn.sendall(b"OKa\x04\x04>OKfake\r\n\x04\x04>")
-            else:
-                conn.sendall(b"OKrun %d\r\n\x04\x04>" % self.runs)
-        return True
+    def answer(self, run: int) -> bytes:
+        return b"OKa\x04\x04>OKfake\r\n\x04\x04>" if run == 1 else b"OKrun %d\r\n\x04\x04>" % run
 
 
 def test_the_rest_of_a_fake_end_is_never_the_next_runs_answer() -> None:
