@@ -243,3 +243,12 @@ async def test_the_editor_keeps_room_for_code_at_every_width_the_side_panes_show
             assert editor >= 44 and trace >= 44, (width, editor, trace)
             if width >= 160:
                 assert trace >= 70, (width, trace)  # a whole hex dump line
+
+
+async def test_a_board_without_raw_paste_says_so_in_the_status_bar(tmp_path: Path) -> None:
+    app = make_app(tmp_path, "sim://legacy?boot_ms=0")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "hi" in output_lines(app))
+        await wait_for(pilot, lambda: "plain raw: no raw-paste" in status_text(app))

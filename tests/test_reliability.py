@@ -369,3 +369,48 @@ def test_code_the_encoding_cannot_carry_is_a_workbench_error() -> None:
         pytest.raises(InvalidCode, match=r"line 2, column 8.*'\\xe9'"),
     ):
         session.exec("x = 1\nprint('\xe9')")
+
+
+class LostCtrlEOnce(SocketDevice):
+    """New firmware whose first raw-paste request loses its CTRL-E on the way: 'A' goes into
+    the line and CTRL-A prints the raw banner again, exactly what old firmware answers."""
+
+    def __init__(self) -> None:
+        self.asks = 0
+        self.pasting = False
+        super().__init__()
+
+    def on_data(self, conn: socket.socket, data: bytes) -> bool:
+        if data.endswith(b"\r\x01"):
+            conn.sendall(b"\r\n>>> \r\nraw REPL; CTRL-B to exit\r\n>")
+        elif data.startswith(b"\x05A\x01"):
+            self.asks += 1
+            if self.asks == 1:
+                conn.sendall(b"raw REPL; CTRL-B to exit\r\n>")
+            else:
+                conn.sendall(b"R\x01\x80\x00\x01")  # window 128
+                self.pasting = True
+        if self.pasting and data.endswith(b"\x04"):
+            self.pasting = False
+            conn.sendall(b"\x04ok\r\n\x04\x04>")
+        return True
+
+
+def test_one_lost_byte_of_the_raw_paste_request_does_not_turn_raw_paste_off() -> None:
+    with LostCtrlEOnce() as device, workbench.connect(device.url, FAST) as session:
+        result = session.exec("print('ok')")
+        assert result.ok and result.stdout == "ok\r\n"
+        assert result.raw_paste  # asked again, and the board said yes
+        assert device.asks == 2
+        assert not [record for record in session.trace.records() if record.dir == "note"]
+
+
+def test_a_board_without_raw_paste_is_named_in_the_trace_when_raw_paste_goes_off() -> None:
+    with workbench.connect("sim://legacy?boot_ms=0", FAST) as session:
+        result = session.exec("print('hello')")
+        assert result.ok and not result.raw_paste
+        notes = [record.meaning for record in session.trace.records() if record.dir == "note"]
+        assert len(notes) == 1 and notes[0].startswith("raw-paste off for this connection")
+        assert "asked 2 times" in notes[0]
+        session.exec("print('again')")  # remembered: not asked (nor noted) again
+        assert len([record for record in session.trace.records() if record.dir == "note"]) == 1

@@ -225,6 +225,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         status.set_state(session.state)
         status.set_credit(session.paste_credit)
         status.set_trace_drops(session.trace.dropped_records)
+        # The profile asked for raw-paste and the board said no: no flow control from here on.
+        downgraded = session.raw_paste_supported is False and self.active_profile.raw_paste != "never"
+        status.set_downgrade("plain raw: no raw-paste" if downgraded else None)
 
     def _bridge_for(self, url: str) -> SessionBridge:
         """(UI thread) The bridge carrying ``url``'s output and trace to the screen."""

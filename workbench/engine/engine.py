@@ -80,6 +80,11 @@ _RECENT = 256
 _PASTE_STATES = frozenset({State.PASTE_NEGOTIATING, State.PASTE_WINDOW, State.PASTE_SENDING, State.PASTE_ENDING})
 
 
+#: How often a raw-paste request that got the raw banner back is made before the device is
+#: taken for firmware without raw-paste (a lost CTRL-E looks the same once).
+RAW_PASTE_ASKS = 2
+
+
 class UploadStopped(_EventBase):
     """The engine stopped a plain-raw upload (Stop pressed): the device dropped the code."""
 
@@ -590,17 +595,28 @@ class Engine:
             request = self.conn.request_raw_paste(self.clock(), known_window=self.conn.window)
             self._write(request, "CTRL-E A CTRL-A: raw-paste (code follows without waiting)")
             return True
-        data = self.conn.request_raw_paste(self.clock())
-        self._gate("raw_paste_request", data)
-        self._write(data, "CTRL-E A CTRL-A: ask for raw-paste")
-        answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
-        if isinstance(answer, RawPasteAccepted):
-            self.raw_paste_supported = True
-            return True
+        for attempt in range(1, RAW_PASTE_ASKS + 1):
+            data = self.conn.request_raw_paste(self.clock())
+            self._gate("raw_paste_request", data)
+            self._write(data, "CTRL-E A CTRL-A: ask for raw-paste" + (" again" if attempt > 1 else ""))
+            answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
+            if isinstance(answer, RawPasteAccepted):
+                self.raw_paste_supported = True
+                return True
+            self._wait_for((RawReady,))
+            if not answer.old_firmware:
+                break  # 'R' NUL is the firmware's own word: no reason to ask twice
+            # The raw banner again is what old firmware answers, but also what any firmware
+            # answers when the CTRL-E was lost on the way: one more question tells them apart.
         self.raw_paste_supported = False
-        self._wait_for((RawReady,))
         if mode == "always":
             raise NotSupported(f"{self.url}: the device refused raw-paste (profile says always)")
+        # Said where a person looks: every run from now on is plain raw mode, no flow control.
+        self.trace.mark(
+            f"raw-paste off for this connection: {answer.describe()} (asked {attempt} time"
+            f"{'s' if attempt > 1 else ''}); code goes in plain raw mode, paced by the profile's "
+            "chunk_size / chunk_delay_s, with no flow control"
+        )
         return False
 
     def _back_to_prompt(self, on_event: Callable[[Event], None] | None = None) -> bool:

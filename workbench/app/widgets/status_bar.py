@@ -98,6 +98,7 @@ class StatusBar(Static):
         self._url: str | None = None
         self._state: str | None = None
         self._credit: int | None = None
+        self._downgrade: str | None = None
         self._profile: str | None = None
         self._mode: str | None = None
         self._drops = 0
@@ -140,6 +141,13 @@ class StatusBar(Static):
         """Show the name of the protocol profile in force (None hides it)."""
         self._profile = name
         self._update_line()
+
+    def set_downgrade(self, text: str | None) -> None:
+        """Say that the board runs without something the profile asked for (raw-paste turned
+        off for this connection); None hides it."""
+        if text != self._downgrade:
+            self._downgrade = text
+            self._update_line()
 
     def set_credit(self, credit: int | None) -> None:
         """Show the raw-paste window credit while a paste is in flight; None hides it."""
@@ -221,6 +229,8 @@ class StatusBar(Static):
             tail.append((self._mode, "bold $text-accent"))
         if self._profile:
             tail.append((f"profile {self._profile}", "$text-muted"))
+        if self._downgrade:
+            tail.append((self._downgrade, "bold $text-warning"))
         if self._credit is not None:
             tail.append((f"credit {self._credit}", "$text-accent"))
         if self._url is not None:
