@@ -72,6 +72,7 @@ def test_legacy_has_no_raw_paste(reports: dict[str, ProbeReport]) -> None:
     assert report.window is None
     assert report.flow_control_reliable is None
     assert report.proposed.raw_paste == "never"
+    assert report.proposed.verify_code  # plain raw mode has no flow control at all
     assert report.proposed.chunk_size == 256
     assert report.version.startswith("1.12")
     json.dumps(report.to_json())
@@ -100,6 +101,7 @@ def test_no_flow_control_is_unreliable(reports: dict[str, ProbeReport]) -> None:
     assert report.flow_control_reliable is False
     assert "credit" in report.flow_control_detail
     assert report.proposed.raw_paste == "never"
+    assert report.proposed.verify_code  # a link that lost data: the board checks the code first
     assert not next(s for s in report.steps if s.name == "flow control").ok
     assert "UNRELIABLE" in report.format_text()
     json.dumps(report.to_json())

@@ -329,7 +329,11 @@ def propose_profile(
     if start_needed_extra_time:
         startup = min(MAX_STARTUP_DELAY_S, max(startup, math.ceil((entered_raw_s + 0.2) * 10) / 10))
     use_paste = bool(raw_paste_supported) and flow_control_reliable is not False
+    # A link that lost data, or plain raw mode (no flow control at all): the board checks
+    # the code before it runs.
+    lossy = flow_control_reliable is False or raw_paste_supported is False
     return base.with_changes(
+        verify_code=base.verify_code or lossy,
         response_timeout_s=round(response, 3),
         interrupt_delay_s=round(interrupt, 3),
         startup_delay_s=startup,

@@ -13,6 +13,8 @@ mislead), and leaves the engine able to re-enter the raw REPL.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import dataclasses
 import threading
 import time
 from collections import deque
@@ -20,6 +22,7 @@ from collections.abc import Callable
 
 import serial
 
+from workbench.engine import verify
 from workbench.engine.code_check import (
     PASTE_CONTROL_BYTES,
     RAW_CONTROL_BYTES,
@@ -59,6 +62,7 @@ from workbench.protocol import (
     SourceNamer,
     State,
     StdoutEnded,
+    StreamReplacer,
     Timeouts,
     UnexpectedBytes,
     WindowCredit,
@@ -450,6 +454,8 @@ class Engine:
         budget = None if run_timeout is None else started + run_timeout
         self.conn.set_budget(budget, "running code", started)
         try:
+            if self.profile.verify_code:
+                return self._exec_verified(payload, started, on_output, source_name)
             return self._exec(payload, started, on_output, source_name)
         except WorkbenchError:
             self.needs_resync = True
@@ -458,8 +464,43 @@ class Engine:
             self.conn.set_budget(None)
             self._interrupt_retry_at = None
 
-    def _exec(
+    def _exec_verified(
         self, payload: bytes, started: float, on_output: OutputCallback | None, source_name: str | None
+    ) -> ExecResult:
+        """Profile ``verify_code``: the board holds the code and reports its length and sum;
+        it runs only when they match what was sent (see :mod:`workbench.engine.verify`)."""
+        stage = self._exec(verify.stage_code(payload), started, None, None)
+        if stage.exception is not None and stage.exception.type_name == "KeyboardInterrupt":
+            return stage  # stopped during the upload: nothing of the user's ran
+        problem = verify.check_problem(stage, payload)
+        if problem is not None:
+            self._drop_held_copy(started)
+            raise TransferError(
+                f"{self.url}: {problem}; nothing ran. Slow down (chunk_size / chunk_delay_s in the "
+                "device's profile) or run `workbench probe` to measure what the link can carry"
+            )
+        self.trace.mark(f"verify_code: the board holds all {len(payload)} bytes of the code, as sent; running it")
+        result = self._exec(verify.RUN_HELD, started, on_output, source_name, verified_run=True)
+        return dataclasses.replace(
+            result,
+            bytes_sent=stage.bytes_sent + result.bytes_sent,
+            send_s=stage.send_s + stage.run_s + result.send_s,
+            total_s=self.clock() - started,
+        )
+
+    def _drop_held_copy(self, started: float) -> None:
+        """After a failed check: the damaged copy need not stay in the board's RAM (best effort)."""
+        with contextlib.suppress(WorkbenchError):
+            self._exec(verify.DROP_HELD, started, None, None)
+
+    def _exec(
+        self,
+        payload: bytes,
+        started: float,
+        on_output: OutputCallback | None,
+        source_name: str | None,
+        *,
+        verified_run: bool = False,
     ) -> ExecResult:
         if self.profile.soft_reset_before_run:
             self.soft_reset()  # a fresh interpreter: no variables or imports left from earlier runs
@@ -473,7 +514,9 @@ class Engine:
         audit = _PasteAudit(self.conn.window, len(payload)) if raw_paste else None
         if audit is not None:
             sent = audit.padded(payload)
-        collector = _OutputCollector(self.profile.encoding, on_output, source_name, self._callback_failed)
+        collector = _OutputCollector(
+            self.profile.encoding, on_output, source_name, self._callback_failed, verified_run=verified_run
+        )
         marks: dict[str, float] = {}
         anomalies: list[bytes] = []
 
@@ -545,6 +588,8 @@ class Engine:
         else:
             assert isinstance(finished, ExecFinished)
             exception = finished.exception
+            if verified_run:
+                exception = verify.unwrapped(exception)
             if exception is not None and source_name:
                 exception = exception.renamed(source_name)
             rebooted = self._back_to_prompt(on_event)
@@ -776,7 +821,8 @@ def _end_of_next_token_line(payload: bytes, line: int) -> int:
 
 class _OutputCollector:
     """Keeps both streams and hands decoded text to the caller as it arrives; with a source
-    name, stderr's ``File "<stdin>"`` frames name it instead (in pieces, see SourceNamer)."""
+    name, stderr's ``File "<stdin>"`` frames name it instead, and in a verified run the
+    wrapper's frame is left out (in pieces, see StreamReplacer)."""
 
     def __init__(
         self,
@@ -784,19 +830,32 @@ class _OutputCollector:
         on_output: OutputCallback | None,
         source_name: str | None = None,
         on_failure: Callable[[], None] | None = None,
+        *,
+        verified_run: bool = False,
     ) -> None:
         factory = codecs.getincrementaldecoder(encoding)
         self._decoders = {"stdout": factory("replace"), "stderr": factory("replace")}
         self._parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
         self._on_output = on_output
         self._on_failure = on_failure
-        self._namer = SourceNamer(source_name) if source_name else None
+        self._filters: list[StreamReplacer] = [
+            *(verify.wrapper_filters() if verified_run else ()),
+            *((SourceNamer(source_name),) if source_name else ()),
+        ]
         self.failure: BaseException | None = None
+
+    def _filter(self, text: str, *, final: bool = False) -> str:
+        """stderr through each filter in turn (at the end, each gives up what it held)."""
+        for stream_filter in self._filters:
+            text = stream_filter.feed(text)
+            if final:
+                text += stream_filter.flush()
+        return text
 
     def add(self, event: Output) -> None:
         text = self._decoders[event.stream].decode(event.data)
-        if text and event.stream == "stderr" and self._namer is not None:
-            text = self._namer.feed(text)
+        if text and event.stream == "stderr":
+            text = self._filter(text)
         if text:
             self._parts[event.stream].append(text)
             self._deliver(event.stream, text)
@@ -827,8 +886,8 @@ class _OutputCollector:
 
     def text(self, stream: str) -> str:
         tail = self._decoders[stream].decode(b"", final=True)
-        if stream == "stderr" and self._namer is not None:
-            tail = self._namer.feed(tail) + self._namer.flush()
+        if stream == "stderr":
+            tail = self._filter(tail, final=True)
         if tail:
             self._parts[stream].append(tail)
             self._deliver(stream, tail)

@@ -46,6 +46,9 @@ class Profile:
     board's credit (None: a whole window per write). For bridges that overrun on bursts."""
     soft_reset_before_run: bool = False
     """Soft-reset (CTRL-D at the raw prompt) before each run, for a fresh interpreter."""
+    verify_code: bool = False
+    """The board checks the length and byte sum of the code it received before running it
+    (one more round trip; :mod:`workbench.engine.verify`): for links that lose bytes."""
     verbose_trace: bool = False
     """Add the engine's reasoning to the trace: what each write expects back and by when, and
     the protocol state after each read."""

@@ -56,12 +56,15 @@ _PRESET_LIST: tuple[Preset, ...] = (
             retries=5,
             dtr=False,
             rts=False,
+            verify_code=True,
         ),
         "The USB-UART bridge adds milliseconds to every reply and buffers output, so CTRL-C needs a "
         "longer quiet time and replies a longer timeout. DTR/RTS drive EN/IO0 (esptool's auto-reset "
         "circuit): opening the port can reset the board, so both lines are held released (the run "
         "state for both common circuits) and the first byte waits out the ROM boot messages. "
-        "Plain-raw chunks fit the 128-byte half of MicroPython's stdin buffer.",
+        "Plain-raw chunks fit the 128-byte half of MicroPython's stdin buffer. Bridges lose bytes "
+        "under load and the protocol has no checksum, so the board checks the code before it runs "
+        "(verify_code: one more round trip).",
     ),
     Preset(
         DeviceProfile(
@@ -76,11 +79,13 @@ _PRESET_LIST: tuple[Preset, ...] = (
             retries=5,
             dtr=False,
             rts=False,
+            verify_code=True,
         ),
         "Like the ESP32 (bridge latency, reset on open through DTR/RTS) but with a slower CPU, "
         "about 38 KB of free RAM and a ROM that first talks at 74880 baud, so every wait is longer "
         "and plain-raw chunks are smaller. Old firmware (before 1.14) has no raw paste; auto falls "
-        "back to plain raw mode.",
+        "back to plain raw mode, which has no flow control at all: the board checks the code "
+        "before it runs (verify_code).",
     ),
     Preset(
         DeviceProfile(

@@ -158,6 +158,7 @@ _RULES: dict[str, _Rule] = {
     "chunk_delay_s": _Rule("float", check=_delay),
     "retries": _Rule("int", check=_between(0, MAX_RETRIES)),
     "soft_reset_before_run": _Rule("bool"),
+    "verify_code": _Rule("bool"),
     "dtr": _Rule("bool", optional=True),
     "rts": _Rule("bool", optional=True),
     "baudrate": _Rule("int", check=_baudrate),
@@ -271,6 +272,9 @@ class DeviceProfile:
     """Extra attempts at entering the raw REPL before giving up."""
     soft_reset_before_run: bool = False
     """Soft-reset (CTRL-D in the raw REPL) before each run, for a clean interpreter state."""
+    verify_code: bool = False
+    """The board confirms the length and byte sum of the code it received before running it
+    (one more round trip): damaged code never runs, for links that lose bytes."""
     dtr: bool | None = None
     """DTR level set on open (None: leave as the driver sets it)."""
     rts: bool | None = None
@@ -318,6 +322,7 @@ class DeviceProfile:
             encoding=self.encoding,
             window_size_override=self.window_size_override,
             soft_reset_before_run=self.soft_reset_before_run,
+            verify_code=self.verify_code,
             verbose_trace=self.verbose_trace,
             trace_budget_bytes=self.trace_budget_bytes,
         )
@@ -395,6 +400,7 @@ FIELD_HELP: dict[str, str] = {
     "chunk_delay_s": "...this far apart (also between capped raw-paste writes)",
     "retries": "extra attempts at entering the raw REPL before giving up",
     "soft_reset_before_run": "soft-reset before each run, for a fresh interpreter",
+    "verify_code": "the board checks length and sum of the code before running it (lossy links)",
     "dtr": "DTR level set on open (none: leave it as the driver sets it)",
     "rts": "RTS level set on open (none: leave it as the driver sets it)",
     "baudrate": "line rate of a serial port (ignored by USB CDC boards and sockets)",

@@ -30,7 +30,7 @@ from workbench.protocol.events import (
     UnexpectedBytes,
     WindowCredit,
 )
-from workbench.protocol.tracebacks import Frame, RemoteException, SourceNamer, parse_traceback
+from workbench.protocol.tracebacks import Frame, RemoteException, SourceNamer, StreamReplacer, parse_traceback
 
 __all__ = [
     "NEED_DATA",
@@ -56,6 +56,7 @@ __all__ = [
     "SourceNamer",
     "State",
     "StdoutEnded",
+    "StreamReplacer",
     "Timeouts",
     "UnexpectedBytes",
     "WindowCredit",

@@ -129,18 +129,18 @@ def rename_source(text: str, source_name: str, old: str = STDIN) -> str:
     return text.replace(_frame_start(old), _frame_start(source_name))
 
 
-class SourceNamer:
-    """Rewrites ``File "<stdin>"`` to ``File "NAME"`` in text that arrives in pieces.
+class StreamReplacer:
+    """Replaces ``old`` by ``new`` in text that arrives in pieces.
 
     Output reaches the caller as the device sends it, cut anywhere (``File "<std`` then
-    ``in>"``). A piece's tail that could be the start of ``File "<stdin>"`` is held back
-    until the next piece (or :meth:`flush`) decides; nothing else is delayed. The pattern has
-    no border (no proper suffix that is also a prefix), so a held tail never overlaps a match.
+    ``in>"``). A piece's tail that could be the start of ``old`` is held back until the next
+    piece (or :meth:`flush`) decides; nothing else is delayed. ``old`` must have no border
+    (no proper suffix that is also a prefix), so a held tail never overlaps a match.
     """
 
-    def __init__(self, source_name: str) -> None:
-        self._old = _frame_start(STDIN)
-        self._new = _frame_start(source_name)
+    def __init__(self, old: str, new: str) -> None:
+        self._old = old
+        self._new = new
         self._pending = ""
 
     def feed(self, text: str) -> str:
@@ -154,6 +154,13 @@ class SourceNamer:
         """The end of the text: whatever was held back (it never became a match)."""
         rest, self._pending = self._pending, ""
         return rest
+
+
+class SourceNamer(StreamReplacer):
+    """Rewrites ``File "<stdin>"`` to ``File "NAME"`` in text that arrives in pieces."""
+
+    def __init__(self, source_name: str) -> None:
+        super().__init__(_frame_start(STDIN), _frame_start(source_name))
 
 
 def _partial_match_length(text: str, pattern: str) -> int:
