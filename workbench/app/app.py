@@ -39,6 +39,7 @@ from workbench.app.messages import (
     DeviceConnected,
     DeviceStatus,
     RunFinished,
+    WorkerMessage,
 )
 from workbench.app.profile_actions import ProfileActions
 from workbench.app.recovery import RecoveryStore
@@ -685,7 +686,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     # ------------------------------------------------------------------ output and trace
     def check_message_enabled(self, message: Message) -> bool:
         """Once the app shuts down, what the workers still report has no pane to go to."""
-        if not self.is_running and type(message).__module__ in _WORKER_MESSAGE_MODULES:
+        if not self.is_running and isinstance(message, WorkerMessage):
             return False
         return super().check_message_enabled(message)
 
@@ -920,10 +921,6 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self.manager.close_all()
         if self._lesson is not None:
             self._lesson.close()
-
-
-#: Where the messages of worker threads and bridges are defined (dropped after shutdown).
-_WORKER_MESSAGE_MODULES = frozenset({"workbench.app.messages", "workbench.app.bridge"})
 
 
 def _displayed(widget: Widget) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from workbench.app.messages import WorkerMessage
 from workbench.trace.record import TraceRecord
 
 #: Output characters kept waiting for the UI; beyond this the oldest are dropped (counted).
@@ -24,7 +25,7 @@ MAX_PENDING_OUTPUT_CHARS = 4 * 1024 * 1024
 MAX_PENDING_RECORDS = 50_000
 
 
-class BridgeFlush(Message):
+class BridgeFlush(WorkerMessage):
     """Something is waiting in the bridge; the UI should call ``drain()``.
 
     ``tag`` names the bridge (the board's URL) when the app has one bridge per board.

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from workbench.trace.record import TraceRecord
 
 
-class DeviceConnected(Message):
+class WorkerMessage(Message):
+    """A message from a worker thread or a bridge: dropped once the app shuts down (its
+    panes are going; see ``WorkbenchApp.check_message_enabled``)."""
+
+
+class DeviceConnected(WorkerMessage):
     """A session is open and in the raw REPL, with ``profile`` chosen for the reason ``why``."""
 
     def __init__(self, url: str, session: Session, profile: DeviceProfile, why: str) -> None:
@@ -32,7 +37,7 @@ class DeviceConnected(Message):
         self.why = why
 
 
-class ProfileApplied(Message):
+class ProfileApplied(WorkerMessage):
     """``url``'s session now uses ``profile`` (from the settings screen); ``why`` says where from."""
 
     def __init__(self, url: str, profile: DeviceProfile, why: str) -> None:
@@ -42,7 +47,7 @@ class ProfileApplied(Message):
         self.why = why
 
 
-class ProbeProgress(Message):
+class ProbeProgress(WorkerMessage):
     """A detection step started (text for the settings screen)."""
 
     def __init__(self, text: str) -> None:
@@ -50,7 +55,7 @@ class ProbeProgress(Message):
         self.text = text
 
 
-class ProbeFinished(Message):
+class ProbeFinished(WorkerMessage):
     """Detection ended: ``report``, or None with ``error`` saying why not."""
 
     def __init__(self, url: str, report: ProbeReport | None, error: str | None = None) -> None:
@@ -60,7 +65,7 @@ class ProbeFinished(Message):
         self.error = error
 
 
-class DeviceStatus(Message):
+class DeviceStatus(WorkerMessage):
     """The connection changed (disconnected, failed, reset); ``error`` for failures."""
 
     def __init__(self, url: str, text: str, *, error: bool = False) -> None:
@@ -70,7 +75,7 @@ class DeviceStatus(Message):
         self.error = error
 
 
-class RunFinished(Message):
+class RunFinished(WorkerMessage):
     """A run on ``url`` ended; ``result`` is None when it failed with ``error``; ``lost``: it
     failed because the board went away (the loss is reported once, by the manager's event)."""
 
@@ -82,7 +87,7 @@ class RunFinished(Message):
         self.lost = lost
 
 
-class StepPending(Message):
+class StepPending(WorkerMessage):
     """Step mode: the engine waits before ``step`` until the person says go."""
 
     def __init__(self, step: PendingStep) -> None:
@@ -90,7 +95,7 @@ class StepPending(Message):
         self.step = step
 
 
-class LessonOpened(Message):
+class LessonOpened(WorkerMessage):
     """A lesson's board is open (``records``: what it printed while booting)."""
 
     def __init__(self, run: LessonRun, records: list[TraceRecord]) -> None:
@@ -99,7 +104,7 @@ class LessonOpened(Message):
         self.records = records
 
 
-class LessonStepDone(Message):
+class LessonStepDone(WorkerMessage):
     """A lesson step ran; ``outcome`` says what came back (or ``error`` why it could not run)."""
 
     def __init__(self, run: LessonRun, outcome: StepOutcome | None, error: str | None = None) -> None:
@@ -109,7 +114,7 @@ class LessonStepDone(Message):
         self.error = error
 
 
-class BoardStateChanged(Message):
+class BoardStateChanged(WorkerMessage):
     """The session manager moved a board to another state (lost, reconnected, closed)."""
 
     def __init__(self, event: SessionEvent) -> None:
@@ -117,7 +122,7 @@ class BoardStateChanged(Message):
         self.event = event
 
 
-class SeveralRunFinished(Message):
+class SeveralRunFinished(WorkerMessage):
     """A run on several boards ended: one outcome per board."""
 
     def __init__(self, outcomes: list[RunOutcome], label: str, wall_s: float) -> None:
@@ -127,7 +132,7 @@ class SeveralRunFinished(Message):
         self.wall_s = wall_s
 
 
-class BoardNotice(Message):
+class BoardNotice(WorkerMessage):
     """Something the user asked of the board at ``url`` is done (a reset): tell them how it went."""
 
     def __init__(self, url: str, text: str, severity: SeverityLevel = "information") -> None:
