@@ -1,5 +1,5 @@
 """Preferences that outlive one run of the app: the theme, boards that reconnect by
-themselves, and named devices (the ``[devices]`` table, see :mod:`workbench.device_names`).
+themselves, and named devices (the ``[devices]`` table, see :mod:`workbench.discovery.names`).
 
 Why a module of its own: settings are read at start-up before any widget exists and written
 whenever the user changes a preference, so loading must never fail (a broken file must not
@@ -224,7 +224,7 @@ class Settings:
         if "devices" in extra:
             # Left in ``_extra``: the app never changes the table, so a save writes it back
             # exactly as the user wrote it, bad entries included.
-            from workbench.device_names import parse_device_table
+            from workbench.discovery.names import parse_device_table
 
             self.devices, problems = parse_device_table(extra["devices"], f"settings file {self.path}")
             self.problems.extend(problems)

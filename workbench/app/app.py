@@ -62,15 +62,15 @@ from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
-from workbench.devices import DeviceEntry, available_devices
+from workbench.discovery.devices import DeviceEntry, available_devices
 from workbench.engine.session import Session
 from workbench.engine.stepping import PendingStep
 from workbench.errors import DeviceDisconnected, WorkbenchError
 from workbench.lessons import LESSONS, LessonRun
 from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.manager import ManagedSession
-from workbench.ports import PortInfo, list_ports
-from workbench.probe import ProbeReport, fingerprint
+from workbench.discovery.ports import PortInfo, list_ports
+from workbench.profiles.probe import ProbeReport, fingerprint
 from workbench.profiles import (
     PRESETS,
     DeviceProfile,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from workbench.lessons import LessonRun, StepOutcome
     from workbench.manager import SessionEvent
     from workbench.manager.manager import RunOutcome
-    from workbench.probe import ProbeReport
+    from workbench.profiles.probe import ProbeReport
     from workbench.profiles import DeviceProfile
     from workbench.trace.record import TraceRecord
 

@@ -16,7 +16,7 @@ from workbench.app.messages import DeviceStatus, ProbeFinished, ProbeProgress, P
 from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.app.widgets.status_bar import StatusBar
 from workbench.errors import WorkbenchError
-from workbench.probe import probe
+from workbench.profiles.probe import probe
 from workbench.profiles import DeviceProfile, find_port, saved_profile, storage_key
 
 if TYPE_CHECKING:

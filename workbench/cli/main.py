@@ -12,8 +12,8 @@ The one exception is ``exec``/``run`` on one device, whose stdout and stderr are
 bytes, untouched, as the user asked.
 
 A device is a URL, an mpremote shortcut (``a0``) or a name from the settings file's
-``[devices]`` (:mod:`workbench.device_names`); without one, ``exec``/``run``/``probe`` use the
-app's default (:func:`workbench.devices.pick_default_device`) and say which on stderr.
+``[devices]`` (:mod:`workbench.discovery.names`); without one, ``exec``/``run``/``probe`` use the
+app's default (:func:`workbench.discovery.devices.pick_default_device`) and say which on stderr.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, TextIO, cast
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.device_names import DeviceRef
+    from workbench.discovery.names import DeviceRef
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
-    from workbench.ports import PortInfo
+    from workbench.discovery.ports import PortInfo
     from workbench.profiles import ProfileStore
 
 EXIT_OK = 0
@@ -219,7 +219,7 @@ def _check_operand(parser: argparse.ArgumentParser, ns: argparse.Namespace, oper
 
 def _names_a_device(text: str) -> bool:
     """A URL, port, shortcut or (reading the settings file only then) a named device."""
-    from workbench.device_names import load_named_devices, looks_like_device
+    from workbench.discovery.names import load_named_devices, looks_like_device
 
     return looks_like_device(text) or looks_like_device(text, load_named_devices().names)
 
@@ -313,8 +313,8 @@ def _command_devices(tokens: list[str]) -> list[DeviceRef]:
     """What the command runs on: the devices given (shortcuts and names resolved, each URL
     once), or the default device, named on stderr so a simulated board is never taken for
     the user's. Problems with the settings file's ``[devices]`` are reported, not fatal."""
-    from workbench.device_names import DeviceRef, load_named_devices, resolve_device
-    from workbench.devices import pick_default_device
+    from workbench.discovery.names import DeviceRef, load_named_devices, resolve_device
+    from workbench.discovery.devices import pick_default_device
 
     if not tokens:
         default = pick_default_device()
@@ -426,7 +426,7 @@ def _use_platform_preset(
     """Nothing saved for this device: one small exec asks the firmware its platform, and that
     platform's preset applies from the user's code on (as in the app). Never fatal: a board
     that does not say keeps the generic preset."""
-    from workbench.probe import fingerprint
+    from workbench.profiles.probe import fingerprint
     from workbench.profiles import choose_profile
 
     try:
@@ -656,8 +656,8 @@ def _save_trace(session: Session | ManagedSession, path: str) -> None:
 
 
 def _cmd_ports(args: argparse.Namespace) -> int:
-    from workbench.device_names import load_named_devices
-    from workbench.devices import available_devices, format_devices_table
+    from workbench.discovery.names import load_named_devices
+    from workbench.discovery.devices import available_devices, format_devices_table
 
     for problem in load_named_devices().problems:
         _error(problem)
@@ -670,7 +670,7 @@ def _cmd_ports(args: argparse.Namespace) -> int:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
-    from workbench.probe import probe
+    from workbench.profiles.probe import probe
 
     def on_step(step: str) -> None:
         if not args.json:

@@ -27,7 +27,7 @@ from workbench.engine.result import ExecResult
 from workbench.engine.session import OutputCallback, Session, connect
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
 from workbench.manager.lifecycle import SessionEvent, SessionState, allowed
-from workbench.ports import PortInfo
+from workbench.discovery.ports import PortInfo
 from workbench.profiles.matching import device_key
 from workbench.trace.record import TraceRecorder
 

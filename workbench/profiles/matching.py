@@ -11,7 +11,7 @@ back to the rule that chose it.
 
 from __future__ import annotations
 
-from workbench.ports import PortInfo
+from workbench.discovery.ports import PortInfo
 from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile
 from workbench.profiles.store import ProfileStore, serial_key, url_key, usb_key
@@ -118,7 +118,7 @@ def choose_profile(
 def find_port(url: str, ports: list[PortInfo] | None = None) -> PortInfo | None:
     """The serial port behind ``url`` (its USB serial number and VID:PID), if it is one."""
     if ports is None:
-        from workbench.ports import list_ports
+        from workbench.discovery.ports import list_ports
 
         ports = list_ports()
     return next((port for port in ports if port.device == url), None)

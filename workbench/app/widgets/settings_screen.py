@@ -21,7 +21,7 @@ from textual.widgets import Button, Footer, Select, Static
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.profile_form import ProfileForm
-from workbench.probe import ProbeReport
+from workbench.profiles.probe import ProbeReport
 from workbench.profiles import (
     PRESET_NAMES,
     PRESETS,

@@ -77,13 +77,13 @@ def test_exec_on_one_device_passes_the_devices_bytes_through_untouched(tmp_path:
 
 
 def test_probe_report_is_inert(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import workbench.probe
+    import workbench.profiles.probe
 
     def fake_probe(url: str, *, round_trips: int, on_step: object) -> SimpleNamespace:
         on_step("asking the board " + ESC_SEQUENCES)  # type: ignore[operator]
         return SimpleNamespace(format_text=lambda: f"Probe of {url}\n  device  {ESC_SEQUENCES}\n  end")
 
-    monkeypatch.setattr(workbench.probe, "probe", fake_probe)
+    monkeypatch.setattr(workbench.profiles.probe, "probe", fake_probe)
     assert cli_main(["probe", "sim://generic"]) == 0
     out, err = capsys.readouterr()
     assert_inert(out)
@@ -92,11 +92,11 @@ def test_probe_report_is_inert(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
 
 
 def test_ports_table_is_inert(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import workbench.devices
-    from workbench.devices import DeviceEntry
+    import workbench.discovery.devices
+    from workbench.discovery.devices import DeviceEntry
 
     entries = [DeviceEntry("/dev/ttyACM0", "serial", "Pico " + ESC_SEQUENCES)]  # a USB product string
-    monkeypatch.setattr(workbench.devices, "available_devices", lambda: entries)
+    monkeypatch.setattr(workbench.discovery.devices, "available_devices", lambda: entries)
     assert cli_main(["ports"]) == 0
     out = capsys.readouterr().out
     assert_inert(out)

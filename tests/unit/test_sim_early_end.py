@@ -180,7 +180,7 @@ def test_valid_code_arriving_in_pieces_never_ends_a_paste() -> None:
     """A wrong early end would refuse working code: every prefix of valid programs is fine."""
     from pathlib import Path
 
-    for path in sorted(Path(__file__).resolve().parents[1].joinpath("workbench", "sim").glob("*.py")):
+    for path in sorted(Path(__file__).resolve().parents[2].joinpath("workbench", "sim").glob("*.py")):
         data = path.read_bytes()
         compiler = PasteCompiler()
         for end in [*range(61, len(data), 61), len(data)]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, Static
 
-from tests.test_app import connected, make_app, output_lines, wait_for
+from tests.functional.test_app import connected, make_app, output_lines, wait_for
 from workbench.app.app import WorkbenchApp
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.profile_form import ProfileForm

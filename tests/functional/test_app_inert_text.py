@@ -83,7 +83,7 @@ async def test_the_trace_view_draws_a_files_escape_sequences_inert() -> None:
 
 async def test_a_trace_note_with_markup_brackets_is_shown_as_written(tmp_path) -> None:
     """A saved trace is anyone's file: '[/]' or '[@click=app.quit]' in a note is text, not markup."""
-    from tests.test_app import connected, make_app
+    from tests.functional.test_app import connected, make_app
     from workbench.app.widgets.trace_view import TraceView
     from workbench.trace import save_jsonl
     from workbench.trace.record import TraceRecord
@@ -107,7 +107,7 @@ async def test_a_trace_note_with_markup_brackets_is_shown_as_written(tmp_path) -
 async def test_a_device_url_with_markup_brackets_is_reported_not_a_crash(tmp_path) -> None:
     from textual.widgets._toast import Toast
 
-    from tests.test_app import make_app, output_lines, wait_for
+    from tests.functional.test_app import make_app, output_lines, wait_for
 
     app = make_app(tmp_path, "/dev/tty[/]x")
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
@@ -119,7 +119,7 @@ async def test_a_device_url_with_markup_brackets_is_reported_not_a_crash(tmp_pat
 
 
 async def test_a_file_name_with_markup_brackets_is_the_editors_title_as_written(tmp_path) -> None:
-    from tests.test_app import connected, make_app
+    from tests.functional.test_app import connected, make_app
     from workbench.app.widgets.editor_pane import EditorPane
 
     program = tmp_path / "odd[b]name[i].py"

@@ -17,7 +17,7 @@ from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.repl_line import ReplLine
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
-from workbench.devices import DeviceEntry
+from workbench.discovery.devices import DeviceEntry
 from workbench.lessons import LESSONS, get_lesson
 from workbench.trace import load_jsonl
 

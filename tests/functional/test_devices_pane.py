@@ -13,8 +13,8 @@ from textual.widgets import Input, OptionList
 from workbench.app.themes import register_themes
 from workbench.app.widgets import devices_pane
 from workbench.app.widgets.devices_pane import BADGES, DevicesPane, badge_for_state, check_device_url
-from workbench.devices import EMBEDDED_DEFAULT, DeviceEntry
-from workbench.ports import PortInfo
+from workbench.discovery.devices import EMBEDDED_DEFAULT, DeviceEntry
+from workbench.discovery.ports import PortInfo
 from workbench.protocol.connection import State
 
 PICO = DeviceEntry(

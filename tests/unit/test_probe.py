@@ -1,4 +1,4 @@
-"""Adaptive protocol detection (workbench.probe) against the real interpreter and simulated boards.
+"""Adaptive protocol detection (workbench.profiles.probe) against the real interpreter and simulated boards.
 
 Each board is probed once per module (a probe takes a fraction of a second with ``boot_ms=0``)
 and the tests check the report's figures and the profile it proposes; the no-flow-control
@@ -15,7 +15,7 @@ from tests.conftest import requires_micropython
 from workbench.engine.profile import DEFAULT_PROFILE
 from workbench.engine.session import connect
 from workbench.errors import ConnectError, DeviceTimeout
-from workbench.probe import ProbeError, ProbeReport, flow_control_code, probe, propose_profile
+from workbench.profiles.probe import ProbeError, ProbeReport, flow_control_code, probe, propose_profile
 
 NO_FLOW = "sim://generic?no_flow_control=1"
 

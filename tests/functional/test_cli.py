@@ -163,10 +163,10 @@ def test_without_a_device_exec_run_and_probe_use_the_default_and_say_so(
 def test_the_one_board_plugged_in_is_named_when_it_is_picked(
     no_boards: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from workbench.devices import DeviceEntry
+    from workbench.discovery.devices import DeviceEntry
 
     board = DeviceEntry("/dev/ttyACM97", "serial", "Board CDC", "Raspberry Pi Pico")
-    monkeypatch.setattr("workbench.devices.available_devices", lambda **_kw: [board])
+    monkeypatch.setattr("workbench.discovery.devices.available_devices", lambda **_kw: [board])
     assert cli_main.main(["exec", "print(1)"]) == 3  # no such port here: it was tried
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "workbench: no device given; using /dev/ttyACM97 (the one board plugged in: Raspberry Pi Pico)"

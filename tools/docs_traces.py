@@ -6,13 +6,13 @@ changes, and nobody notices. Here every trace is the output of a scenario: a rea
 port, recorded with :class:`~workbench.trace.TraceRecorder`, annotated with
 :func:`~workbench.trace.annotate` and rendered with :func:`~workbench.trace.render_text`.
 The result goes to ``docs/traces/NAME.txt`` and into the fenced block that follows each
-``<!-- trace: NAME -->`` marker in ``docs/*.md``. ``tests/test_docs.py`` regenerates the
+``<!-- trace: NAME -->`` marker in ``docs/*.md``. ``tests/unit/test_docs.py`` regenerates the
 traces and fails when a file differs, so a change in behaviour shows up as a failing test
 and a diff to read, not as a silently wrong document.
 
-    python -m workbench.docs_traces              rewrite the trace files and the blocks
-    python -m workbench.docs_traces --check      exit 1 and list what is stale
-    python -m workbench.docs_traces NAME ...     only these scenarios
+    python -m tools.docs_traces              rewrite the trace files and the blocks
+    python -m tools.docs_traces --check      exit 1 and list what is stale
+    python -m tools.docs_traces NAME ...     only these scenarios
 
 What varies from run to run is normalised, on purpose and only this:
 
@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from workbench.devices import local_interpreter
+from workbench.discovery.devices import local_interpreter
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.session import Session, connect
 from workbench.errors import WorkbenchError
@@ -395,7 +395,7 @@ def wanted(names: Sequence[str]) -> tuple[list[Scenario], list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate (or with --check, compare) the trace files and the blocks in the docs."""
-    parser = argparse.ArgumentParser(prog="python -m workbench.docs_traces", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.docs_traces", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"scenarios (default: all): {', '.join(BY_NAME)}")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 listing stale files")
     parser.add_argument("--docs", type=Path, default=DOCS, help="the docs folder (default: %(default)s)")

@@ -8,7 +8,7 @@ import pytest
 import serial.tools.list_ports
 
 from workbench.config import Settings
-from workbench.device_names import (
+from workbench.discovery.names import (
     DeviceRef,
     expand_shortcut,
     load_named_devices,
@@ -16,8 +16,8 @@ from workbench.device_names import (
     parse_device_table,
     resolve_device,
 )
-from workbench.devices import DeviceEntry, available_devices, format_devices_table, pick_default_device
-from workbench.ports import PortInfo
+from workbench.discovery.devices import DeviceEntry, available_devices, format_devices_table, pick_default_device
+from workbench.discovery.ports import PortInfo
 
 WHERE = "settings file /x/settings.toml"
 

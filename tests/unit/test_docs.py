@@ -1,10 +1,10 @@
 """The documentation shows what the code does now, and its links lead somewhere.
 
-The traces in docs/ come from :mod:`workbench.docs_traces`. Regenerating them here and
+The traces in docs/ come from :mod:`tools.docs_traces`. Regenerating them here and
 comparing with the committed files turns a change in the engine, the protocol core or a
 simulated board into a failing test with a diff, instead of a document that quietly keeps
 describing the old behaviour. If the new trace is right, run
-``python -m workbench.docs_traces`` and commit the result.
+``python -m tools.docs_traces`` and commit the result.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import requires_micropython
-from workbench import docs_traces
-from workbench.docs_traces import BY_NAME, MARKER, SCENARIOS, render, splice
+from tools import docs_traces
+from tools.docs_traces import BY_NAME, MARKER, SCENARIOS, render, splice
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 TRACES = DOCS / "traces"
 MARKDOWN = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]
@@ -46,7 +46,7 @@ def test_trace_file_matches_what_the_code_does_now(name: str) -> None:
         committed.splitlines(keepends=True), fresh.splitlines(keepends=True), "committed", "now"
     ))
     assert fresh == committed, f"docs/traces/{name}.txt is stale; if this is right, run " \
-        f"`python -m workbench.docs_traces {name}`:\n{diff}"
+        f"`python -m tools.docs_traces {name}`:\n{diff}"
 
 
 @pytest.mark.parametrize("doc", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)

@@ -15,7 +15,7 @@ import pytest
 from workbench.trace import TraceRecord, annotate, load_jsonl
 from workbench.trace.explain import explain, is_event, meaning_parts, spell_bytes
 
-UNIX_PORT = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
+UNIX_PORT = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "unix-port"
 
 
 def session_records() -> list[TraceRecord]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from workbench.ports import PortInfo, list_ports
+from workbench.discovery.ports import PortInfo, list_ports
 from workbench.sim.boards import BOARDS
 
 Kind = Literal["named", "serial", "simulated", "local"]
@@ -71,7 +71,7 @@ def available_devices(*, include_serial: bool = True, include_named: bool = True
 def named_device_entries(ports: list[PortInfo] | None = None) -> list[DeviceEntry]:
     """The settings file's ``[devices]``, one entry each (its problems are reported where the
     file is read for a command: the CLI, the app's start)."""
-    from workbench.device_names import load_named_devices
+    from workbench.discovery.names import load_named_devices
 
     by_device = {port.device: port for port in ports or ()}
     entries = []

@@ -3,7 +3,7 @@
 Why a script and not hand-made pictures: the screenshots show the real app on a simulated
 board, so when the layout changes one command brings them up to date::
 
-    python -m workbench.docs_screenshots            # writes docs/screenshots/*.svg
+    python -m tools.docs_screenshots            # writes docs/screenshots/*.svg
 
 Each picture runs the app headless (Textual's test driver) with a temporary config folder,
 so nothing of the person running it (themes, profiles, recovered text) shows up.
@@ -74,7 +74,7 @@ async def _shoot(name: str, prepare: Callable[[Pilot[None]], Awaitable[None]], f
     from workbench.app.app import WorkbenchApp
     from workbench.app.recovery import RecoveryStore
     from workbench.config import Settings
-    from workbench.devices import available_devices
+    from workbench.discovery.devices import available_devices
 
     with tempfile.TemporaryDirectory() as config:
         os.environ["WORKBENCH_CONFIG_DIR"] = config

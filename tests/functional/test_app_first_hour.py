@@ -12,7 +12,7 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 from textual.widgets.text_area import Selection
 
-from tests.test_app import (
+from tests.functional.test_app import (
     UNPLUGGED,
     connected,
     make_app,

@@ -13,7 +13,7 @@ from workbench import Profile
 from workbench.errors import ConnectError
 from workbench.manager import SessionEvent, SessionManager, SessionState, snapshot
 from workbench.manager.manager import ManagerError
-from workbench.ports import PortInfo
+from workbench.discovery.ports import PortInfo
 
 HAS_MICROPYTHON = real_interpreter_skip_reason() is None
 #: Bound on waiting for a state the manager reaches on its own (lost, reconnected).

@@ -212,7 +212,7 @@ def test_starts_on_the_embedded_default_with_editor_output_repl_line_and_a_ready
 ) -> None:
     """1: ``workbench`` with no board plugged in opens sim://generic, connected, every pane there."""
     from workbench.app.main import default_device
-    from workbench.devices import EMBEDDED_DEFAULT
+    from workbench.discovery.devices import EMBEDDED_DEFAULT
 
     if default_device() != EMBEDDED_DEFAULT:
         pytest.skip(f"a board is plugged in ({default_device()}): the app would open it, not {EMBEDDED_DEFAULT}")

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TRANSCRIPTS
-from tests.test_app import sims_only
+from tests.functional.test_app import sims_only
 from workbench.app.app import WorkbenchApp
 from workbench.app.recovery import RecoveryStore
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.engine.profile import Profile
-from workbench.probe import ProbeReport
+from workbench.profiles.probe import ProbeReport
 
 CODE = 'import machine\nled = machine.Pin(2, machine.Pin.OUT)\nled.on()\nprint("LED", led.value())\n'
 TRANSCRIPT = next((t for t in TRANSCRIPTS if t.name.startswith("06-")), None)

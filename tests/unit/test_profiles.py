@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from workbench.engine.profile import Profile
-from workbench.ports import PortInfo
+from workbench.discovery.ports import PortInfo
 from workbench.profiles import (
     FIELD_NAMES,
     PRESETS,
@@ -322,7 +322,7 @@ def test_presets_wait_longer_than_the_simulated_boards_take_to_boot() -> None:
 
 
 def test_presets_are_documented_in_a_table() -> None:
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "profiles.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "profiles.md").read_text(encoding="utf-8")
     for name, preset in PRESETS.items():
         row = next(line for line in doc.splitlines() if line.startswith(f"| {name} "))
         for value in (preset.profile.startup_delay_s, preset.profile.response_timeout_s, preset.profile.chunk_size):

@@ -16,7 +16,7 @@ from workbench.app.widgets.trace_view import TraceView
 from workbench.trace import TraceRecord, annotate, load_jsonl
 from workbench.trace.explain import explain, is_event
 
-UNIX_PORT = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
+UNIX_PORT = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "unix-port"
 
 #: A dump line: a 4-digit offset (when the pane has room), up to 16 hex bytes padded to 47
 #: columns, |one character a byte|.

@@ -8,8 +8,8 @@ import pytest
 import serial.tools.list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from workbench.devices import DeviceEntry, available_devices, format_devices_table
-from workbench.ports import PortInfo, guess_board, list_ports
+from workbench.discovery.devices import DeviceEntry, available_devices, format_devices_table
+from workbench.discovery.ports import PortInfo, guess_board, list_ports
 
 
 def make_port(**overrides: object) -> PortInfo:
