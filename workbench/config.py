@@ -20,7 +20,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,12 +27,13 @@ from typing import Any
 
 import platformdirs
 
+from workbench.storage import atomic_write_text
+
 __all__ = [
     "CONFIG_DIR_ENV",
     "MAX_TOML_DEPTH",
     "SETTINGS_FILE_NAME",
     "Settings",
-    "atomic_write_text",
     "config_dir",
     "dumps_toml",
     "parse_toml",
@@ -270,68 +270,6 @@ class Settings:
         return f"Settings(path={str(self.path)!r}, theme={self.theme!r}, problems={len(self.problems)})"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers see the old file or the new one, never half.
-
-    Writes a temporary file in the same directory (``os.replace`` is only atomic within one
-    file system), fsyncs it so the data is on disk before the rename, then fsyncs the directory
-    (where supported) so the rename itself survives a power cut. The file keeps what the user
-    gave it: its permission bits (a new file gets the usual ones, as the umask says; the
-    temporary file is created 0600) and, when ``path`` is a symbolic link, the link: the file
-    it points to is the one replaced.
-    """
-    path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _mode_to_keep(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _mode_to_keep(path: Path) -> int:
-    """The permission bits of the file being replaced, else those a new file would get."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` sets it, racing threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Flush a directory entry (POSIX); Windows cannot open directories, which is fine."""
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 # --------------------------------------------------------------------------- TOML writer

@@ -17,7 +17,8 @@ import platformdirs
 import pytest
 
 from workbench import config
-from workbench.config import Settings, atomic_write_text, config_dir, dumps_toml, settings_path
+from workbench.config import Settings, config_dir, dumps_toml, settings_path
+from workbench.storage import atomic_write_text
 
 
 @pytest.fixture(autouse=True)

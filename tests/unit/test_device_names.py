@@ -8,6 +8,12 @@ import pytest
 import serial.tools.list_ports
 
 from workbench.config import Settings
+from workbench.discovery.devices import (
+    DeviceEntry,
+    available_devices,
+    format_devices_table,
+    pick_default_device,
+)
 from workbench.discovery.names import (
     DeviceRef,
     expand_shortcut,
@@ -16,7 +22,6 @@ from workbench.discovery.names import (
     parse_device_table,
     resolve_device,
 )
-from workbench.discovery.devices import DeviceEntry, available_devices, format_devices_table, pick_default_device
 from workbench.discovery.ports import PortInfo
 
 WHERE = "settings file /x/settings.toml"

@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import micropython_path, real_interpreter_skip_reason
 from workbench import Profile
+from workbench.discovery.ports import PortInfo
 from workbench.errors import ConnectError
 from workbench.manager import SessionEvent, SessionManager, SessionState, snapshot
 from workbench.manager.manager import ManagerError
-from workbench.discovery.ports import PortInfo
 
 HAS_MICROPYTHON = real_interpreter_skip_reason() is None
 #: Bound on waiting for a state the manager reaches on its own (lost, reconnected).

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine.profile import Profile
 from workbench.discovery.ports import PortInfo
+from workbench.engine.profile import Profile
 from workbench.profiles import (
     FIELD_NAMES,
     PRESETS,

@@ -63,14 +63,13 @@ from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.discovery.devices import DeviceEntry, available_devices
+from workbench.discovery.ports import PortInfo, list_ports
 from workbench.engine.session import Session
 from workbench.engine.stepping import PendingStep
 from workbench.errors import DeviceDisconnected, WorkbenchError
 from workbench.lessons import LESSONS, LessonRun
 from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.manager import ManagedSession
-from workbench.discovery.ports import PortInfo, list_ports
-from workbench.profiles.probe import ProbeReport, fingerprint
 from workbench.profiles import (
     PRESETS,
     DeviceProfile,
@@ -80,6 +79,7 @@ from workbench.profiles import (
     find_port,
     saved_profile,
 )
+from workbench.profiles.probe import ProbeReport, fingerprint
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
 from workbench.trace.record import TraceRecorder
 

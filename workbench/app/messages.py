@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from workbench.lessons import LessonRun, StepOutcome
     from workbench.manager import SessionEvent
     from workbench.manager.manager import RunOutcome
-    from workbench.profiles.probe import ProbeReport
     from workbench.profiles import DeviceProfile
+    from workbench.profiles.probe import ProbeReport
     from workbench.trace.record import TraceRecord
 
 

@@ -16,8 +16,8 @@ from workbench.app.messages import DeviceStatus, ProbeFinished, ProbeProgress, P
 from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.app.widgets.status_bar import StatusBar
 from workbench.errors import WorkbenchError
-from workbench.profiles.probe import probe
 from workbench.profiles import DeviceProfile, find_port, saved_profile, storage_key
+from workbench.profiles.probe import probe
 
 if TYPE_CHECKING:
     from workbench.app.app import WorkbenchApp

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import platformdirs
+
+from workbench.storage import atomic_write_bytes
 
 ENV_STATE_DIR = "WORKBENCH_STATE_DIR"
 """Environment variable that moves the state directory (tests, portable installs)."""
@@ -37,7 +38,7 @@ def default_recovery_dir() -> Path:
 class RecoveryStore:
     """One recovery document (``{"text", "path", "saved_at"}``) in ``directory``.
 
-    Writes are atomic (temp file in the same directory, fsync, ``os.replace``) so a crash in
+    Writes are atomic (:func:`workbench.storage.atomic_write_bytes`) so a crash in
     the middle of a save leaves the previous recovery text intact rather than half a file.
     """
 
@@ -58,18 +59,7 @@ class RecoveryStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         document = {"text": text, "path": path, "saved_at": time.time()}
         data = json.dumps(document, ensure_ascii=False).encode("utf-8")
-        fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=".recovery-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        _fsync_directory(self.directory)
+        atomic_write_bytes(self.path, data)
 
     def load(self) -> tuple[str, str | None] | None:
         """The stored ``(text, path)``, or None when there is nothing (readable) to recover.
@@ -113,17 +103,3 @@ class RecoveryStore:
         except OSError:
             return None
         return target
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable where the platform allows opening directories."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

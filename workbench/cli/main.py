@@ -36,9 +36,9 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.discovery.names import DeviceRef
+    from workbench.discovery.ports import PortInfo
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
-    from workbench.discovery.ports import PortInfo
     from workbench.profiles import ProfileStore
 
 EXIT_OK = 0
@@ -313,8 +313,8 @@ def _command_devices(tokens: list[str]) -> list[DeviceRef]:
     """What the command runs on: the devices given (shortcuts and names resolved, each URL
     once), or the default device, named on stderr so a simulated board is never taken for
     the user's. Problems with the settings file's ``[devices]`` are reported, not fatal."""
-    from workbench.discovery.names import DeviceRef, load_named_devices, resolve_device
     from workbench.discovery.devices import pick_default_device
+    from workbench.discovery.names import DeviceRef, load_named_devices, resolve_device
 
     if not tokens:
         default = pick_default_device()
@@ -426,8 +426,8 @@ def _use_platform_preset(
     """Nothing saved for this device: one small exec asks the firmware its platform, and that
     platform's preset applies from the user's code on (as in the app). Never fatal: a board
     that does not say keeps the generic preset."""
-    from workbench.profiles.probe import fingerprint
     from workbench.profiles import choose_profile
+    from workbench.profiles.probe import fingerprint
 
     try:
         found = fingerprint(session)
@@ -656,8 +656,8 @@ def _save_trace(session: Session | ManagedSession, path: str) -> None:
 
 
 def _cmd_ports(args: argparse.Namespace) -> int:
-    from workbench.discovery.names import load_named_devices
     from workbench.discovery.devices import available_devices, format_devices_table
+    from workbench.discovery.names import load_named_devices
 
     for problem in load_named_devices().problems:
         _error(problem)

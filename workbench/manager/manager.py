@@ -22,12 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Self
 
+from workbench.discovery.ports import PortInfo
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.session import OutputCallback, Session, connect
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
 from workbench.manager.lifecycle import SessionEvent, SessionState, allowed
-from workbench.discovery.ports import PortInfo
 from workbench.profiles.matching import device_key
 from workbench.trace.record import TraceRecorder
 

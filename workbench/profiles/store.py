@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import (
-    atomic_write_text,
     config_dir,
     dumps_toml,
     parse_toml,
@@ -42,6 +41,7 @@ from workbench.config import (
 )
 from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile, ProfileError
+from workbench.storage import atomic_write_text
 
 __all__ = [
     "KEY_KINDS",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from workbench.storage import atomic_write_text
 from workbench.trace.record import TraceRecord
 
 
@@ -23,29 +23,20 @@ class TraceFileError(ValueError):
 
 def save_jsonl(path: str | os.PathLike[str], records: list[TraceRecord], meta: dict[str, Any] | None = None) -> None:
     """Write atomically: a crash mid-save leaves the old file whole, never half a trace."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            if meta:
-                out.write(json.dumps({"meta": meta}) + "\n")
-            for rec in records:
-                row: dict[str, Any] = {
-                    "t": round(rec.t, 6),
-                    "dir": rec.dir,
-                    "hex": rec.data.hex(),
-                    "note": rec.note,
-                }
-                if rec.meaning:
-                    row["meaning"] = rec.meaning
-                out.write(json.dumps(row) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    lines: list[str] = []
+    if meta:
+        lines.append(json.dumps({"meta": meta}) + "\n")
+    for rec in records:
+        row: dict[str, Any] = {
+            "t": round(rec.t, 6),
+            "dir": rec.dir,
+            "hex": rec.data.hex(),
+            "note": rec.note,
+        }
+        if rec.meaning:
+            row["meaning"] = rec.meaning
+        lines.append(json.dumps(row) + "\n")
+    atomic_write_text(path, "".join(lines))
 
 
 def load_jsonl(path: str | os.PathLike[str]) -> tuple[list[TraceRecord], dict[str, Any]]:

@@ -33,8 +33,8 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.worker import Worker
 
-from workbench.discovery.names import resolve_device
 from workbench.discovery.devices import DeviceEntry, available_devices
+from workbench.discovery.names import resolve_device
 from workbench.protocol.connection import State
 from workbench.sim.boards import BOARDS
 

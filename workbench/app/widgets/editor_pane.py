@@ -10,10 +10,7 @@ a second of typing.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -31,6 +28,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
 
 from workbench.app.recovery import RecoveryStore
+from workbench.storage import atomic_write_text
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Larger files are refused: they are not MicroPython scripts and would make typing sluggish."""
@@ -288,7 +286,7 @@ class EditorPane(Vertical):
         path = Path(path)
         text = self.text
         try:
-            _atomic_write(path, text)
+            atomic_write_text(path, text, make_parents=False)
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the typed path
             self._notify_error(f"Could not save {path}: {_os_reason(exc)}")
             return False
@@ -408,33 +406,6 @@ class EditorPane(Vertical):
 
     def _notify_error(self, message: str) -> None:
         self.notify(message, severity="error", timeout=8)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, fsync, then ``os.replace`` it into place.
-
-    Keeps the existing file's permission bits (mkstemp would otherwise make it 0600).
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
 
 
 def _os_reason(exc: OSError | ValueError) -> str:

@@ -21,7 +21,6 @@ from textual.widgets import Button, Footer, Select, Static
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.profile_form import ProfileForm
-from workbench.profiles.probe import ProbeReport
 from workbench.profiles import (
     PRESET_NAMES,
     PRESETS,
@@ -30,6 +29,7 @@ from workbench.profiles import (
     export_profile,
     import_profile,
 )
+from workbench.profiles.probe import ProbeReport
 
 
 class SettingsScreen(Screen[None]):
