@@ -71,12 +71,10 @@ from workbench.protocol.constants import END_OF_INPUT
 from workbench.protocol.events import Event as _EventBase
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines
-from workbench.transports.port_io import PortIO
+from workbench.transports.port_io import POLL_SLICE_S, PortIO
 
 OutputCallback = Callable[[str, str], None]
 
-#: Longest single blocking read, so interrupts and close requests are seen promptly.
-POLL_SLICE_S = 0.05
 #: Resend CTRL-C if a run has not ended this long after the last one.
 INTERRUPT_RETRY_S = 0.5
 INTERRUPT_ATTEMPTS = 4

@@ -26,11 +26,10 @@ from workbench.engine.stepping import PendingStep, StepController, StepStopped
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, UsageError, WorkbenchError
 from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines, open_port
+from workbench.transports.port_io import POLL_SLICE_S
 
 T = TypeVar("T")
 _STOP = object()
-#: How often an idle worker looks for bytes the device sent on its own.
-IDLE_POLL_S = 0.05
 #: Bound on how long close() waits for the worker to let go of the port.
 CLOSE_WAIT_S = 5.0
 
@@ -266,7 +265,7 @@ class Session:
         try:
             while True:
                 try:
-                    job = self._jobs.get(timeout=IDLE_POLL_S)
+                    job = self._jobs.get(timeout=POLL_SLICE_S)
                 except queue.Empty:
                     self._poll_idle()
                     continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from workbench.errors import WorkbenchError
+from workbench.transports.port_io import POLL_SLICE_S
 
 StepKind = Literal[
     "interrupt",
@@ -31,8 +32,6 @@ StepKind = Literal[
     "leave_raw",
 ]
 
-#: How often a paused step looks for Stop, close or leaving step mode.
-POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +195,7 @@ class StepController:
         self._on_pending(step)
         started = clock()
         try:
-            while not self._go.wait(POLL_S):
+            while not self._go.wait(POLL_SLICE_S):
                 reason = cancelled()
                 if reason is not None:
                     raise StepStopped(f"stopped before step {self._count} ({text.title}): {reason}")

@@ -19,6 +19,10 @@ Direction = Literal["tx", "rx", "note"]
 #: Fixed cost charged per record on top of its payload (object, timestamp, note).
 RECORD_OVERHEAD = 96
 
+#: How much trace a recorder keeps before it drops the oldest records (8 MiB). The one
+#: default: the profile field ``trace_budget_bytes`` starts from it and the user's setting wins.
+DEFAULT_TRACE_BUDGET_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(slots=True)
 class TraceRecord:
@@ -57,7 +61,7 @@ class TraceRecorder:
 
     def __init__(
         self,
-        budget_bytes: int = 8 * 1024 * 1024,
+        budget_bytes: int = DEFAULT_TRACE_BUDGET_BYTES,
         *,
         clock: Callable[[], float] = time.monotonic,
         enabled: bool = True,

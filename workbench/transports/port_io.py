@@ -17,7 +17,9 @@ from collections.abc import Callable
 import serial
 
 _READ_SIZE = 65536
-#: Longest single wait inside the portable path, so interrupts and close are seen promptly.
+#: The longest any worker blocks in one wait (a read, an idle queue, a paused step), so a
+#: Stop, an interrupt or a close is seen within this long. The one value for all of them:
+#: the engine, the session worker and step mode import it from here, the lowest layer.
 POLL_SLICE_S = 0.05
 
 
