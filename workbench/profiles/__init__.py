@@ -6,6 +6,12 @@ banners), so the engine's timings must follow the device. See ``docs/profiles.md
 
 from __future__ import annotations
 
+from workbench.profiles.choice import (
+    ProfileChoice,
+    choose_after_fingerprint,
+    choose_before_connect,
+    refine_by_fingerprint,
+)
 from workbench.profiles.matching import (
     PLATFORM_PRESETS,
     choose_profile,
@@ -47,8 +53,11 @@ __all__ = [
     "PROFILES_FILE_NAME",
     "DeviceProfile",
     "Preset",
+    "ProfileChoice",
     "ProfileError",
     "ProfileStore",
+    "choose_after_fingerprint",
+    "choose_before_connect",
     "choose_profile",
     "device_key",
     "export_profile",
@@ -62,6 +71,7 @@ __all__ = [
     "preset_key",
     "preset_reason",
     "profiles_path",
+    "refine_by_fingerprint",
     "saved_profile",
     "serial_key",
     "storage_key",
