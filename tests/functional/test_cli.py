@@ -133,6 +133,29 @@ def test_an_unsaved_board_gets_its_platform_preset_and_v_says_why(tmp_path: Path
     assert "no preset for platform 'generic'" in several.stderr
 
 
+
+def test_a_saved_profile_is_kept_and_the_flags_apply_on_top(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKBENCH_CONFIG_DIR": str(tmp_path)}
+    url = "sim://esp32?boot_ms=0"
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "workbench", "exec", url, "print(7)", "-v", "--trace", str(tmp_path / "t.jsonl"),
+             *extra],
+            capture_output=True, text=True, timeout=60, check=False, env=env,
+        )
+
+    # Nothing saved: the platform preset (raw-paste auto) replaces the default, the flag still wins.
+    flagged = run("--raw-paste", "never")
+    assert flagged.returncode == 0 and "profile 'esp32': preset esp32 for platform 'esp32'" in flagged.stderr
+    assert "raw-paste" not in cli("trace", str(tmp_path / "t.jsonl")).stdout
+    # Saved for the URL: the firmware's platform never overrides it (one -v line, no preset).
+    (tmp_path / "profiles.toml").write_text(f'["url:{url}"]\nname = "mine"\nraw_paste = "never"\n', encoding="utf-8")
+    kept = run()
+    assert kept.returncode == 0 and kept.stdout.strip() == "7"
+    assert kept.stderr == f"workbench: profile 'mine': URL {url}: saved profile 'mine'\n"
+    assert "raw-paste" not in cli("trace", str(tmp_path / "t.jsonl")).stdout
+
 # ---------------------------------------------------------------------------- finding the device
 NO_DEVICE_LINE = "workbench: no device given; using sim://generic (simulated board: no board is plugged in)\n"
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from workbench.discovery.ports import PortInfo
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
-    from workbench.profiles import ProfileStore
+    from workbench.profiles import ProfileChoice, ProfileStore
 
 EXIT_OK = 0
 EXIT_RAISED = 1
@@ -376,7 +376,7 @@ def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | 
     ``run`` name the file instead of ``<stdin>``)."""
     from workbench.engine import connect
 
-    profile, saved = _command_profile(args, url)
+    profile, choice = _command_profile(args, url)
 
     def on_output(stream: str, text: str) -> None:
         out = sys.stdout if stream == "stdout" else sys.stderr
@@ -384,8 +384,7 @@ def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | 
         out.flush()
 
     with connect(url, profile) as session:
-        if not saved:
-            _use_platform_preset(args, url, session.set_profile, session)
+        _use_platform_preset(args, url, choice, session.set_profile, session)
         try:
             with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
                 result = session.exec(code, timeout=args.timeout, on_output=on_output, source_name=source_name)
@@ -397,17 +396,19 @@ def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | 
 
 def _command_profile(
     args: argparse.Namespace, url: str, *, label: str = "", report_problems: bool = True
-) -> tuple[Profile, bool]:
-    """The device's matched profile with the command line's overrides, and whether the user
-    saved it. An unsaved device starts on the generic preset until :func:`_use_platform_preset`
-    has asked the firmware what it is; ``-v`` then says which profile won and why."""
-    profile, why, saved = _matched_profile(url, report_problems=report_problems)
-    if args.verbose and saved:
-        _error(f"{label}profile {why}")
-    return _with_overrides(args, profile), saved
+) -> tuple[Profile, ProfileChoice]:
+    """The device's profile before connecting, with the command line's overrides, and the
+    choice behind it (:func:`workbench.profiles.choose_before_connect`). A device with nothing
+    saved starts on the generic preset until :func:`_use_platform_preset` has asked the
+    firmware what it is; ``-v`` then says which profile won and why."""
+    choice = _matched_profile(url, report_problems=report_problems)
+    if args.verbose and choice.users_own:
+        _error(f"{label}profile {choice.describe()}")
+    return _with_overrides(args, choice.profile.to_engine_profile()), choice
 
 
 def _with_overrides(args: argparse.Namespace, profile: Profile) -> Profile:
+    """The command line's -o style flags (--raw-paste, --response-timeout) on top of a profile."""
     if args.raw_paste is not None:
         profile = profile.with_changes(raw_paste=args.raw_paste)
     if args.response_timeout is not None:
@@ -418,27 +419,27 @@ def _with_overrides(args: argparse.Namespace, profile: Profile) -> Profile:
 def _use_platform_preset(
     args: argparse.Namespace,
     url: str,
+    choice: ProfileChoice,
     set_profile: Callable[[Profile], None],
     session: Session,
     *,
     label: str = "",
 ) -> None:
     """Nothing saved for this device: one small exec asks the firmware its platform, and that
-    platform's preset applies from the user's code on (as in the app). Never fatal: a board
-    that does not say keeps the generic preset."""
-    from workbench.profiles import choose_profile
-    from workbench.profiles.probe import fingerprint
+    platform's preset applies from the user's code on (as in the app), the command line's
+    overrides still on top. The user's own profile is left alone. Never fatal: a board that
+    does not say keeps the generic preset."""
+    from workbench.profiles import refine_by_fingerprint
 
+    if choice.users_own:
+        return
     try:
-        found = fingerprint(session)
+        chosen = refine_by_fingerprint(choice, _profile_store(), url, _port_for(url), session)
     except WorkbenchError:
         return  # the user's code will meet the same problem and report it properly
-    chosen, why = choose_profile(
-        _profile_store(), url=url, port=_port_for(url), platform=found.platform, implementation=found.implementation
-    )
-    set_profile(_with_overrides(args, chosen.to_engine_profile()))
+    set_profile(_with_overrides(args, chosen.profile.to_engine_profile()))
     if args.verbose:
-        _error(f"{label}profile {chosen.name!r}: {why}")
+        _error(f"{label}profile {chosen.describe()}")
 
 
 def _exec_several(
@@ -458,7 +459,7 @@ def _exec_several(
         url: _command_profile(args, url, label=f"[{labels[url]}] ", report_problems=index == 0)
         for index, url in enumerate(urls)
     }
-    profiles = {url: profile for url, (profile, _saved) in matched.items()}
+    profiles = {url: profile for url, (profile, _choice) in matched.items()}
     printer = PrefixedLines(sys.stdout, sys.stderr)
 
     def on_output(url: str, stream: str, text: str) -> None:
@@ -469,8 +470,10 @@ def _exec_several(
         opened = [url for url in urls if url not in failed_opens]
         for url in opened:
             managed = manager.get(url)
-            if not matched[url][1] and managed is not None and managed.session is not None:
-                _use_platform_preset(args, url, managed.set_profile, managed.session, label=f"[{labels[url]}] ")
+            if managed is not None and managed.session is not None:
+                _use_platform_preset(
+                    args, url, matched[url][1], managed.set_profile, managed.session, label=f"[{labels[url]}] "
+                )
         try:
             with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
                 outcomes = manager.run_on(
@@ -622,22 +625,19 @@ def _port_for(url: str) -> PortInfo | None:
     return find_port(url)
 
 
-def _matched_profile(url: str, *, report_problems: bool = True) -> tuple[Profile, str, bool]:
-    """The stored profile for this device (USB serial, VID:PID, URL) or the generic preset,
-    why, and whether it was saved by the user.
+def _matched_profile(url: str, *, report_problems: bool = True) -> ProfileChoice:
+    """The profile to connect with (saved for this device by USB serial, VID:PID or URL,
+    else the generic preset) and why.
 
     A problem with the profiles file is reported and the defaults are used: a broken
     settings file must not stop anyone from running code.
     """
-    from workbench.profiles import choose_profile, saved_profile
+    from workbench.profiles import choose_before_connect
 
     store = _profile_store()
     for problem in store.problems if report_problems else ():
         _error(problem)
-    port = _port_for(url)
-    saved = saved_profile(store, url=url, port=port)
-    chosen, why = saved if saved is not None else choose_profile(store, url=url, port=port)
-    return chosen.to_engine_profile(), f"{chosen.name!r}: {why}", saved is not None
+    return choose_before_connect(store, url, _port_for(url))
 
 
 def _save_trace(session: Session | ManagedSession, path: str) -> None:
