@@ -82,6 +82,70 @@ def test_to_dict_from_dict_round_trip() -> None:
     assert isinstance(profile.exec_timeout_s, float)  # int seconds normalised
 
 
+# One declaration: the engine's Profile holds the settings; the profiles layer adds a rule,
+# a help line and a documented row per field. Adding a setting to the engine without those
+# fails here, and so does one that cannot survive the store, an export or a preset override.
+ENGINE_FIELDS = tuple(field.name for field in dataclasses.fields(Profile))
+
+
+def test_device_profile_declares_only_name_and_description_of_its_own() -> None:
+    own = {field.name for field in dataclasses.fields(DeviceProfile)} - set(ENGINE_FIELDS)
+    assert own == {"name", "description"}
+    for field in dataclasses.fields(Profile):  # same default, same type: inherited, not copied
+        device_field = next(f for f in dataclasses.fields(DeviceProfile) if f.name == field.name)
+        assert (device_field.default, device_field.type) == (field.default, field.type), field.name
+
+
+@pytest.mark.parametrize("name", ENGINE_FIELDS)
+def test_every_engine_setting_has_a_rule_a_help_line_and_a_documented_row(name: str) -> None:
+    from workbench.profiles import FIELD_HELP
+    from workbench.profiles.schema import _RULES
+
+    assert name in _RULES and name in FIELD_NAMES and FIELD_HELP.get(name)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "profiles.md").read_text(encoding="utf-8")
+    assert any(line.startswith("| `") and f"`{name}`" in line.split("|")[1] for line in doc.splitlines()), name
+
+
+def test_field_names_cover_every_field_once() -> None:
+    assert sorted(FIELD_NAMES) == sorted({field.name for field in dataclasses.fields(DeviceProfile)})
+    assert len(FIELD_NAMES) == len(set(FIELD_NAMES))
+    assert FIELD_NAMES[:2] == ("name", "description")  # forms and files start with the name
+
+
+#: Values tried, in order, for a setting that differs from its default and passes its rule.
+_CANDIDATES: tuple[object, ...] = (1.5, 0.25, 30, 3, 9600, True, None, "never", "latin-1")
+
+
+def other_value(name: str) -> object:
+    """A valid value of the setting ``name`` other than its default."""
+    default = getattr(DeviceProfile(), name)
+    for candidate in _CANDIDATES:
+        try:
+            value = getattr(DeviceProfile(name="x", **{name: candidate}), name)  # type: ignore[arg-type]
+        except ProfileError:
+            continue
+        if value != default:
+            return value
+    raise AssertionError(f"add a valid non-default value of {name} to _CANDIDATES")
+
+
+@pytest.mark.parametrize("name", ENGINE_FIELDS)
+def test_every_setting_survives_the_store_an_export_and_a_preset(name: str, isolated_config: Path) -> None:
+    value = other_value(name)
+    profile = mine("x", **{name: value})
+    assert getattr(profile.to_engine_profile(), name) == value
+    assert DeviceProfile.from_engine_profile(profile.to_engine_profile(), name="x") == profile
+    store = ProfileStore.load()
+    assert store.save("url:/dev/ttyACM0", profile), store.problems
+    assert store.save("preset:generic", PRESETS["generic"].profile.with_changes(**{name: value}))
+    again = ProfileStore.load()
+    assert again.problems == []
+    assert again.get("url:/dev/ttyACM0") == profile
+    assert getattr(again.preset("generic"), name) == value
+    export_profile(profile, isolated_config / "x.toml")
+    assert import_profile(isolated_config / "x.toml") == profile
+
+
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [

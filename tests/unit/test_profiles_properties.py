@@ -9,7 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.engine.profile import Profile
-from workbench.profiles import DeviceProfile, ProfileStore, export_profile, import_profile, validate_field
+from workbench.profiles import (
+    FIELD_NAMES,
+    DeviceProfile,
+    ProfileStore,
+    export_profile,
+    import_profile,
+    validate_field,
+)
 
 seconds = st.floats(min_value=0, max_value=60, allow_nan=False)
 timeouts = st.floats(min_value=0.001, max_value=3600, allow_nan=False)
@@ -17,28 +24,37 @@ names = st.text(st.characters(min_codepoint=0x20, blacklist_categories=("Cs",)),
     str.strip
 )
 
-profiles = st.builds(
-    DeviceProfile,
-    name=names,
-    description=st.text(max_size=200).filter(lambda text: "\x00" not in text),
-    startup_delay_s=seconds,
-    interrupt_delay_s=seconds,
-    response_timeout_s=timeouts,
-    reset_timeout_s=timeouts,
-    exec_timeout_s=st.none() | timeouts,
-    raw_paste=st.sampled_from(["auto", "always", "never"]),
-    window_size_override=st.none() | st.integers(8, 65536),
-    chunk_size=st.integers(1, 65536),
-    chunk_delay_s=seconds,
-    retries=st.integers(0, 20),
-    soft_reset_before_run=st.booleans(),
-    dtr=st.none() | st.booleans(),
-    rts=st.none() | st.booleans(),
-    baudrate=st.sampled_from([300, 9600, 74880, 115200, 921600]) | st.integers(300, 12_000_000),
-    encoding=st.sampled_from(["utf-8", "latin-1", "ascii", "cp1252", "utf-16"]),
-    verbose_trace=st.booleans(),
-    trace_budget_bytes=st.integers(0, 1024**3),
-)
+#: One strategy per profile field (test_every_field_has_a_strategy keeps it complete).
+FIELD_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
+    "name": names,
+    "description": st.text(max_size=200).filter(lambda text: "\x00" not in text),
+    "startup_delay_s": seconds,
+    "interrupt_delay_s": seconds,
+    "response_timeout_s": timeouts,
+    "reset_timeout_s": timeouts,
+    "exec_timeout_s": st.none() | timeouts,
+    "raw_paste": st.sampled_from(["auto", "always", "never"]),
+    "window_size_override": st.none() | st.integers(8, 65536),
+    "chunk_size": st.integers(1, 65536),
+    "chunk_delay_s": seconds,
+    "retries": st.integers(0, 20),
+    "soft_reset_before_run": st.booleans(),
+    "verify_code": st.booleans(),
+    "dtr": st.none() | st.booleans(),
+    "rts": st.none() | st.booleans(),
+    "baudrate": st.sampled_from([300, 9600, 74880, 115200, 921600]) | st.integers(300, 12_000_000),
+    "encoding": st.sampled_from(["utf-8", "latin-1", "ascii", "cp1252", "utf-16"]),
+    "verbose_trace": st.booleans(),
+    "trace_budget_bytes": st.integers(0, 1024**3),
+}
+profiles = st.builds(DeviceProfile, **FIELD_STRATEGIES)
+
+
+
+def test_every_field_has_a_strategy() -> None:
+    """A new setting is round-tripped below only once it has a strategy here."""
+    assert sorted(FIELD_STRATEGIES) == sorted(FIELD_NAMES)
+
 
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

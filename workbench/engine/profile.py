@@ -1,14 +1,21 @@
-"""The few protocol settings the engine needs; full device profiles build on this.
+"""The protocol settings of one board: the one declaration of every profile field.
 
-Defaults suit a board on native USB and the local interpreter. Slow USB bridges want
-longer timeouts and smaller plain-raw chunks; the profiles issue adds presets, storage and
-measurement.
+The engine reads these settings on every exchange (how long to wait for a reply, how code is
+paced, which lines to set on open), so they are declared here, beside the code that uses them,
+with their defaults and units. The profiles layer (:class:`workbench.profiles.schema.DeviceProfile`)
+builds on this very class: it adds a name and a description for people and checks every value
+that comes from a file or a form. Adding a setting therefore means a field here and its
+validation rule (and help line) in ``workbench/profiles/schema.py``; tests fail until both exist.
+
+Defaults suit a board on native USB and the local interpreter; slower boards get presets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from workbench.trace.record import DEFAULT_TRACE_BUDGET_BYTES
 
 RawPasteMode = Literal["auto", "always", "never"]
 
@@ -20,7 +27,7 @@ class Profile:
     response_timeout_s: float = 2.0
     """Longest wait for any protocol reply (banner, OK, window credit, prompt)."""
     reset_timeout_s: float = 10.0
-    """Longest wait for a soft or hard reset to reach the raw prompt again."""
+    """Longest wait for a soft or hard reset to reach the raw prompt again (boot time)."""
     exec_timeout_s: float | None = None
     """Longest a run may take; None lets code run until it ends or is interrupted."""
     interrupt_delay_s: float = 0.05
@@ -30,29 +37,34 @@ class Profile:
     raw_paste: RawPasteMode = "auto"
     """auto: ask once per connection and remember; always: fail if refused; never."""
     chunk_size: int = 256
-    """Plain raw mode writes code in pieces of this size..."""
+    """Plain raw mode writes code in pieces of this many bytes..."""
     chunk_delay_s: float = 0.01
     """...this far apart, so a small UART buffer is not overrun."""
     retries: int = 2
     """Extra attempts at entering the raw REPL before giving up."""
     baudrate: int = 115200
+    """Line rate of a serial port (ignored by USB CDC boards and sockets)."""
     dtr: bool | None = None
     """DTR level set on open (None: leave as the driver sets it)."""
     rts: bool | None = None
     """RTS level set on open (None: leave as the driver sets it)."""
     encoding: str = "utf-8"
+    """How program text is encoded to bytes and output decoded."""
     window_size_override: int | None = None
-    """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, within the
-    board's credit (None: a whole window per write). For bridges that overrun on bursts."""
+    """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, always
+    within the board's credit. None writes a whole window at once; a cap works around USB
+    bridges that lose bytes in bursts."""
     soft_reset_before_run: bool = False
     """Soft-reset (CTRL-D at the raw prompt) before each run, for a fresh interpreter."""
     verify_code: bool = False
     """The board checks the length and byte sum of the code it received before running it
-    (one more round trip; :mod:`workbench.engine.verify`): for links that lose bytes."""
+    (one more round trip; :mod:`workbench.engine.verify`): damaged code never runs, for links
+    that lose bytes."""
     verbose_trace: bool = False
     """Add the engine's reasoning to the trace: what each write expects back and by when, and
-    the protocol state after each read."""
-    trace_budget_bytes: int = 8 * 1024 * 1024
+    the protocol state after each read (for debugging a board)."""
+    trace_budget_bytes: int = DEFAULT_TRACE_BUDGET_BYTES
+    """Most bytes of trace kept per session before the oldest are dropped."""
 
     def with_changes(self, **changes: object) -> Profile:
         """A copy with some fields changed (profiles are immutable so sessions can share)."""

@@ -1,16 +1,16 @@
-"""A device profile: every protocol setting for one board, validated, with units in the names.
+"""A device profile: every protocol setting for one board, named, validated, with units in the names.
 
-Why a schema of its own rather than the engine's :class:`~workbench.engine.profile.Profile`:
-profiles come from places the program does not control (a hand-edited TOML file, a file a
-colleague exported, a form the user is typing into, the settings of the .NET library people
-migrate from), so every value is checked once, here, with a message that names where it came
-from, which field is wrong and why. The engine then receives only values it can trust, via
-:meth:`DeviceProfile.to_engine_profile`.
+The settings are declared once, as the engine's :class:`~workbench.engine.profile.Profile`;
+:class:`DeviceProfile` inherits them and adds a name and a description. What this module adds
+is trust: profiles come from places the program does not control (a hand-edited TOML file, a
+file a colleague exported, a form the user is typing into, the settings of the .NET library
+people migrate from), so every value is checked once, here, by the rule :data:`_RULES` holds
+for its field, with a message that names where it came from, which field is wrong and why.
+The engine then receives only values it can trust, via :meth:`DeviceProfile.to_engine_profile`.
 
 A profile is a frozen dataclass: sessions and the UI can share one without copying, and a
 constructed profile is always valid (``__post_init__`` runs the same checks as
-:meth:`DeviceProfile.from_dict`).
-"""
+:meth:`DeviceProfile.from_dict`)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any, Literal
 from workbench.engine.profile import Profile, RawPasteMode
 
 __all__ = [
+    "ENGINE_FIELD_NAMES",
     "FIELD_HELP",
     "FIELD_NAMES",
     "DeviceProfile",
@@ -237,56 +238,20 @@ def _check_value(name: str, value: Any) -> tuple[Any, str | None]:
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceProfile:
-    """Every protocol setting for one device, validated on construction. Units are in the names.
+class DeviceProfile(Profile):
+    """Every protocol setting for one device, named and validated on construction.
 
-    Defaults equal the engine's :class:`~workbench.engine.profile.Profile` defaults, so a
-    profile that says nothing behaves exactly like the engine on its own.
+    The settings themselves, their defaults, types and units, are the engine's
+    :class:`~workbench.engine.profile.Profile` fields, inherited rather than declared again,
+    so a profile that says nothing behaves exactly like the engine on its own. This class
+    adds what only people need (a name, a description) and the checks in :data:`_RULES`.
+    ``FIELD_NAMES`` (the order of forms and files) is the order of that table.
     """
 
     name: str = "generic"
     """Short name shown in the UI ("esp32", "my-feather")."""
     description: str = ""
     """One line for people: what board this is for and why the values are what they are."""
-    startup_delay_s: float = 0.0
-    """Wait after opening the port before the first byte (boards that reset on open)."""
-    interrupt_delay_s: float = 0.05
-    """After CTRL-C, how long output must be quiet before CTRL-A is sent."""
-    response_timeout_s: float = 2.0
-    """Longest wait for any protocol reply (banner, OK, window credit, prompt)."""
-    reset_timeout_s: float = 10.0
-    """Longest wait for a soft or hard reset to reach the raw prompt again (boot time)."""
-    exec_timeout_s: float | None = None
-    """Longest a run may take; None lets code run until it ends or is interrupted."""
-    raw_paste: RawPasteMode = "auto"
-    """auto: ask once per connection and remember; always: fail if refused; never."""
-    window_size_override: int | None = None
-    """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, always
-    within the board's credit. None writes a whole window at once; a cap works around USB
-    bridges that lose bytes in bursts."""
-    chunk_size: int = 256
-    """Plain raw mode writes code in pieces of this many bytes..."""
-    chunk_delay_s: float = 0.01
-    """...this far apart, so a small UART buffer is not overrun."""
-    retries: int = 2
-    """Extra attempts at entering the raw REPL before giving up."""
-    soft_reset_before_run: bool = False
-    """Soft-reset (CTRL-D in the raw REPL) before each run, for a clean interpreter state."""
-    verify_code: bool = False
-    """The board confirms the length and byte sum of the code it received before running it
-    (one more round trip): damaged code never runs, for links that lose bytes."""
-    dtr: bool | None = None
-    """DTR level set on open (None: leave as the driver sets it)."""
-    rts: bool | None = None
-    """RTS level set on open (None: leave as the driver sets it)."""
-    baudrate: int = 115200
-    encoding: str = "utf-8"
-    """How program text is encoded to bytes and output decoded."""
-    verbose_trace: bool = False
-    """Add the engine's reasoning to the trace: what each write expects back and by when, and
-    the protocol state after each read (for debugging a board)."""
-    trace_budget_bytes: int = 8 * 1024 * 1024
-    """Most bytes of trace kept per session before the oldest are dropped."""
 
     def __post_init__(self) -> None:
         issues: list[tuple[str | None, str]] = []
@@ -302,35 +267,14 @@ class DeviceProfile:
     # ------------------------------------------------------------------ conversions
 
     def to_engine_profile(self) -> Profile:
-        """The engine's :class:`Profile` with the settings it understands.
-
-        ``name`` and ``description`` are for people and have no engine counterpart.
-        """
-        return Profile(
-            response_timeout_s=self.response_timeout_s,
-            reset_timeout_s=self.reset_timeout_s,
-            exec_timeout_s=self.exec_timeout_s,
-            interrupt_delay_s=self.interrupt_delay_s,
-            startup_delay_s=self.startup_delay_s,
-            raw_paste=self.raw_paste,
-            chunk_size=self.chunk_size,
-            chunk_delay_s=self.chunk_delay_s,
-            retries=self.retries,
-            baudrate=self.baudrate,
-            dtr=self.dtr,
-            rts=self.rts,
-            encoding=self.encoding,
-            window_size_override=self.window_size_override,
-            soft_reset_before_run=self.soft_reset_before_run,
-            verify_code=self.verify_code,
-            verbose_trace=self.verbose_trace,
-            trace_budget_bytes=self.trace_budget_bytes,
-        )
+        """The engine's :class:`Profile` with every setting (not the name and description,
+        which are for people and have no engine counterpart)."""
+        return Profile(**{name: getattr(self, name) for name in ENGINE_FIELD_NAMES})
 
     @classmethod
     def from_engine_profile(cls, profile: Profile, *, name: str, description: str = "") -> DeviceProfile:
         """A named profile holding an engine profile's settings (a probe's proposal, say)."""
-        values = {name_: getattr(profile, name_) for name_ in FIELD_NAMES if hasattr(profile, name_)}
+        values: dict[str, Any] = {name_: getattr(profile, name_) for name_ in ENGINE_FIELD_NAMES}
         values.update(name=name, description=description)
         return cls.from_dict(values, source=f"profile {name!r}")
 
@@ -381,8 +325,16 @@ class DeviceProfile:
         return DeviceProfile.from_dict(data, source=f"profile {self.name!r}")
 
 
-FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(DeviceProfile))
-assert set(FIELD_NAMES) == set(_RULES), "every DeviceProfile field needs a validation rule"
+#: The engine's settings, in the engine's order (what :meth:`DeviceProfile.to_engine_profile` copies).
+ENGINE_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Profile))
+#: Every field of a device profile in the order forms, files and ``to_dict`` show them: the
+#: order of the rules table, which must have one rule per field (tests/unit/test_profiles.py).
+FIELD_NAMES: tuple[str, ...] = tuple(_RULES)
+if set(FIELD_NAMES) != {f.name for f in fields(DeviceProfile)}:  # pragma: no cover - a contributor's slip
+    raise TypeError(
+        "every profile field needs a validation rule in workbench/profiles/schema.py _RULES and nothing else: "
+        f"{sorted(set(FIELD_NAMES) ^ {f.name for f in fields(DeviceProfile)})}"
+    )
 
 
 #: One line per field for forms and ``--help`` texts: what it does, in the units of its name.
@@ -408,7 +360,8 @@ FIELD_HELP: dict[str, str] = {
     "verbose_trace": "add the engine's expectations and state to every trace record",
     "trace_budget_bytes": "most trace bytes kept per session before the oldest are dropped",
 }
-assert set(FIELD_HELP) == set(_RULES), "every field needs a help line"
+if set(FIELD_HELP) != set(FIELD_NAMES):  # pragma: no cover - a contributor's slip
+    raise TypeError(f"every profile field needs one help line: {sorted(set(FIELD_HELP) ^ set(FIELD_NAMES))}")
 
 
 def format_field(name: str, value: Any) -> str:
