@@ -1,10 +1,8 @@
-"""Settings: lenient loading, refusing to overwrite a bad file, atomic saving, the TOML writer."""
+"""Settings: lenient loading, refusing to overwrite a bad file, atomic saving (the TOML writer: test_tomlfiles.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import math
 import os
 import stat
 import threading
@@ -17,7 +15,7 @@ import platformdirs
 import pytest
 
 from workbench import config
-from workbench.config import Settings, config_dir, dumps_toml, settings_path
+from workbench.config import Settings, config_dir, settings_path
 from workbench.storage import atomic_write_text
 
 
@@ -224,58 +222,6 @@ def test_atomic_write_fsyncs_before_replacing(tmp_path: Path, monkeypatch: pytes
     atomic_write_text(target, "a = 1\n")
     assert target.read_text(encoding="utf-8") == "a = 1\n"
     assert calls.index("fsync") < calls.index("replace")
-
-
-# --------------------------------------------------------------------------- the TOML writer
-
-
-def test_dumps_toml_round_trips_the_supported_types() -> None:
-    data = {
-        "text": 'quote " backslash \\ newline \n tab \t bell \x07 del \x7f unicode é ☃',
-        "key with spaces": "ok",
-        "int": -42,
-        "float": 1.5,
-        "tiny": 1e-300,
-        "big": float("inf"),
-        "neg": float("-inf"),
-        "yes": True,
-        "no": False,
-        "list": [1, 2, 3],
-        "strings": ["a", "b\"c"],
-        "when": dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.UTC),
-        "day": dt.date(2024, 5, 1),
-        "table": {"inner": 1, "nested": {"deep": "x"}},
-        "only_tables": {"a": {"b": 1}},
-        "empty": {},
-    }
-    text = dumps_toml(data)
-    assert tomllib.loads(text) == data
-
-
-def test_dumps_toml_writes_nan() -> None:
-    assert math.isnan(tomllib.loads(dumps_toml({"x": float("nan")}))["x"])
-
-
-def test_dumps_toml_of_nothing_is_empty() -> None:
-    assert dumps_toml({}) == ""
-
-
-@pytest.mark.parametrize(
-    ("data", "words"),
-    [
-        ({"obj": object()}, "obj: cannot store a value of type object"),
-        ({"t": {"v": {1, 2}}}, "t.v: cannot store a value of type set"),
-        ({"rows": [{"a": 1}]}, "rows: arrays of tables"),
-    ],
-)
-def test_dumps_toml_names_the_key_it_cannot_write(data: dict, words: str) -> None:
-    with pytest.raises(ValueError, match=words):
-        dumps_toml(data)
-
-
-def test_dumps_toml_rejects_non_string_keys() -> None:
-    with pytest.raises(TypeError, match="not a string"):
-        dumps_toml({1: "x"})  # type: ignore[dict-item]
 
 
 def test_repr_is_short_and_useful(isolated_config: Path) -> None:

@@ -28,7 +28,8 @@ from textual.css.tokenize import tokenize_value
 from textual.css.tokenizer import TokenError
 from textual.theme import BUILTIN_THEMES, Theme
 
-from workbench.config import Settings, config_dir, parse_toml, read_user_text
+from workbench.config import Settings, config_dir
+from workbench.tomlfiles import parse_toml, read_user_text
 
 __all__ = [
     "BUNDLED_THEMES_DIR",

@@ -137,7 +137,8 @@ def load_named_devices(path: Path | None = None) -> NamedDevices:
     A file that cannot be read or parsed gives one problem and no names: a broken settings
     file must not stop anyone from opening a device by URL.
     """
-    from workbench.config import read_toml_file, settings_path
+    from workbench.config import settings_path
+    from workbench.tomlfiles import read_toml_file
 
     file = Path(path) if path is not None else settings_path()
     data, problem = read_toml_file(file, "settings file")

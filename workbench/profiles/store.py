@@ -32,16 +32,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.config import (
-    config_dir,
-    dumps_toml,
-    parse_toml,
-    read_toml_file,
-    read_user_text,
-)
+from workbench.config import config_dir
 from workbench.profiles.presets import PRESETS
 from workbench.profiles.schema import DeviceProfile, ProfileError
 from workbench.storage import atomic_write_text
+from workbench.tomlfiles import dumps_toml, parse_toml, read_toml_file, read_user_text
 
 __all__ = [
     "KEY_KINDS",
