@@ -10,11 +10,13 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widgets import Input, OptionList
 
+from workbench.app.badges import badge_style
 from workbench.app.themes import register_themes
-from workbench.app.widgets import devices_pane
-from workbench.app.widgets.devices_pane import BADGES, DevicesPane, badge_for_state, check_device_url
+from workbench.app.widgets.devices_pane import DevicesPane
 from workbench.discovery.devices import EMBEDDED_DEFAULT, DeviceEntry
 from workbench.discovery.ports import PortInfo
+from workbench.discovery.urls import check_device_url
+from workbench.manager.badges import BADGES, badge_for_state
 from workbench.protocol.connection import State
 
 PICO = DeviceEntry(
@@ -176,8 +178,8 @@ def test_no_literal_colours_in_the_css_or_badges() -> None:
     literal = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\(")
     assert not literal.search(DevicesPane.DEFAULT_CSS)
     for badge in BADGES:
-        assert "$" in devices_pane.badge_style(badge)
-        assert not literal.search(devices_pane.badge_style(badge))
+        assert "$" in badge_style(badge)
+        assert not literal.search(badge_style(badge))
 
 
 # --------------------------------------------------------------------------- the list

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import micropython_path, real_interpreter_skip_reason
 from workbench import Profile
 from workbench.discovery.ports import PortInfo
+from workbench.engine.stepping import PendingStep
 from workbench.errors import ConnectError
 from workbench.manager import SessionEvent, SessionManager, SessionState, snapshot
 from workbench.manager.manager import ManagerError
@@ -128,6 +130,33 @@ def test_a_lost_board_releases_everything_and_comes_back_when_asked() -> None:
         assert managed.detail == "reconnected"
         assert managed.exec("print('back')").stdout.strip() == "back"
         assert any("lost" in (r.meaning + r.note) or r.dir == "rx" for r in managed.trace.records())
+
+
+def test_resets_and_steps_go_through_the_managed_session_and_step_mode_survives_a_reconnect() -> None:
+    url = "sim://generic?disconnect_after=3000"
+    steps: queue.Queue[PendingStep] = queue.Queue()
+    with SessionManager(reconnect_interval_s=0.1) as manager:
+        managed = manager.open(url, auto_reconnect=True)
+        managed.soft_reset()
+        assert managed.session is not None and managed.session.state == "raw REPL, ready"
+        assert managed.hard_reset() is False  # the generic board's reset is not wired to DTR/RTS
+        assert managed.session.state == "raw REPL, ready"
+        with pytest.raises(Exception, match="disconnect|unplugged|gone|lost|failed"):
+            managed.exec("print('x' * 4000)")
+        managed.set_step_mode(steps.put)  # while it is lost: kept for the next session
+        wait_for_state(manager, url, SessionState.READY)
+        assert steps.empty()  # reconnecting (entering the raw REPL) did not stop at steps
+        outcome: list[str] = []
+        runner = threading.Thread(target=lambda: outcome.append(managed.exec("print('stepped')").stdout))
+        runner.start()
+        first = steps.get(timeout=STATE_WAIT_S)
+        assert managed.waiting_step == first
+        managed.step()
+        assert steps.get(timeout=STATE_WAIT_S).number == first.number + 1
+        managed.set_step_mode(None)  # the rest goes straight through
+        runner.join(STATE_WAIT_S)
+        assert [text.strip() for text in outcome] == ["stepped"]
+        assert managed.waiting_step is None
 
 
 def test_a_lost_board_without_reconnect_stays_lost_and_holds_nothing() -> None:

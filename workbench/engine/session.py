@@ -6,6 +6,10 @@ is the only thread that reads or writes the port, so a slow or flooding device c
 block a UI thread, and two callers can never interleave bytes. ``interrupt()`` is the
 exception that proves the rule: it must reach a run in progress, so it sets a flag the
 worker's read loop checks between reads (every 50 ms at most).
+
+What other threads may read (the state, the raw-paste credit) comes from a
+:class:`~workbench.engine.state.SessionSnapshot` the worker publishes after every job, idle
+poll and trace record; it is replaced whole, never changed in place.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Self, TypeVar
 
 import serial
@@ -22,9 +27,10 @@ import serial
 from workbench.engine.engine import Engine, OutputCallback
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
+from workbench.engine.state import DeviceState, SessionSnapshot, device_state
 from workbench.engine.stepping import PendingStep, StepController, StepStopped
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, UsageError, WorkbenchError
-from workbench.trace.record import TraceRecorder
+from workbench.trace.record import TraceRecord, TraceRecorder
 from workbench.transports import has_modem_lines, open_port
 from workbench.transports.port_io import POLL_SLICE_S
 
@@ -95,6 +101,10 @@ class Session:
         self.on_lost: Callable[[WorkbenchError], None] | None = None
         self._started_at = time.monotonic() + profile.startup_delay_s
         self._thread = threading.Thread(target=self._run, name=f"workbench port {url}", daemon=True)
+        # Built here, before the worker exists (so no other thread is in the core yet); from
+        # now on only the worker replaces it.
+        self._snapshot = self._take_snapshot()
+        self.trace.listeners.append(self._publish_after_record)
         self._thread.start()
 
     @staticmethod
@@ -122,26 +132,33 @@ class Session:
         return self._engine.profile
 
     @property
-    def state(self) -> str:
-        """What the device is doing, in words: 'raw REPL, ready', 'running (stdout)', ..."""
+    def snapshot(self) -> SessionSnapshot:
+        """What the device is doing, as the worker last published it (safe from any thread).
+
+        Closed or lost, it says so at once (no credit then), whatever the worker saw last.
+        """
+        snapshot = self._snapshot
         if self._closed:
-            return "closed"
+            return replace(snapshot, state=DeviceState.CLOSED, paste_credit=None)
         if self.lost is not None:
-            return "disconnected"
-        return self._engine.conn.state.value
+            return replace(snapshot, state=DeviceState.DISCONNECTED, paste_credit=None)
+        return snapshot
+
+    @property
+    def state(self) -> DeviceState:
+        """What the device is doing: 'raw REPL, ready', 'running (stdout)', ... (see
+        :attr:`snapshot`; a call that returned has published the state it left)."""
+        return self.snapshot.state
 
     @property
     def paste_credit(self) -> int | None:
         """Raw-paste window credit while a paste is in flight (for the status bar), else None."""
-        conn = self._engine.conn
-        if conn.state.name.startswith("PASTE"):
-            return conn.credit
-        return None
+        return self.snapshot.paste_credit
 
     @property
     def raw_paste_supported(self) -> bool | None:
         """What the device answered to raw-paste (None: not asked yet on this connection)."""
-        return self._engine.raw_paste_supported
+        return self.snapshot.raw_paste_supported
 
     @property
     def port(self) -> serial.SerialBase:
@@ -274,28 +291,61 @@ class Session:
                 with self._lock:
                     self._busy = True
                     engine.interrupt_requested.clear()
+                # The snapshot is published before the caller is let go: what it reads
+                # next (``state``) is what its call left behind.
                 try:
                     result = job.fn(*job.args)
                 except DeviceDisconnected as exc:
                     self._mark_lost(exc)
+                    self._publish()
                     job.finish(error=exc)
                 except StepStopped as exc:
                     self._recover_after_stop()
+                    self._publish()
                     job.finish(error=exc)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    self._publish()
                     job.finish(error=exc)
                 else:
+                    self._publish()
                     job.finish(result)
                 finally:
                     with self._lock:
                         self._busy = False
                         engine.interrupt_requested.clear()
         finally:
+            if self._publish_after_record in self.trace.listeners:
+                self.trace.listeners.remove(self._publish_after_record)  # the recorder outlives us
             self._fail_pending()
             try:
                 engine.port.close()
             except (serial.SerialException, OSError):
                 pass
+
+    # ------------------------------------------------------------------ the snapshot (worker side)
+    def _take_snapshot(self) -> SessionSnapshot:
+        """(worker) The state as the protocol core and the engine have it now."""
+        conn = self._engine.conn
+        state = device_state(conn.state)
+        return SessionSnapshot(
+            state,
+            conn.credit if state.pasting else None,
+            self._engine.raw_paste_supported,
+            self.trace.dropped_records,
+        )
+
+    def _publish(self) -> None:
+        """(worker) Replace the snapshot, when something in it changed."""
+        snapshot = self._take_snapshot()
+        if snapshot != self._snapshot:
+            self._snapshot = snapshot
+
+    def _publish_after_record(self, _record: TraceRecord) -> None:
+        """(trace listener) Every byte sent or read is recorded, after the core took note of
+        it: the moment to publish. Records of other threads (a probe's session on the same
+        recorder) are not ours to describe."""
+        if threading.current_thread() is self._thread:
+            self._publish()
 
     def _recover_after_stop(self) -> None:
         """Stop pressed in step mode: back to the raw prompt (unless the session is closing)."""
@@ -337,6 +387,7 @@ class Session:
             self._engine.poll_idle()
         except DeviceDisconnected as exc:
             self._mark_lost(exc)
+        self._publish()
 
     def _fail_pending(self) -> None:
         while True:
@@ -349,7 +400,8 @@ class Session:
 
 
 def connect(url: str, profile: Profile | None = None, *, trace: TraceRecorder | None = None) -> Session:
-    """Open ``url`` (any pyserial URL, ``spawn://``; ``sim://`` later) and start its worker."""
+    """Open ``url`` (any pyserial URL, ``spawn://`` for the local interpreter, ``sim://`` for a
+    simulated board) and start its worker."""
     return Session(url, profile, trace=trace)
 
 

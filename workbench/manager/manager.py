@@ -26,17 +26,17 @@ from workbench.discovery.ports import PortInfo
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.session import OutputCallback, Session, connect
+from workbench.engine.stepping import PendingStep
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
 from workbench.manager.lifecycle import SessionEvent, SessionState, allowed
 from workbench.profiles.matching import device_key
 from workbench.trace.record import TraceRecorder
 
 Subscriber = Callable[[SessionEvent], None]
+StepCallback = Callable[[PendingStep], None]
 
 #: How often lost sessions that should reconnect try again.
 RECONNECT_INTERVAL_S = 1.0
-#: Trace budget of each managed session (kept across reconnects).
-TRACE_BUDGET_BYTES = 8 * 1024 * 1024
 
 
 class ManagerError(WorkbenchError):
@@ -79,11 +79,13 @@ class ManagedSession:
         self.auto_reconnect = auto_reconnect
         self.serial_number = serial_number
         """USB serial number when the board is a USB serial port: it is found again by it."""
-        self.trace = trace if trace is not None else TraceRecorder(profile.trace_budget_bytes or TRACE_BUDGET_BYTES)
+        self.trace = trace if trace is not None else TraceRecorder(profile.trace_budget_bytes)
+        """The board's trace, kept across reconnects (its budget: the profile's ``trace_budget_bytes``)."""
         self.session: Session | None = None
         self.state = SessionState.CONNECTING
         self.detail = ""
         self._lock = threading.Lock()
+        self._on_step: StepCallback | None = None
 
     # ------------------------------------------------------------------ what the user does
     def exec(
@@ -115,9 +117,43 @@ class ManagedSession:
         if session is not None:
             session.interrupt()
 
+    def soft_reset(self) -> None:
+        """CTRL-D at the raw prompt: the board restarts its interpreter (see :meth:`Session.soft_reset`)."""
+        self._ready_session().soft_reset()
+
+    def hard_reset(self) -> bool:
+        """Pulse DTR/RTS; whether the board answered (see :meth:`Session.hard_reset`)."""
+        return self._ready_session().hard_reset()
+
+    # ------------------------------------------------------------------ step mode
+    def set_step_mode(self, on_step: StepCallback | None) -> None:
+        """Step mode on (``on_step`` is told each step, on the session's worker) or off (None).
+
+        Kept for the board: a reconnected session stops at steps too (from its first command
+        after the raw REPL is entered again). Any thread may call it.
+        """
+        self._on_step = on_step
+        session = self.session
+        if session is not None:
+            session.set_step_mode(on_step)
+
+    @property
+    def waiting_step(self) -> PendingStep | None:
+        """The protocol step waiting for go right now (step mode), else None."""
+        session = self.session
+        return session.waiting_step if session is not None else None
+
+    def step(self) -> None:
+        """Go ahead with the step that waits (harmless when none does)."""
+        session = self.session
+        if session is not None:
+            session.step()
+
     def set_profile(self, profile: Profile) -> None:
-        """New settings from the next command on; also used for reconnects."""
+        """New settings from the next command on; also used for reconnects. The trace keeps
+        at most the new profile's ``trace_budget_bytes`` from its next record on."""
         self.profile = profile
+        self.trace.budget_bytes = profile.trace_budget_bytes
         session = self.session
         if session is not None:
             session.set_profile(profile)
@@ -181,6 +217,8 @@ class ManagedSession:
             if not first:
                 self._move(SessionState.LOST, str(exc))
             raise ConnectError(f"{self.url}: opened but the raw REPL did not answer: {exc}") from exc
+        if self._on_step is not None:
+            session.set_step_mode(self._on_step)
         with self._lock:
             self.session = session
         self._move(SessionState.READY, detail)

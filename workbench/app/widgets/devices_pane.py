@@ -17,7 +17,6 @@ mpremote's shortcuts (``a0``, ``u0``, ``c0``) too, and asks for the URL they sta
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -33,141 +32,13 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 from textual.worker import Worker
 
+from workbench.app.badges import badge_style
 from workbench.discovery.devices import DeviceEntry, available_devices
 from workbench.discovery.names import resolve_device
-from workbench.protocol.connection import State
-from workbench.sim.boards import BOARDS
+from workbench.discovery.urls import check_device_url
+from workbench.manager.badges import BADGE_SYMBOLS, badge_for_state
 
-__all__ = [
-    "BADGES",
-    "DevicesPane",
-    "badge_for_state",
-    "badge_style",
-    "check_device_url",
-]
-
-# --------------------------------------------------------------------------- state badges
-
-#: The badges a device can show, from "nothing open" to "something went wrong".
-BADGES: tuple[str, ...] = ("disconnected", "connecting", "friendly", "raw", "running", "lost", "error")
-
-_DISCONNECTED_STATES = frozenset({"disconnected", "closed", ""})
-_FRIENDLY_STATES = frozenset({State.FRIENDLY.value})
-_RAW_STATES = frozenset({
-    State.RAW_READY.value,
-    State.ENTERING_RAW.value,
-    State.AWAIT_PROMPT.value,
-    State.LEAVING_RAW.value,
-    State.SOFT_RESETTING.value,
-})
-_RUNNING_STATES = frozenset({
-    State.RAW_SENDING.value,
-    State.AWAIT_OK.value,
-    State.PASTE_NEGOTIATING.value,
-    State.PASTE_WINDOW.value,
-    State.PASTE_SENDING.value,
-    State.PASTE_ENDING.value,
-    State.STDOUT.value,
-    State.STDERR.value,
-})
-
-# Theme variables only: the ``text-*`` variants are the ones Textual tunes for legibility on
-# the theme's background (plain ``$success`` is meant for backgrounds, not text).
-_BADGE_STYLES = {
-    "disconnected": "$text-muted",
-    "friendly": "$text-accent",
-    "raw": "$text-success",
-    "running": "$text-primary",
-    "connecting": "$text-muted",
-    "lost": "bold $text-warning",
-    "error": "bold $text-error",
-}
-_BADGE_SYMBOLS = {
-    "disconnected": "○",
-    "connecting": "◌",
-    "friendly": "◇",
-    "raw": "●",
-    "running": "▶",
-    "lost": "⚠",
-    "error": "✖",
-}
-
-
-def badge_for_state(state: str | None) -> str:
-    """Map a session state string (``Session.state``) or an error text to one of :data:`BADGES`.
-
-    ``"state unknown"`` counts as an error: the session only gets there after something
-    unexpected (a timeout, garbled output) and the board needs the user's attention.
-    Anything not recognised is taken to be an error message.
-    """
-    text = (state or "").strip()
-    if text.lower() in _DISCONNECTED_STATES:
-        return "disconnected"
-    if text in ("lost", "connecting"):  # the session manager's words (workbench.manager)
-        return text
-    if text in _FRIENDLY_STATES:
-        return "friendly"
-    if text in _RAW_STATES:
-        return "raw"
-    if text in _RUNNING_STATES or text.startswith("running"):
-        return "running"
-    return "error"
-
-
-def badge_style(badge: str) -> str:
-    """The Textual style (theme variables only) used to draw ``badge``."""
-    return _BADGE_STYLES.get(badge, _BADGE_STYLES["error"])
-
-
-# --------------------------------------------------------------------------- URL checks
-
-_URL_SCHEMES = ("socket", "rfc2217", "sim", "spawn", "loop", "alt", "hwgrep", "spy", "cp2110")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
-_SCHEME_WITHOUT_SLASHES = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)(.*)", re.DOTALL)
-_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d+)")
-URL_EXAMPLES = "sim://esp32, socket://HOST:PORT, rfc2217://HOST:PORT, spawn://micropython, /dev/ttyUSB0, COM3"
-
-
-def check_device_url(url: str) -> str | None:
-    """Why ``url`` cannot be a device URL, or None when it looks fine.
-
-    Deliberately light: it catches typos that would otherwise surface as a puzzling
-    connection error (a missing port number, an unknown scheme, a space), not every URL that
-    might fail to open. Paths and port names without a scheme are serial ports.
-    """
-    text = url.strip()
-    if not text:
-        return f"Type a device URL first, e.g. {URL_EXAMPLES}."
-    if any(char.isspace() for char in text):
-        return f"A device URL has no spaces: {text!r}."
-    match = _SCHEME.fullmatch(text)
-    if match is None:
-        loose = _SCHEME_WITHOUT_SLASHES.fullmatch(text)
-        if loose is not None and loose.group(1).lower() in _URL_SCHEMES:
-            return f"Missing '//' after '{loose.group(1)}:'; did you mean {loose.group(1)}://{loose.group(2)}?"
-        if _HOST_PORT.fullmatch(text):
-            return f"{text!r} looks like HOST:PORT; did you mean socket://{text} or rfc2217://{text}?"
-        return None  # a serial port: /dev/ttyACM0, COM3, /dev/cu.usbmodem1101
-    scheme, rest = match.group(1).lower(), match.group(2)
-    if scheme not in _URL_SCHEMES:
-        known = ", ".join(f"{name}://" for name in _URL_SCHEMES)
-        return f"Unknown URL scheme {scheme + '://'!r} in {text!r}; use one of {known} or a serial port path."
-    target = rest.split("?", 1)[0]
-    if scheme in ("socket", "rfc2217"):
-        host_port = _HOST_PORT.fullmatch(target)
-        if host_port is None or not 1 <= int(host_port.group(1)) <= 65535:
-            return f"{scheme}:// needs HOST:PORT with a port from 1 to 65535, e.g. {scheme}://192.168.4.1:2000."
-    elif scheme == "sim":
-        if target not in BOARDS:
-            boards = ", ".join(sorted(BOARDS))
-            return f"Unknown simulated board {target!r}; sim:// boards are: {boards}."
-    elif scheme == "spawn" and not target:
-        return "spawn:// needs a command, e.g. spawn://micropython or spawn:///path/to/micropython."
-    return None
-
-
-# --------------------------------------------------------------------------- the pane
-
+__all__ = ["DevicesPane"]
 
 _GROUPS: tuple[tuple[str, str], ...] = (
     ("named", "Named devices"),
@@ -342,7 +213,7 @@ class DevicesPane(Vertical):
         return option.id
 
     def badge(self, url: str) -> str:
-        """The badge ``url`` shows now (one of :data:`BADGES`)."""
+        """The badge ``url`` shows now (one of :data:`workbench.manager.badges.BADGES`)."""
         row = self._row_by_url().get(url)
         if row is not None:
             return row.badge
@@ -537,7 +408,7 @@ class DevicesPane(Vertical):
         style = badge_style(row.badge)
         return Content.assemble(
             ("☑ " if row.marked else "", "bold $text-accent"),
-            (f"{_BADGE_SYMBOLS[row.badge]} ", style),
+            (f"{BADGE_SYMBOLS[row.badge]} ", style),
             (row.name or row.url, "bold underline" if row.selected else "bold"),
             " ",
             (row.badge, style),

@@ -19,7 +19,8 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
-from workbench.app.widgets.devices_pane import badge_for_state, badge_style
+from workbench.app.badges import badge_style
+from workbench.manager.badges import badge_for_state
 
 __all__ = ["RATE_WINDOW_S", "StatusBar", "elide_end", "elide_middle", "format_rate"]
 
