@@ -51,6 +51,9 @@ PROGRAMS: dict[str, bytes] = {
     "in-brackets": b"x = [1, 2\ny = 3\n" + _lines(22),
     # Found only at the end of input: the board's CTRL-D answers the host's.
     "unclosed-at-end-of-line": _lines(22) + b"y = 1 +\n",
+    # An unclosed bracket: MicroPython names the line after the last (its lexer's end of input).
+    "unclosed-bracket-at-end": _lines(22) + b"y = (1,\n",
+    "unclosed-bracket-no-newline": b"x = 0\nx = (1,",
     # A compiler error, not a parser error: everything is read first.
     "return-outside-function": b"x = 1\nreturn 5\n" + _lines(22),
     "cannot-assign-then-parse-error": b"f() = 1\n" + _lines(5) + b"x = 1 1\n" + _lines(20),
@@ -140,18 +143,10 @@ def _exchange(cache: dict[str, dict[str, Exchange]], url: str, name: str) -> Exc
     return cache[url][name]
 
 
-#: Errors found only at the end of input are still reported with CPython's line number: an
-#: unclosed bracket is on the line after the last on MicroPython (listed in simulated-boards.md).
-_KNOWN_DIFFERENT = {"unclosed-bracket-at-end": _lines(22) + b"y = (1,\n"}
-PROGRAMS.update(_KNOWN_DIFFERENT)
 
 
 @requires_micropython
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="end-of-input error line: CPython's, not MicroPython's"))
-    if name in _KNOWN_DIFFERENT else name
-    for name in PROGRAMS
-])
+@pytest.mark.parametrize("name", list(PROGRAMS))
 def test_simulated_board_ends_a_paste_where_micropython_does(exchanges, name: str) -> None:
     real = _exchange(exchanges, "spawn://micropython", name)
     sim = _exchange(exchanges, "sim://generic?boot_ms=0", name)

@@ -9,30 +9,43 @@ Both pipes carry frames: one kind byte, a 4-byte big-endian payload length, the 
 Every frame this process writes fits in ``PIPE_BUF``, so each one is a single atomic write:
 a KeyboardInterrupt or a user thread can never leave half a frame in the pipe.
 
-Start-up imports only ``os``, ``importlib.machinery`` and builtin modules (``_signal``, not
-``signal`` with its enums; no ``json``; ``re`` only once a traceback needs it): the process
-is ready in about 10 ms, which is what makes soft resets cheap.
+What makes CPython look like a board lives in modules beside this one, loaded by path:
+``micro_modules.py`` (``machine``, ``time``...), ``micro_errors.py`` (MicroPython's words for
+exceptions), ``exception_slots.py`` (its ``str()``/``repr()`` of exceptions),
+``code_rewrite.py`` (``except ... as e`` and ``raise ... from``) and, only when compiling
+fails, ``compile_errors.py``. The code's stdin is the host's bytes, asked for from the
+firmware while the code waits (``EVT_WANT_INPUT``, answered by ``CMD_INPUT``); its memory is
+capped from the board's RAM (:class:`MemoryCap`); CPython's warnings are never shown.
+
+Start-up imports only ``os``, ``importlib.machinery``, ``_ctypes`` and builtin modules
+(``_signal``, not ``signal`` with its enums; no ``json``; ``re``, ``ast`` and ``opcode`` only
+once a run needs them): the process is ready in about 15 ms, which is what makes soft resets
+cheap.
 """
 
 from __future__ import annotations
 
 import _signal
 import _thread
+import builtins
 import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import CodeType
+    from types import CodeType, ModuleType
     from typing import Any, NoReturn
 
 # Commands, parent -> child.
 CMD_EXEC = b"X"  # payload: source; run as a module ("exec" mode)
 CMD_SINGLE = b"I"  # payload: source; run as one REPL input ("single" mode: expressions are printed)
+CMD_INPUT = b"K"  # payload: host bytes for the code's stdin (the answer to EVT_WANT_INPUT)
 # Reports, child -> parent.
 EVT_READY = b"Y"  # setup finished
 EVT_STARTED = b"S"  # the code is running now: from here a SIGINT becomes a KeyboardInterrupt
-EVT_STDOUT = b"O"  # payload: output bytes
+EVT_STDOUT = b"O"  # payload: output bytes (the firmware cooks "\n" to "\r\n", as mp_hal does)
+EVT_RAW_OUTPUT = b"E"  # payload: bytes for the UART as they are (input()'s prompt and echo)
+EVT_WANT_INPUT = b"W"  # payload: 4-byte count; the code waits for up to that many bytes of stdin
 EVT_TRACEBACK = b"T"  # payload: a piece of the traceback text; the rest follows in EVT_DONE
 EVT_DONE = b"D"  # payload: the end of the traceback text (empty: no exception)
 EVT_RESET = b"R"  # payload: b"hard" or b"soft"
@@ -42,6 +55,14 @@ HEADER_SIZE = 5
 _MIN_PIPE_BUF = 512
 
 STDIN = "<stdin>"
+_BOM = b"\xef\xbb\xbf"
+#: MicroPython's lexer takes a UTF-8 BOM into the identifier after it (``name '\ufeffprint'
+#: isn't defined``); CPython refuses it. The BOM is swapped for this letter, which CPython
+#: takes in an identifier, and swapped back in messages.
+BOM_STAND_IN = "\u01c3"
+#: Frames the user's code may nest before ``maximum recursion depth exceeded``: the unix port
+#: gets 199 calls deep into ``def f(n): return f(n+1)`` before its stack check stops it.
+RECURSION_FRAMES = 199
 
 
 class HardReset(BaseException):
@@ -95,26 +116,42 @@ def read_exact(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
+def read_frame(fd: int) -> tuple[bytes, bytes]:
+    """One command frame: (kind, payload)."""
+    header = read_exact(fd, HEADER_SIZE)
+    return header[:1], read_exact(fd, int.from_bytes(header[1:], "big"))
+
+
+def _as_bytes(data: object) -> bytes:
+    """Text as UTF-8 (a lone surrogate as MicroPython stores it), or any bytes-like object."""
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogatepass")
+    try:
+        return bytes(memoryview(data))  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError("object with buffer protocol required") from None
+
+
 # ---------------------------------------------------------------------------- output
 class BoardOutput:
     """``sys.stdout`` and ``sys.stderr``: a board has one UART, so both go to the one stream.
 
     Every write is forwarded at once (nothing is buffered), so a ``print()`` in a loop
-    reaches the host while the loop runs.
+    reaches the host while the loop runs. Like MicroPython's, ``write`` takes text or any
+    bytes-like object and returns the number of bytes written.
     """
 
     encoding = "utf-8"
-    errors = "replace"
+    errors = "surrogatepass"
 
     def __init__(self, board: Board) -> None:
         self._board = board
-        self.buffer = _BinaryOutput(board)
+        self.buffer = self
 
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        self._board.output(text.encode("utf-8", "replace"))
-        return len(text)
+    def write(self, data: object) -> int:
+        raw = _as_bytes(data)
+        self._board.output(raw)
+        return len(raw)
 
     def flush(self) -> None:
         pass
@@ -126,207 +163,185 @@ class BoardOutput:
         return True
 
 
-class _BinaryOutput:
-    """``sys.stdout.buffer``: bytes straight to the stream."""
+class BoardInput:
+    """``sys.stdin``: the host's bytes, as they reach the board's UART while the code runs.
+
+    A read waits for the host, as on a board (until CTRL-C, or the host's exec timeout).
+    ``read(n)`` counts characters of text; ``sys.stdin.buffer.read(n)`` bytes.
+    """
+
+    encoding = "utf-8"
+
+    def __init__(self, board: Board) -> None:
+        self._board = board
+        self.buffer = _BinaryInput(board)
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            while True:  # to the end of a stream that never ends: until CTRL-C
+                self._board.read_stdin(1)
+        data = b""
+        while len(data.decode("utf-8", "surrogateescape")) < size:
+            data += self._board.read_stdin(1)
+        return data.decode("utf-8", "surrogateescape")
+
+    def readline(self, size: int = -1) -> str:
+        data = b""
+        while not data.endswith(b"\n") and (size < 0 or len(data) < size):
+            data += self._board.read_stdin(1)
+        return data.decode("utf-8", "surrogateescape")
+
+    def readable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _BinaryInput:
+    """``sys.stdin.buffer``: the host's bytes as they are."""
 
     def __init__(self, board: Board) -> None:
         self._board = board
 
-    def write(self, data: bytes) -> int:
-        self._board.output(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-# ---------------------------------------------------------------------------- tracebacks
-#: CPython names MicroPython does not have, mapped to what MicroPython raises instead.
-_TYPE_NAMES = {"RecursionError": "RuntimeError", "ModuleNotFoundError": "ImportError",
-               "UnboundLocalError": "NameError"}
-_OPERATORS = {
-    "+": "add", "-": "sub", "*": "mul", "@": "matmul", "/": "truediv", "//": "floordiv", "%": "mod",
-    "**": "pow", "** or pow()": "pow", "<<": "lshift", ">>": "rshift", "&": "and", "|": "or", "^": "xor",
-    "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "divmod()": "divmod",
-}
-_UNARY = {"unary -": "neg", "unary +": "pos", "unary ~": "invert", "abs()": "abs"}
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            while True:
+                self._board.read_stdin(1)
+        data = b""
+        while len(data) < size:
+            data += self._board.read_stdin(size - len(data))
+        return data
 
 
-def _binary_op(match: Any) -> str:
-    op = match.group(1)
-    name = _OPERATORS.get(op) or _OPERATORS.get(op.rstrip("="), op)
-    return f"unsupported types for __{name}__: '{match.group(2)}', '{match.group(3)}'"
+# ---------------------------------------------------------------------------- memory
+class MemoryCap:
+    """The board's RAM as a limit on the process's data segment (``RLIMIT_DATA``).
 
-
-def _unary_op(match: Any) -> str:
-    return f"unsupported type for __{_UNARY.get(match.group(1), match.group(1))}__: '{match.group(2)}'"
-
-
-#: (MicroPython type name, CPython message pattern, MicroPython message): common teaching errors.
-_MESSAGES: tuple[tuple[str, str, Any], ...] = (
-    ("ZeroDivisionError", r".*", "divide by zero"),
-    ("NameError", r"name '(.*)' is not defined", r"name '\1' isn't defined"),
-    ("NameError", r"(cannot access local variable|local variable) .*", "local variable referenced before assignment"),
-    ("TypeError", r"'(.*)' object is not (callable|subscriptable|iterable)", r"'\1' object isn't \2"),
-    ("TypeError", r"'(.*)' object does not support item (assignment|deletion)", r"'\1' object doesn't support item \2"),
-    ("TypeError", r"unsupported operand type\(s\) for (.+): '(.+)' and '(.+)'", _binary_op),
-    ("TypeError", r"'(.+)' not supported between instances of '(.+)' and '(.+)'", _binary_op),
-    ("TypeError", r'can only concatenate (\w+) \(not "(\w+)"\) to \w+', r"unsupported types for __add__: '\1', '\2'"),
-    ("TypeError", r"bad operand type for (.+): '(.+)'", _unary_op),
-    ("TypeError", r"(.*) takes (\d+) positional argument but (.*)", r"\1 takes \2 positional arguments but \3"),
-    ("TypeError", r"(\w+) indices must be integers or slices, not (.*)", r"\1 indices must be integers, not \2"),
-    ("ImportError", r"No module named (.*)", r"no module named \1"),
-    ("ValueError", r"invalid literal for int\(\) with base (\d+): (.*)", r"invalid syntax for integer with base \1: \2"),
-    ("ValueError", r"could not convert string to float: .*", "invalid syntax for number"),
-    ("ValueError", r"list\.(remove|index)\(x\): x not in list|.* is not in list", "object not in sequence"),
-    ("RuntimeError", r"maximum recursion depth exceeded.*", "maximum recursion depth exceeded"),
-)
-
-
-def type_name(exc: BaseException) -> str:
-    """The exception's name as MicroPython prints it (it has one OSError, no RecursionError...)."""
-    cls = type(exc)
-    if cls.__module__ != "builtins":
-        return cls.__name__
-    if isinstance(exc, OSError):
-        return "OSError"
-    return _TYPE_NAMES.get(cls.__name__, cls.__name__)
-
-
-def _text(value: object) -> str:
-    try:
-        return str(value)
-    except Exception:  # noqa: BLE001 - a user's __str__ may raise anything; the traceback must still print
-        return f"<{type(value).__name__} object>"
-
-
-def _os_error_message(exc: OSError) -> str | None:
-    """``[Errno 2] ENOENT`` as a board prints it; the host's own error text is dropped."""
-    import errno
-
-    number = exc.errno
-    if number is None and len(exc.args) == 1 and isinstance(exc.args[0], int):
-        number = exc.args[0]
-    if not isinstance(number, int):
-        return None
-    head = f"[Errno {number}] {errno.errorcode.get(number, number)}"
-    if exc.strerror is None or exc.strerror == os.strerror(number):
-        return head
-    return f"{head}: {exc.strerror}"
-
-
-def _micropython_message(name: str, text: str) -> str:
-    import re
-
-    for rule_name, pattern, replacement in _MESSAGES:
-        if rule_name == name:
-            new, count = re.subn(rf"^(?:{pattern})$", replacement, text)
-            if count:
-                return new
-    return text
-
-
-def message(exc: BaseException) -> str:
-    """The text after ``Type: ``: args[0] alone, the args tuple if several, empty if none."""
-    if isinstance(exc, OSError):
-        text = _os_error_message(exc)
-        if text is not None:
-            return text
-    args = exc.args
-    if not args:
-        return ""
-    if len(args) == 1 or isinstance(exc, SyntaxError):
-        text = _text(args[0])
-    elif type(exc).__str__ is not BaseException.__str__:
-        text = _text(exc)
-    else:
-        text = _text(args)
-    return _micropython_message(type_name(exc), text) if type(exc).__module__ == "builtins" else text
-
-
-def frame_lines(exc: BaseException) -> list[str]:
-    """``File "<stdin>", line N, in name`` for the user's frames only, outermost first."""
-    lines = []
-    tb = exc.__traceback__
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename == STDIN:
-            lines.append(f'  File "{STDIN}", line {tb.tb_lineno or 0}, in {code.co_name}')
-        tb = tb.tb_next
-    return lines
-
-
-def format_exception(exc: BaseException, always_header: bool = True) -> str:
-    """MicroPython's traceback text; the header alone is left out for a never-raised exception."""
-    lines = frame_lines(exc)
-    if not lines and always_header and isinstance(exc, KeyboardInterrupt):
-        # CTRL-C landed just before the user's first line ran: a board raises it there.
-        lines = [f'  File "{STDIN}", line 1, in <module>']
-    head = ["Traceback (most recent call last):"] if lines or always_header else []
-    try:
-        text = message(exc)
-    except Exception:  # noqa: BLE001 - a broken message must not lose the traceback
-        text = ""
-    return "\n".join([*head, *lines, f"{type_name(exc)}: {text}"]) + "\n"
-
-
-def _syntax_message(exc: BaseException) -> tuple[str, str, bool]:
-    """(type name, message, whether MicroPython names ``<module>``) for a compile error.
-
-    MicroPython's parser says little: "invalid syntax" for nearly everything, except the
-    indentation errors and the checks its compiler makes after parsing.
+    A board runs out of heap where its RAM says; CPython would take gigabytes. The code may
+    grow the process's data by ``allowance`` bytes beyond what it held when the board booted,
+    then allocations fail with MemoryError, as on the board. CPython's objects are larger
+    than MicroPython's, so the allowance is a multiple of the board's heap plus a margin for
+    CPython itself: an approximation, not the board's exact limit. Where the limit cannot be
+    set (not Linux), nothing is capped. Our own work while reporting (imports, tracebacks)
+    runs with the cap lifted and does not count against the board.
     """
-    msg = _text(getattr(exc, "msg", ""))
-    if isinstance(exc, IndentationError):
-        if "unindent" in msg:
-            return "IndentationError", "unindent doesn't match any outer indent level", False
-        if msg.startswith("unexpected indent"):
-            return "IndentationError", "unexpected indent", False
-        return "SyntaxError", "invalid syntax", False
-    if msg in ("'break' outside loop", "'continue' not properly in loop"):
-        return "SyntaxError", "'break'/'continue' outside loop", True
-    if msg in ("'return' outside function", "'yield' outside function", "'await' outside function"):
-        return "SyntaxError", msg, True
-    return "SyntaxError", "invalid syntax", False
+
+    def __init__(self, allowance: int) -> None:
+        self.allowance = allowance
+        self.limit: int | None = None
+        try:
+            import resource
+        except ImportError:
+            self._resource = None
+        else:
+            self._resource = resource
+
+    def arm(self) -> None:
+        used = _data_size()
+        if self._resource is None or used is None:
+            return
+        self.limit = used + self.allowance
+        self._set(self.limit)
+
+    def _set(self, limit: int | None) -> None:
+        resource = self._resource
+        if resource is None:
+            return
+        try:
+            soft = resource.RLIM_INFINITY if limit is None else limit
+            resource.setrlimit(resource.RLIMIT_DATA, (soft, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+        except (ValueError, OSError):
+            self.limit = None
+
+    def lifted(self) -> _Lifted:
+        return _Lifted(self)
 
 
-def format_compile_error(exc: BaseException) -> str:
-    """A compile error: ``File "<stdin>", line N`` and no frames, as MicroPython prints it."""
-    name, text, in_module = _syntax_message(exc)
-    lineno = getattr(exc, "lineno", None) or 1
-    where = f'  File "{STDIN}", line {lineno}' + (", in <module>" if in_module else "")
-    return f"Traceback (most recent call last):\n{where}\n{name}: {text}\n"
+class _Lifted:
+    """``with cap.lifted():`` our own work; what it allocates is added to the limit afterwards."""
+
+    def __init__(self, cap: MemoryCap) -> None:
+        self.cap = cap
+        self.before: int | None = None
+
+    def __enter__(self) -> None:
+        if self.cap.limit is not None:
+            self.before = _data_size()
+            self.cap._set(None)
+
+    def __exit__(self, *exc_info: object) -> None:
+        cap = self.cap
+        if cap.limit is None:
+            return
+        after = _data_size()
+        if self.before is not None and after is not None and after > self.before:
+            cap.limit += after - self.before
+        cap._set(cap.limit)
+
+
+def _data_size() -> int | None:
+    """The process's data segment now (``VmData``), as ``RLIMIT_DATA`` counts it; None off Linux."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 # ---------------------------------------------------------------------------- the board
 class Board:
     """The user's namespace and one run at a time, reported over the wire."""
 
-    def __init__(self, wire: Wire, identity: dict[str, Any]) -> None:
+    def __init__(self, wire: Wire, identity: dict[str, Any], command_fd: int = -1) -> None:
         self.wire = wire
         self.identity = identity
+        self.command_fd = command_fd
         main = type(sys)("__main__")
+        main.__file__ = STDIN
         self.namespace: dict[str, Any] = main.__dict__
         self.main_module = main
         self.output_stream = BoardOutput(self)
+        self.input_stream = BoardInput(self)
         self.running = False
         self.silenced = False
+        self.memory = MemoryCap(4 * 1024 * 1024 + 8 * int(identity.get("mem_total", 0)))
+        self.errors: Any = None
 
-    def install(self, micro_modules: Any) -> None:
+    def install(self, micro_modules: Any, micro_errors: Any, exception_slots: Any) -> None:
         """Make the process look like the board; ``__main__`` becomes the user's namespace."""
+        self.errors = micro_errors
         micro_modules.install(self.identity, self.namespace, self.hard_reset, self.print_exception)
+        exception_slots.install(micro_errors.BUILTIN_EXCEPTIONS, micro_errors.exception_str,
+                                micro_errors.exception_repr)
+        builtins.__dict__["__wb_caught__"] = self.caught
+        builtins.__dict__["__wb_chained__"] = self.chained
+        builtins.input = self.input
         sys.modules["__main__"] = self.main_module
+        import warnings  # already loaded by importlib; no warning reaches a board's output
+
+        warnings.simplefilter("ignore")
+        _thread.stack_size(256 * 1024)  # user threads must fit in the board's memory cap
         self._restore_streams()
 
     def _restore_streams(self) -> None:
         sys.stdout = sys.stderr = self.output_stream
+        sys.stdin = self.input_stream
 
-    # -- hooks for the stand-in modules and the signal handler
+    # -- hooks for the stand-in modules, the rewritten code and the signal handler
     def output(self, data: bytes) -> None:
         """User output; dropped after ``machine.reset()`` (the board is rebooting)."""
         if self.silenced or not data:
             return
         self.wire.send_pieces(EVT_STDOUT, data)
+
+    def raw_output(self, data: bytes) -> None:
+        """Bytes the firmware sends as they are (not cooked): a prompt and readline's echo."""
+        if not self.silenced and data:
+            self.wire.send_pieces(EVT_RAW_OUTPUT, data)
 
     def hard_reset(self) -> NoReturn:
         self.wire.send(EVT_RESET, b"hard")
@@ -334,29 +349,80 @@ class Board:
         raise HardReset
 
     def print_exception(self, exc: BaseException, file: Any) -> None:
-        file.write(format_exception(exc, always_header=exc.__traceback__ is not None))
+        with self.memory.lifted():
+            text = self.errors.format_exception(exc, always_header=exc.__traceback__ is not None)
+        file.write(text)
+
+    def caught(self, exc: BaseException) -> None:
+        """Start of an ``except ... as e:`` handler: the exception in MicroPython's words."""
+        limit = sys.getrecursionlimit()
+        try:
+            sys.setrecursionlimit(limit + 50)  # a handler deep in a recursion still has room
+            with self.memory.lifted():
+                self.errors.translate(exc)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def chained(self, exc: Any, cause: object) -> Any:
+        """``raise exc from cause``: MicroPython warns that it has no chaining, and raises ``exc``."""
+        self.output(b"Warning: exception chaining not supported\n")
+        return exc
 
     def on_sigint(self, signum: int, interrupted: Any) -> None:
         """CTRL-C from the parent: an interrupt while code runs, nothing while idle."""
         if self.running:
             raise KeyboardInterrupt
 
+    # -- stdin
+    def read_stdin(self, count: int) -> bytes:
+        """Wait for 1 to ``count`` bytes from the host; CTRL-C interrupts the wait."""
+        self.wire.send(EVT_WANT_INPUT, max(1, count).to_bytes(4, "big"))
+        while True:
+            kind, payload = read_frame(self.command_fd)
+            if kind == CMD_INPUT and payload:
+                return payload
+
+    def input(self, prompt: object = "") -> str:
+        """``input()`` as MicroPython's ``readline``: the prompt, echo, backspace, CR or LF to end."""
+        if prompt:
+            self.raw_output(_as_bytes(str(prompt)))
+        line = bytearray()
+        escape = 0
+        while True:
+            byte = self.read_stdin(1)[0]
+            if escape:
+                escape -= 1
+            elif byte in (0x0D, 0x0A):
+                self.raw_output(b"\r\n")
+                return line.decode("utf-8", "surrogateescape")
+            elif byte in (0x08, 0x7F):
+                if line:
+                    while line and line[-1] & 0xC0 == 0x80:  # a whole UTF-8 character goes
+                        line.pop()
+                    line.pop()
+                    self.raw_output(b"\x08\x1b[K")
+            elif byte == 0x04 and not line:
+                raise EOFError
+            elif byte == 0x1B:
+                escape = 2  # cursor keys: not simulated
+            elif byte >= 0x20:
+                line.append(byte)
+                self.raw_output(bytes((byte,)))
+
     # -- running code
     def serve(self, fd: int) -> NoReturn:
         """Read commands until the parent closes the pipe."""
         while True:
-            header = read_exact(fd, HEADER_SIZE)
-            source = read_exact(fd, int.from_bytes(header[1:], "big"))
-            self.execute(source, "single" if header[:1] == CMD_SINGLE else "exec")
+            kind, source = read_frame(fd)
+            if kind in (CMD_EXEC, CMD_SINGLE):  # stdin bytes for a run that ended are dropped
+                self.execute(source, "single" if kind == CMD_SINGLE else "exec")
 
     def execute(self, source: bytes, mode: str) -> None:
         """Compile, run, report: stdout while it runs, then an optional reset, then done."""
         self.silenced = False
         self._restore_streams()
-        try:
-            code = compile(source, STDIN, mode, dont_inherit=True)
-        except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:  # ValueError: NUL
-            self.finish(format_compile_error(exc))
+        code = self.compile(source, mode)
+        if code is None:
             return
         failure = self.run_code(code)
         if failure is None or isinstance(failure, HardReset):
@@ -365,25 +431,84 @@ class Board:
             self.wire.send(EVT_RESET, b"soft")
             self.finish("")
         else:
-            text = format_exception(failure)
+            with self.memory.lifted():
+                text = self.errors.format_exception(failure)
             failure.__traceback__ = None
             self.finish(text)
 
+    def compile(self, source: bytes, mode: str) -> CodeType | None:
+        """The user's code, compiled as MicroPython would take it; None after reporting a compile error."""
+        if source.startswith(_BOM):
+            source = BOM_STAND_IN.encode() + source[len(_BOM):]
+        with self.memory.lifted():
+            try:
+                code = self._compile(source, mode)
+            except TabError:
+                try:
+                    code = self._compile(self._compile_errors().tabs_expanded(source) or source, mode)
+                except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
+                    self.finish(self._compile_errors().report(source, exc))
+                    return None
+            except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:  # ValueError: NUL
+                self.finish(self._compile_errors().report(source, exc))
+                return None
+            if _may_glue_number(source):
+                glued = self._compile_errors().glued_number(source)
+                if glued is not None:
+                    self.finish(glued)
+                    return None
+            self.errors.remember_source(code, source.decode("utf-8", "replace"))
+        return code
+
+    def _compile(self, source: bytes, mode: str) -> CodeType:
+        if b"except" in source or b"from" in source:  # what code_rewrite.py may change
+            warn = self.identity.get("warns_chaining") == "True"
+            return load_sibling("code_rewrite").compile_rewritten(source, STDIN, mode, warn_chaining=warn)
+        return compile(source, STDIN, mode, dont_inherit=True)
+
+    def _compile_errors(self) -> ModuleType:
+        return load_sibling("compile_errors")
+
     def run_code(self, code: CodeType) -> BaseException | None:
         """Run with CTRL-C armed; whatever is raised, even by the signal at the last moment, is caught."""
+        limit = sys.getrecursionlimit()
         try:
             try:
+                sys.setrecursionlimit(_depth() + RECURSION_FRAMES)
                 self.running = True
                 self.wire.send(EVT_STARTED)
                 exec(code, self.namespace)  # noqa: S102 - running the user's code is this process's job
             finally:
                 self.running = False
+                sys.setrecursionlimit(limit)
         except BaseException as exc:  # noqa: BLE001 - everything, KeyboardInterrupt too, is the board's to report
             return exc
         return None
 
     def finish(self, traceback_text: str) -> None:
-        self.wire.send_pieces(EVT_TRACEBACK, traceback_text.encode("utf-8", "replace"), EVT_DONE)
+        self.wire.send_pieces(EVT_TRACEBACK, traceback_text.encode("utf-8", "surrogatepass"), EVT_DONE)
+
+
+def _depth() -> int:
+    """Frames on the stack here: the user's frames count from this depth."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+_GLUE_KEYWORDS = (b"and", b"else", b"for", b"if", b"in", b"is", b"not", b"or")
+
+
+def _may_glue_number(source: bytes) -> bool:
+    """A cheap test for ``1if``-like text (a digit run into a keyword), before the careful one."""
+    for keyword in _GLUE_KEYWORDS:
+        at = source.find(keyword, 1)
+        while at != -1:
+            if 0x30 <= source[at - 1] <= 0x39:
+                return True
+            at = source.find(keyword, at + 1)
+    return False
 
 
 # ---------------------------------------------------------------------------- start-up
@@ -400,16 +525,25 @@ def decode_identity(items: list[str]) -> dict[str, Any]:
     return identity
 
 
-def load_micro_modules() -> Any:
-    """``micro_modules.py`` from beside this file, by path: ``-I`` keeps this directory off sys.path."""
+def load_sibling(name: str) -> ModuleType:
+    """``NAME.py`` from beside this file, by path (``-I`` keeps this directory off sys.path), once."""
+    key = f"_workbench_sim_{name}"
+    module = sys.modules.get(key)
+    if module is not None:
+        return module
     from importlib.machinery import SourceFileLoader
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "micro_modules.py")
-    loader = SourceFileLoader("_workbench_sim_micro_modules", path)
-    module = type(sys)(loader.name)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    loader = SourceFileLoader(key, path)
+    module = type(sys)(key)
     module.__file__ = path
     module.__loader__ = loader
-    loader.exec_module(module)
+    sys.modules[key] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[key]
+        raise
     return module
 
 
@@ -438,10 +572,11 @@ def main(argv: list[str]) -> NoReturn:
     for fd in (cmd_fd, evt_fd, life_fd):
         os.set_inheritable(fd, False)  # programs the user starts must not hold our pipes open
     wire = Wire(evt_fd)
-    board = Board(wire, decode_identity(argv[4:]))
-    board.install(load_micro_modules())
+    board = Board(wire, decode_identity(argv[4:]), cmd_fd)
+    board.install(load_sibling("micro_modules"), load_sibling("micro_errors"), load_sibling("exception_slots"))
     start_watchdog(life_fd)
     _signal.signal(_signal.SIGINT, board.on_sigint)
+    board.memory.arm()
     wire.send(EVT_READY)
     board.serve(cmd_fd)
 

@@ -404,4 +404,5 @@ def _identity(spec: BoardSpec) -> BoardIdentity:
         unique_id=uid,
         mem_total=spec.mem_total,
         freq_hz=spec.freq_hz,
+        warns_chaining=spec.implementation == "micropython",  # CircuitPython chains exceptions
     )

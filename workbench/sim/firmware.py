@@ -75,6 +75,7 @@ class Firmware:
         self._paste_compiler = PasteCompiler()
         self._paste_checked = 0
         self._paste_error: EarlyError | None = None  # set: the paste ended early, input is discarded
+        self._input_wanted = 0  # the running code waits for this many stdin bytes at most
 
     # ------------------------------------------------------------------ lifecycle
     def power_on(self, now: float) -> None:
@@ -151,6 +152,7 @@ class Firmware:
                 self.runner.interrupt()
             elif len(self._pending) < INPUT_BUFFER:
                 self._pending.append(c)
+                self._give_input()
         elif mode is Mode.BOOTING:
             if len(self._pending) < INPUT_BUFFER:
                 self._pending.append(c)
@@ -365,13 +367,29 @@ class Firmware:
         self.mode = Mode.RUNNING
         self.runner.run(code, single=single)
 
+    def _give_input(self) -> None:
+        """The code reads stdin: hand it what the host sent since the run began (the UART's buffer)."""
+        if self._input_wanted and self._pending:
+            data = bytes(self._pending[: self._input_wanted])
+            del self._pending[: len(data)]
+            self._input_wanted = 0
+            self.runner.feed_input(data)
+
     def runner_event(self, event: RunnerEvent, now: float) -> None:
-        """What the code process reported: output, the end of the run, a reset."""
+        """What the code process reported: output, a wait for input, the end of the run, a reset."""
         if event.kind == "stdout":
-            self.emit(event.data.replace(b"\n", b"\r\n"))
+            self.emit(event.data.replace(b"\n", b"\r\n"))  # mp_hal_stdout_tx_strn_cooked
+            return
+        if event.kind == "raw":
+            self.emit(event.data)
             return
         if self.mode is not Mode.RUNNING:
             return
+        if event.kind == "input":
+            self._input_wanted = int.from_bytes(event.data, "big")
+            self._give_input()
+            return
+        self._input_wanted = 0
         raw = self._return_to is Mode.RAW
         if event.kind == "reset":
             if event.data == b"hard":

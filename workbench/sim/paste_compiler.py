@@ -30,6 +30,7 @@ import ast
 import codecs
 import codeop
 import io
+import itertools
 import tokenize
 from dataclasses import dataclass
 
@@ -45,7 +46,8 @@ _LATE_ERRORS = (
     "assignment to yield", "is an illegal expression", "positional argument follows",
     "iterable argument unpacking", "non-default argument", "named arguments must follow",
     "keyword argument repeated", "f-string", "expression cannot contain assignment",
-    "invalid syntax. Maybe you meant '==' or ':='",
+    "invalid syntax. Maybe you meant '==' or ':='", "* argument may appear only once",
+    "arguments cannot follow var-keyword argument", "var-positional argument cannot have default value",
 )
 #: A statement that starts at column 0 with one of these continues the statement before it.
 _CONTINUES = frozenset({"else", "elif", "except", "finally"})
@@ -118,10 +120,16 @@ class PasteCompiler:
             text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(chunk, final=False)
             try:
                 verdict = _verdict(text, at_newline=True)  # strict: any error short of the very end
+                tokens, _ = _tokens(text)
+                glued = self._glued_number(text, tokens, len(chunk))
                 if verdict is None:
-                    self._advance(text)
-                    return None
-                return self._scan(text, verdict, len(chunk))
+                    if glued is None:
+                        self._advance(text, tokens=tokens)
+                    return glued
+                early = self._scan(text, verdict, len(chunk))
+                if glued is not None and (early is None or glued.consumed < early.consumed):
+                    return glued
+                return early
             except _Late as late:
                 # That statement is the compiler's business (reported once all is read); the
                 # statements after it are parsed on their own.
@@ -168,12 +176,32 @@ class PasteCompiler:
                                    "unindent doesn't match any outer indent level")
         return None
 
-    def _advance(self, text: str, after_row: int | None = None) -> None:
+    def _glued_number(self, text: str, tokens: list[_Token], available: int) -> EarlyError | None:
+        """A number run into a name (``1if``, ``0x1for``): one bad number token for MicroPython's lexer.
+
+        CPython reads ``1if`` as ``1 if`` (with a warning); MicroPython's lexer takes letters,
+        digits, dots and underscores after a digit into the number, and converting that fails.
+        """
+        for number, following in itertools.pairwise(tokens):
+            if (number.kind != tokenize.NUMBER or number.end is None or following.start != number.end
+                    or following.kind not in (tokenize.NAME, tokenize.NUMBER)):
+                continue
+            bad = _bad_number(text, following.start)
+            if bad is None:
+                continue
+            end, message = bad
+            if len(text[:end].encode("utf-8", "surrogateescape")) + LOOKAHEAD > available:
+                return None
+            return self._error(text, end, number.row, "SyntaxError", message)
+        return None
+
+    def _advance(self, text: str, after_row: int | None = None, tokens: list[_Token] | None = None) -> None:
         """Move the base past the statements that are complete: later checks start after them.
 
         With ``after_row``, only past the statement on that line (the next one is checked next).
         """
-        tokens, _ = _tokens(text)
+        if tokens is None:
+            tokens, _ = _tokens(text)
         boundary: tuple[int, int] | None = None
         after_newline = False
         decorator = False
@@ -338,7 +366,7 @@ def _bad_number(text: str, position: int) -> tuple[int, str] | None:
         return None
     run = text[start:end]
     try:
-        compile(run, "<number>", "eval", dont_inherit=True)
+        compile(run.replace("_", "") or run, "<number>", "eval", dont_inherit=True)  # MicroPython skips '_'
     except (SyntaxError, ValueError):
         pass
     else:
@@ -351,3 +379,10 @@ def _bad_number(text: str, position: int) -> tuple[int, str] | None:
         return end, "invalid syntax for number"
     base = 0 if run.startswith("0") else 10
     return end, f"invalid syntax for integer with base {base}: '{run}'"
+
+
+def glued_number_error(source: bytes) -> EarlyError | None:
+    """The first number run into a name (``1if``) in a whole program, or None (see ``PasteCompiler``)."""
+    text = source.decode("utf-8", "surrogateescape")
+    tokens, _ = _tokens(text)
+    return PasteCompiler()._glued_number(text, tokens, len(source) + LOOKAHEAD)

@@ -37,7 +37,7 @@ _READ_SIZE = 1 << 16
 _STDERR_TAIL = 4096
 _MAX_PAYLOAD = 1 << 26
 
-EventKind = Literal["stdout", "done", "reset"]
+EventKind = Literal["stdout", "raw", "input", "done", "reset"]
 
 
 class RunnerError(Exception):
@@ -58,13 +58,17 @@ class BoardIdentity:
     unique_id: bytes  # machine.unique_id()
     mem_total: int  # gc.mem_free() + gc.mem_alloc() in bytes, e.g. 111168
     freq_hz: int  # machine.freq()
+    warns_chaining: bool = True  # MICROPY_WARNINGS: ``raise X from Y`` prints a warning
 
 
 class RunnerEvent(NamedTuple):
     """One thing the code process reported.
 
     ``stdout``: output bytes (stdout and stderr together, as a board has one UART; ``\\n``
-    line ends, not yet cooked to ``\\r\\n``). ``done``: the run is over; the data is the
+    line ends, not yet cooked to ``\\r\\n``). ``raw``: bytes the firmware sends as they are
+    (``input()``'s prompt and echo). ``input``: the code waits for stdin; the data is the
+    most it takes now (4 bytes, big-endian), to be answered with :meth:`CodeRunner.feed_input`.
+    ``done``: the run is over; the data is the
     MicroPython-format traceback, ``b""`` when there was no exception. ``reset``: ``b"hard"``
     (``machine.reset()``) or ``b"soft"`` (SystemExit, ``machine.soft_reset()``); a ``done``
     with ``b""`` follows it unless the caller restarts first.
@@ -214,6 +218,16 @@ class CodeRunner:
             self._busy = True
             self._started = False
             self._interrupt_pending = False
+
+    def feed_input(self, data: bytes) -> None:
+        """Host bytes for the running code's stdin: the answer to an ``input`` event."""
+        with self._lock:
+            if self._proc is None or not self._busy or self._exit_code is not None or not data:
+                return
+            try:
+                _write_all(self._cmd_fd, wire.frame(wire.CMD_INPUT, bytes(data)))
+            except BrokenPipeError:
+                pass  # it died; poll() reports that
 
     def interrupt(self) -> None:
         """CTRL-C: KeyboardInterrupt in the running code; nothing when idle. Never kills the child.
@@ -434,6 +448,13 @@ class CodeRunner:
                 self._events[-1][1].extend(payload)  # one event for output that is already waiting
             else:
                 self._events.append(("stdout", bytearray(payload)))
+        elif kind == wire.EVT_RAW_OUTPUT:
+            if self._events and self._events[-1][0] == "raw":
+                self._events[-1][1].extend(payload)
+            else:
+                self._events.append(("raw", bytearray(payload)))
+        elif kind == wire.EVT_WANT_INPUT:
+            self._events.append(("input", bytearray(payload)))
         elif kind == wire.EVT_TRACEBACK:
             self._traceback.append(payload)
         elif kind == wire.EVT_DONE:
