@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from textual.widgets import Input, Static
 from tests.conftest import TRANSCRIPTS, requires_micropython
 from workbench.app.app import WorkbenchApp
 from workbench.app.recovery import RecoveryStore
+from workbench.app.widgets.devices_pane import DevicesPane
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -19,7 +22,9 @@ from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.discovery.devices import DeviceEntry
 from workbench.lessons import LESSONS, get_lesson
+from workbench.profiles import PRESETS, ProfileStore, url_key
 from workbench.trace import load_jsonl
+from workbench.trace.record import DEFAULT_TRACE_BUDGET_BYTES
 
 
 def sims_only() -> list[DeviceEntry]:
@@ -56,13 +61,21 @@ async def wait_for(pilot, condition, limit: int = 1000) -> None:
 async def connected(pilot) -> None:
     """The selected board is connected and the app has taken note (profile chosen, state shown)."""
     app = pilot.app
-    await wait_for(pilot, lambda: app.session is not None and app.device_url in app._board_profiles)
+    await wait_for(pilot, lambda: app.session is not None and app.boards.selected.choice is not None)
+
+
+def lesson_ready(app: WorkbenchApp) -> bool:
+    """A lesson's board is on screen and open, and none of its steps is running."""
+    lesson = app.boards.lesson
+    return lesson is not None and lesson.opened and not lesson.busy
 
 
 def set_code(app: WorkbenchApp, code: str) -> None:
     app.query_one("#editor", EditorPane).set_text(code)
 
 
+#: Bound on waiting for something a worker thread does (the app's own waits are counted in turns).
+STATE_WAIT_S = 10.0
 #: A simulated board whose cable is pulled after 3000 bytes.
 UNPLUGGED = "sim://generic?disconnect_after=3000"
 
@@ -96,7 +109,7 @@ async def test_stop_a_running_loop(tmp_path: Path, url: str) -> None:
         await wait_for(pilot, lambda: "looping" in output_lines(app))
         await pilot.press("f6")
         await wait_for(pilot, lambda: any("KeyboardInterrupt" in line for line in output_lines(app)))
-        await wait_for(pilot, lambda: not app._code_running)
+        await wait_for(pilot, lambda: not app.boards.selected.busy)
 
 
 async def test_an_exception_moves_the_editor_to_its_line(tmp_path: Path) -> None:
@@ -260,8 +273,8 @@ async def test_step_mode_walks_a_run_with_f5_from_the_editor_and_explains_each_s
         await pilot.press("f5")
         titles: list[str] = []
         for _ in range(40):
-            await wait_for(pilot, lambda: app._pending_step is not None or not app._code_running)
-            if not app._code_running:
+            await wait_for(pilot, lambda: app.boards.selected.pending_step is not None or not app.boards.selected.busy)
+            if not app.boards.selected.busy:
                 break
             panel = str(app.query_one("#explain", Static).render())
             titles.append(panel.splitlines()[0])
@@ -283,11 +296,11 @@ async def test_stop_in_step_mode_and_space_types_again(tmp_path: Path) -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
         await pilot.press("f7", "f5")
-        await wait_for(pilot, lambda: app._pending_step is not None)
+        await wait_for(pilot, lambda: app.boards.selected.pending_step is not None)
         await pilot.press("f5")
-        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "paste_window")
+        await wait_for(pilot, lambda: app.boards.selected.pending_step is not None and app.boards.selected.pending_step.kind == "paste_window")
         await pilot.press("f6")
-        await wait_for(pilot, lambda: not app._code_running)
+        await wait_for(pilot, lambda: not app.boards.selected.busy)
         assert any("Stop was pressed" in line for line in output_lines(app))
         await pilot.press("f7")  # leave step mode
         editor = app.query_one("#editor", EditorPane)
@@ -305,15 +318,15 @@ async def test_every_lesson_runs_to_the_end_with_f5_from_the_editor(tmp_path: Pa
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
         app.start_lesson(lesson)
-        await wait_for(pilot, lambda: app._lesson is not None and not app._lesson_busy, limit=2000)
+        await wait_for(pilot, lambda: lesson_ready(app), limit=2000)
         assert app.session is None  # the lesson has its own board
         for number, step in enumerate(lesson.steps, start=1):
             panel = str(app.query_one("#explain", Static).render())
             assert f"step {number} of {len(lesson.steps)}: {step.title}" in panel
             await pilot.press("f5")
-            await wait_for(pilot, lambda number=number: len(app._lesson.outcomes) == number and not app._lesson_busy,
+            await wait_for(pilot, lambda number=number: lesson_ready(app) and len(app.boards.lesson.run.outcomes) == number,
                            limit=2000)
-        outcomes = app._lesson.outcomes
+        outcomes = app.boards.lesson.run.outcomes
         assert all(outcome.ok for outcome in outcomes), [o.error for o in outcomes]
         assert app.query_one("#editor", EditorPane).text == "print('hi')\n"  # F5 typed nothing
         assert "done: all" in str(app.query_one("#explain", Static).render())
@@ -328,17 +341,17 @@ async def test_a_lesson_restarts_and_f2_goes_back_to_the_device(tmp_path: Path) 
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
         app.start_lesson(lesson)
-        await wait_for(pilot, lambda: app._lesson is not None and not app._lesson_busy)
+        await wait_for(pilot, lambda: lesson_ready(app))
         await pilot.press("ctrl+b", "space")  # Space goes on where no text is typed (the trace)
-        await wait_for(pilot, lambda: len(app._lesson.outcomes) == 1 and not app._lesson_busy)
-        first_run = app._lesson
+        await wait_for(pilot, lambda: lesson_ready(app) and len(app.boards.lesson.run.outcomes) == 1)
+        first_run = app.boards.lesson
         await pilot.press("f3")
-        await wait_for(pilot, lambda: app._lesson is not None and app._lesson is not first_run and not app._lesson_busy)
-        assert app._lesson.next_index == 0
+        await wait_for(pilot, lambda: lesson_ready(app) and app.boards.lesson is not first_run)
+        assert app.boards.lesson.run.next_index == 0
         assert "step 1 of" in str(app.query_one("#explain", Static).render())
         await pilot.press("f2")
         await connected(pilot)
-        assert app._lesson is None
+        assert app.boards.lesson is None
         editor = app.query_one("#editor", EditorPane)
         editor.focus()
         await pilot.press("home", "space")  # Space is the editor's again
@@ -431,14 +444,14 @@ async def test_soft_reset_in_the_middle_of_a_stepped_run(tmp_path: Path) -> None
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
         await pilot.press("f7", "f5")
-        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "raw_paste_request")
+        await wait_for(pilot, lambda: app.boards.selected.pending_step is not None and app.boards.selected.pending_step.kind == "raw_paste_request")
         await pilot.press("f8")  # reset while the run waits at a step: the run stops, the reset is a step too
-        await wait_for(pilot, lambda: not app._code_running)  # the run ended...
+        await wait_for(pilot, lambda: not app.boards.selected.busy)  # the run ended...
         assert any("Stop was pressed" in line for line in output_lines(app))
         # ...and the reset waits at its own step (its announcement may come before or after)
-        await wait_for(pilot, lambda: app._pending_step is not None and app._pending_step.kind == "soft_reset")
+        await wait_for(pilot, lambda: app.boards.selected.pending_step is not None and app.boards.selected.pending_step.kind == "soft_reset")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: app._pending_step is None and app.session is not None
+        await wait_for(pilot, lambda: app.boards.selected.pending_step is None and app.session is not None
                        and app.session.state == "raw REPL, ready")
         await pilot.press("f7")  # leave step mode: runs go straight through again
         set_code(app, "print('x' in globals())")
@@ -472,3 +485,52 @@ async def test_each_focus_key_puts_the_keyboard_in_its_pane(tmp_path: Path) -> N
             focused = app.focused
             assert focused is not None
             assert pane in [focused.id, *(node.id for node in focused.ancestors)], (key, focused)
+
+
+async def test_a_run_that_fails_inside_the_app_frees_its_own_board_not_the_selected_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of ours in one board's run worker: that board is free again; the board selected
+    meanwhile, running code of its own, stays busy (and F6 still stops it)."""
+    second = "sim://rp2040?boot_ms=0"
+    app = make_app(tmp_path, code="while True:\n  pass\n")
+    fail_now = threading.Event()
+
+    def broken_exec(*_args: object, **_kwargs: object) -> None:
+        fail_now.wait(STATE_WAIT_S)
+        raise RuntimeError("a bug in the run worker")
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        first = app.boards.selected
+        monkeypatch.setattr(app.manager.get(first.url), "exec", broken_exec)
+        await pilot.press("f5")  # the first board's run: its worker waits, then fails
+        assert first.busy
+        app.query_one("#devices", DevicesPane).post_message(DevicesPane.ConnectRequested(second))
+        await wait_for(pilot, lambda: app.device_url == second)
+        await connected(pilot)
+        await pilot.press("f5")  # the second board loops
+        await wait_for(pilot, lambda: app.session is not None and app.session.state.startswith("running"))
+        fail_now.set()
+        await wait_for(pilot, lambda: not first.busy)
+        assert any("Internal error in _run: RuntimeError: a bug in the run worker" in line
+                   for line in output_lines(app))
+        assert app.boards.selected.busy  # the second board's loop still runs
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: not app.boards.selected.busy)
+        assert any("KeyboardInterrupt" in line for line in output_lines(app))
+
+
+async def test_the_trace_budget_of_a_boards_profile_is_its_recorders(tmp_path: Path) -> None:
+    budget = 123_456
+    profile = replace(PRESETS["generic"].profile, name="small-trace", trace_budget_bytes=budget)
+    assert ProfileStore.load().save(url_key("sim://generic"), profile)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        assert app.active_profile.trace_budget_bytes == budget  # the user's profile (not a preset)...
+        assert app.manager.get("sim://generic").trace.budget_bytes == budget  # ...is the recorder's budget
+    fresh = make_app(tmp_path, "sim://esp32")  # no profile saved: the default budget
+    async with fresh.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
+        assert fresh.manager.get("sim://esp32").trace.budget_bytes == DEFAULT_TRACE_BUDGET_BYTES

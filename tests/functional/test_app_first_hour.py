@@ -82,7 +82,7 @@ async def test_an_error_on_the_repl_line_leaves_the_editor_and_the_focus_alone(t
         await pilot.press("down", "down", "right")  # the user's cursor: line 3, column 2
         await pilot.press("ctrl+l", *"nosuch", "enter")
         await wait_for(pilot, lambda: any("NameError" in line for line in output_lines(app)))
-        await wait_for(pilot, lambda: not app._code_running)
+        await wait_for(pilot, lambda: not app.boards.selected.busy)
         assert editor.text_area.cursor_location == (2, 1)  # line 1 of a REPL snippet is not the editor's
         await pilot.press(*"42")
         repl = app.query_one("#repl", ReplLine)
@@ -166,11 +166,11 @@ async def test_probe_says_first_that_it_reopens_the_board_and_the_trace_keeps_it
         assert "closes its connection" in str(app.screen.query_one("#confirm-text").render())
         await pilot.press("escape")  # not now: nothing happens to the board
         await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
-        assert app.session is not None and "sim://generic" not in app._probe_reports
+        assert app.session is not None and app.boards.device("sim://generic").probe_report is None
         await pilot.press("alt+p")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "sim://generic" in app._probe_reports, limit=3000)
+        await wait_for(pilot, lambda: app.boards.device("sim://generic").probe_report is not None, limit=3000)
         await pilot.press("escape")  # close the settings
         await connected(pilot)
         await wait_for(pilot, lambda: sum(1 for r in trace.records() if r.dir == "note") == 2)

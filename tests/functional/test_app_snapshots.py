@@ -43,7 +43,7 @@ def prepare(hex_mode: bool = False):
     async def run_before(pilot) -> None:
         app = pilot.app
         for _ in range(1000):
-            if app.session is not None and app.device_url in app._board_profiles:
+            if app.session is not None and app.boards.selected.choice is not None:
                 break
             await pilot.pause(0.01)
         app._open_trace_from(str(TRANSCRIPT))
@@ -92,10 +92,10 @@ def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
 
     async def run_before(pilot) -> None:
         for _ in range(1000):
-            if app.session is not None and app.device_url in app._board_profiles:
+            if app.session is not None and app.boards.selected.choice is not None:
                 break
             await pilot.pause(0.01)
-        app._probe_reports["sim://generic"] = fixed_probe_report("sim://generic")
+        app.boards.device("sim://generic").probe_report = fixed_probe_report("sim://generic")
         await pilot.press("f4")
         await pilot.pause()
         app.screen.query_one("#field-chunk_size").value = "0"  # a refused value, with its reason
@@ -118,9 +118,9 @@ def test_two_boards_marked_for_a_run_on_several(snap_compare, tmp_path: Path) ->
                 await pilot.pause(0.01)
             raise AssertionError("the app did not get there")
 
-        await until(lambda: app.session is not None and app.device_url in app._board_profiles)
+        await until(lambda: app.session is not None and app.boards.selected.choice is not None)
         app._connect(second)
-        await until(lambda: app.session is not None and second in app._board_profiles)
+        await until(lambda: app.session is not None and app.boards.device(second).choice is not None)
         app._connect("sim://generic")  # back to the first: a switch, not a reconnect
         await until(lambda: app.device_url == "sim://generic" and app.session is not None)
         devices = app.query_one("#devices")

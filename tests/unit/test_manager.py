@@ -132,20 +132,15 @@ def test_a_lost_board_releases_everything_and_comes_back_when_asked() -> None:
         assert any("lost" in (r.meaning + r.note) or r.dir == "rx" for r in managed.trace.records())
 
 
-def test_resets_and_steps_go_through_the_managed_session_and_step_mode_survives_a_reconnect() -> None:
-    url = "sim://generic?disconnect_after=3000"
+def test_resets_and_steps_go_through_the_managed_session() -> None:
     steps: queue.Queue[PendingStep] = queue.Queue()
-    with SessionManager(reconnect_interval_s=0.1) as manager:
-        managed = manager.open(url, auto_reconnect=True)
+    with SessionManager() as manager:
+        managed = manager.open("sim://generic")
         managed.soft_reset()
         assert managed.session is not None and managed.session.state == "raw REPL, ready"
         assert managed.hard_reset() is False  # the generic board's reset is not wired to DTR/RTS
         assert managed.session.state == "raw REPL, ready"
-        with pytest.raises(Exception, match="disconnect|unplugged|gone|lost|failed"):
-            managed.exec("print('x' * 4000)")
-        managed.set_step_mode(steps.put)  # while it is lost: kept for the next session
-        wait_for_state(manager, url, SessionState.READY)
-        assert steps.empty()  # reconnecting (entering the raw REPL) did not stop at steps
+        managed.set_step_mode(steps.put)
         outcome: list[str] = []
         runner = threading.Thread(target=lambda: outcome.append(managed.exec("print('stepped')").stdout))
         runner.start()

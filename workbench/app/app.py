@@ -1,12 +1,15 @@
 """The workbench app: devices, editor, output, REPL line, live trace, status bar.
 
 Several boards may be open at once (a :class:`~workbench.manager.SessionManager` owns them);
-one is selected: the editor's target, whose output document and trace are on screen. All
-device I/O happens on each session's worker thread. Textual thread workers only wait for
-session calls; what a device prints and every trace record come back through that board's
-:class:`~workbench.app.bridge.SessionBridge` in batches, so a device printing as fast as it
-can never floods the UI. Widgets are touched on the UI thread only. Profiles, several-board
-runs, step mode and lessons live in mixins next to this module.
+one is selected: the editor's target, whose output document and trace are on screen, unless a
+lesson's board is shown instead. What the app knows of each board (its profile and why, the
+run going on, the step waiting in step mode) is on its :class:`~workbench.app.board.Board`;
+the app's handlers change the boards and show the one on screen. All device I/O happens on
+each session's worker thread: Textual thread workers (their work is in
+:mod:`workbench.app.board_work`) only wait for session calls, and what a device prints and
+every trace record come back through that board's :class:`~workbench.app.bridge.SessionBridge`
+in batches, so a device printing as fast as it can never floods the UI. Widgets are touched
+on the UI thread only.
 """
 
 from __future__ import annotations
@@ -31,20 +34,33 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from workbench.app.bridge import BridgeFlush, SessionBridge
-from workbench.app.lesson_mode import LESSON_DOCUMENT, LessonMode
+from workbench.app.board import Board, Boards, DeviceBoard, LessonBoard
+from workbench.app.board_work import BoardWork
+from workbench.app.bridge import BridgeFlush
 from workbench.app.messages import (
     BoardNotice,
     BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
+    LessonOpened,
+    LessonStepDone,
+    ProbeFinished,
+    ProbeProgress,
+    ProfileApplied,
     RunFinished,
+    SeveralRunFinished,
+    StepPending,
     WorkerMessage,
 )
-from workbench.app.profile_actions import ProfileActions
 from workbench.app.recovery import RecoveryStore
-from workbench.app.several_boards import SeveralBoards
-from workbench.app.step_mode import StepMode
+from workbench.app.texts import (
+    STEP_MODE_OFF,
+    STEP_MODE_ON,
+    STEP_RUN_OVER,
+    format_step,
+    lesson_panel,
+    several_summary,
+)
 from workbench.app.themes import (
     DEFAULT_THEME,
     apply_saved_theme,
@@ -54,6 +70,7 @@ from workbench.app.themes import (
     workbench_theme_names,
 )
 from workbench.app.widgets.devices_pane import DevicesPane
+from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
 from workbench.app.widgets.editor_pane import EditorPane
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -63,25 +80,14 @@ from workbench.app.widgets.status_bar import StatusBar
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.discovery.devices import DeviceEntry, available_devices
-from workbench.discovery.ports import PortInfo, list_ports
+from workbench.discovery.ports import list_ports
 from workbench.engine.session import Session
-from workbench.engine.stepping import PendingStep
-from workbench.errors import DeviceDisconnected, WorkbenchError
-from workbench.lessons import LESSONS, LessonRun
+from workbench.errors import WorkbenchError
+from workbench.lessons import LESSONS, Lesson
 from workbench.manager import SessionEvent, SessionManager, SessionState
-from workbench.manager.manager import ManagedSession
-from workbench.profiles import (
-    PRESETS,
-    DeviceProfile,
-    ProfileStore,
-    choose_profile,
-    device_key,
-    find_port,
-    saved_profile,
-)
-from workbench.profiles.probe import ProbeReport, fingerprint
+from workbench.manager.manager import ManagedSession, StepCallback
+from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
-from workbench.trace.record import TraceRecorder
 
 SOFT_RESET_DONE = "Soft reset done: the board restarted its interpreter; variables and imports are gone."
 HARD_RESET_DONE = "Hard reset done: the board restarted on the DTR/RTS pulse and is back at the raw prompt."
@@ -95,11 +101,11 @@ DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.pla
 NARROW_WIDTH = 120
 #: From this width on the trace keeps room for whole hex dump lines (app.tcss, ``-wide``).
 WIDE_WIDTH = 160
-#: Trace memory budget of the live session (the ring buffer drops the oldest beyond it).
-TRACE_BUDGET_BYTES = 16 * 1024 * 1024
+#: Manager states in which a board is open (a lost one reconnects instead).
+_OPEN = (SessionState.READY, SessionState.RUNNING)
 
 
-class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None]):
+class WorkbenchApp(App[None]):
     """Write code, run it on a board, watch every byte of the protocol."""
 
     CSS_PATH = "app.tcss"
@@ -147,62 +153,50 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         profiles: ProfileStore | None = None,
     ) -> None:
         super().__init__()
-        self.device_url = device_url
-        """The selected board: the editor's target, the output and trace shown."""
         self.manager = SessionManager(find_port=find_port, list_ports=list_ports)
-        self._bridges: dict[str, SessionBridge] = {}
-        self.bridge = SessionBridge(self.post_message, tag=LESSON_DOCUMENT)
-        self._busy_boards: set[str] = set()
-        #: Profile in force per board, and why it was chosen.
-        self._board_profiles: dict[str, tuple[DeviceProfile, str]] = {}
+        self.boards = Boards(self.manager, device_url, self.post_message)
+        """Every board the app knows; the selected one; the lesson shown instead, if any."""
         self.recovery = recovery if recovery is not None else RecoveryStore()
         self.settings = settings if settings is not None else Settings.load()
         #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
         self._auto_reconnect: set[str] = set(self.settings.auto_reconnect)
         self.profiles = profiles if profiles is not None else ProfileStore.load()
-        #: Profiles applied (not saved) in the settings screen: kept per URL until the app quits.
-        self._applied: dict[str, tuple[DeviceProfile, str]] = {}
-        self._probe_reports: dict[str, ProbeReport] = {}
+        self.board_work = BoardWork(
+            self.manager,
+            self.profiles,
+            post=self.post_message,
+            auto_reconnect=lambda key: key in self._auto_reconnect,
+            trace_clock=trace_clock,
+        )
         self._step_mode = False
-        self._lesson: LessonRun | None = None
-        self._lesson_busy = False
-        self._pending_step: PendingStep | None = None
         self._discover = discover
-        self._trace_clock = trace_clock
         self._status_clock = status_clock
         self._initial_code = initial_code
         self._run_count = 0
-        #: Boards running the editor's text, with the editor row the code started at.
-        self._editor_runs: dict[str, int] = {}
         self._viewing_file: str | None = None
         self._startup_problems = register_themes(self)
         self.theme = DEFAULT_THEME
 
     # ------------------------------------------------------------------ the selected board
     @property
-    def session(self) -> Session | None:
-        """The selected board's session while it is usable (None in a lesson, or not connected)."""
-        if self._lesson is not None:
-            return None
-        managed = self.manager.get(self.device_url)
-        if managed is None or managed.state not in (SessionState.READY, SessionState.RUNNING):
-            return None
-        return managed.session
+    def device_url(self) -> str:
+        """The selected board: the editor's target, the output and trace shown."""
+        return self.boards.selected.url
 
     @property
-    def _code_running(self) -> bool:
-        """Whether the selected board is running the editor's code."""
-        return self.device_url in self._busy_boards
+    def session(self) -> Session | None:
+        """The shown board's session while it is usable (None in a lesson, or not connected)."""
+        return self.boards.shown.session
 
     @property
     def active_profile(self) -> DeviceProfile:
         """The selected board's profile."""
-        return self._board_profiles.get(self.device_url, (PRESETS["generic"].profile, ""))[0]
+        return self.boards.selected.profile
 
     @property
     def profile_reason(self) -> str:
         """Why the selected board has its profile."""
-        return self._board_profiles.get(self.device_url, (None, "not connected yet"))[1]
+        return self.boards.selected.reason
 
     def _refresh_status(self) -> None:
         """(timer) The boards' states in the devices pane and the status bar."""
@@ -214,55 +208,46 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
             return
 
     def _show_board_states(self) -> None:
+        """What each session's worker published last (no other thread touches the protocol)."""
         devices = self.query_one("#devices", DevicesPane)
         for managed in self.manager.sessions():
-            board = managed.session
-            if board is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
-                devices.set_state(managed.url, board.state)
+            session = managed.session
+            if session is not None and managed.state in _OPEN:
+                devices.set_state(managed.url, session.snapshot.state)
         session = self.session
         if session is None:
             return
+        snapshot = session.snapshot
         status = self.query_one("#status", StatusBar)
-        status.set_state(session.state)
-        status.set_credit(session.paste_credit)
-        status.set_trace_drops(session.trace.dropped_records)
+        status.set_state(snapshot.state)
+        status.set_credit(snapshot.paste_credit)
+        status.set_trace_drops(snapshot.trace_drops)
         # The profile asked for raw-paste and the board said no: no flow control from here on.
-        downgraded = session.raw_paste_supported is False and self.active_profile.raw_paste != "never"
+        downgraded = snapshot.raw_paste_supported is False and self.active_profile.raw_paste != "never"
         status.set_downgrade("plain raw: no raw-paste" if downgraded else None)
-
-    def _bridge_for(self, url: str) -> SessionBridge:
-        """(UI thread) The bridge carrying ``url``'s output and trace to the screen."""
-        bridge = self._bridges.get(url)
-        if bridge is None:
-            bridge = self._bridges[url] = SessionBridge(self.post_message, tag=url)
-        return bridge
 
     def select_board(self, url: str) -> None:
         """Make ``url`` the editor's target; show its output, trace and state (others stay open)."""
-        self._set_step_mode_on(self.device_url, False)
-        self.device_url = url
-        self.query_one("#output", OutputPane).show_document(url)
+        self.boards.selected.set_step_mode(None)
+        board = self.boards.select(url)
         self._viewing_file = None
-        trace = self.query_one("#trace", TraceView)
-        trace.border_title = f"trace: {escape(url)}" if len(self.manager) > 1 else "trace"
-        managed = self.manager.get(url)
-        trace.set_records(managed.trace.records() if managed is not None else [])
-        status = self.query_one("#status", StatusBar)
-        status.set_device(url)
-        status.set_state(managed.session.state if managed is not None and managed.session else
-                         (managed.state.value if managed is not None else "disconnected"))
-        status.set_profile(self.active_profile.name if url in self._board_profiles else None)
-        devices = self.query_one("#devices", DevicesPane)
-        devices.highlight(url)
-        self._set_step_mode_on(url, self._step_mode)
-        self.query_one("#output", OutputPane).border_title = (
-            f"output: {escape(url)}" if len(self.manager) > 1 else "output"
-        )
+        self._show_board(board)
+        board.set_step_mode(self._step_announcer(board) if self._step_mode else None)
 
-    def _set_step_mode_on(self, url: str, on: bool) -> None:
-        managed = self.manager.get(url)
-        if managed is not None and managed.session is not None:
-            managed.session.set_step_mode(self._announce_step if on else None)
+    def _show_board(self, board: DeviceBoard) -> None:
+        """Every pane shows ``board``: its output document, its trace, its state and profile."""
+        several = len(self.manager) > 1
+        output = self.query_one("#output", OutputPane)
+        output.show_document(board.document)
+        trace = self.query_one("#trace", TraceView)
+        trace.border_title = f"trace: {escape(board.url)}" if several else "trace"
+        trace.set_records(board.trace_records())
+        status = self.query_one("#status", StatusBar)
+        status.set_device(board.url)
+        status.set_state(board.state_text)
+        status.set_profile(board.choice.profile.name if board.choice is not None else None)
+        self.query_one("#devices", DevicesPane).highlight(board.url)
+        output.border_title = f"output: {escape(board.url)}" if several else "output"
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -349,107 +334,29 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     # ------------------------------------------------------------------ connection
     def _connect(self, url: str) -> None:
         """Select ``url`` and connect to it unless it is open; other boards stay connected."""
-        if self._lesson is not None:
-            self._leave_lesson_run()
+        if self._leave_lesson():
             self.query_one("#explain", Static).update("Back to the device.")
         self.select_board(url)
-        managed = self.manager.get(url)
-        if managed is not None and managed.state in (SessionState.READY, SessionState.RUNNING):
+        board = self.boards.selected
+        managed = board.managed
+        if managed is not None and managed.state in _OPEN:
             return
-        bridge = self._bridge_for(url)
         self.query_one("#devices", DevicesPane).set_state(url, "connecting")
-        self._connect_worker(url, bridge)
+        self._connect_worker(board)
 
     @work(thread=True, group="connect", exit_on_error=False)
-    def _connect_worker(self, url: str, bridge: SessionBridge) -> None:
-        self._open_session(url, bridge)
-
-    def _close_board(self, url: str) -> None:
-        """(worker thread) Close ``url``'s session, if open, and say so."""
-        if self.manager.get(url) is not None:
-            self.manager.close(url)
-            self.post_message(DeviceStatus(url, "disconnected"))
-
-    def _new_trace(self) -> TraceRecorder:
-        """A board's trace recorder (kept across reconnects and probes)."""
-        return TraceRecorder(TRACE_BUDGET_BYTES, clock=self._trace_clock)
-
-    def _open_session(self, url: str, bridge: SessionBridge, trace: TraceRecorder | None = None) -> None:
-        """(worker thread) Open ``url`` with its profile, enter the raw REPL, report to the UI.
-        ``trace``: the recorder to go on with (a probe's), else the board's own or a new one."""
-        port = find_port(url)
-        profile, why, known = self._profile_for(url, port)
-        managed = self.manager.get(url)
-        if trace is None:
-            trace = managed.trace if managed is not None else self._new_trace()
-        if bridge.add_trace not in trace.listeners:
-            trace.listeners.append(bridge.add_trace)
-        key = device_key(url, port.serial_number if port is not None else None)
-        try:
-            managed = self.manager.open(
-                url, profile.to_engine_profile(), trace=trace, auto_reconnect=key in self._auto_reconnect, port=port
-            )
-            session = managed.session
-            if session is None:
-                raise WorkbenchError(f"{url} was lost while connecting")
-            if not known:
-                profile, why = self._preset_from_fingerprint(managed, session, url, port, profile, why)
-        except WorkbenchError as exc:
-            self.post_message(DeviceStatus(url, str(exc), error=True))
-            return
-        self.post_message(DeviceConnected(url, session, profile, why))
-
-    def _profile_for(self, url: str, port: PortInfo | None) -> tuple[DeviceProfile, str, bool]:
-        """The profile to open ``url`` with, why, and whether it is the user's own choice.
-
-        An unsaved edit applied in this run of the app wins, then a saved profile; otherwise
-        the generic preset for now, and the firmware's platform decides once connected.
-        """
-        applied = self._applied.get(url)
-        if applied is not None:
-            return applied[0], applied[1], True
-        saved = saved_profile(self.profiles, url=url, port=port)
-        if saved is not None:
-            return saved[0], saved[1], True
-        profile, why = choose_profile(self.profiles, url=url, port=port)
-        return profile, why, False
-
-    def _preset_from_fingerprint(
-        self,
-        managed: ManagedSession,
-        session: Session,
-        url: str,
-        port: PortInfo | None,
-        profile: DeviceProfile,
-        why: str,
-    ) -> tuple[DeviceProfile, str]:
-        """(worker thread) Ask the firmware what it is; switch to its platform's preset."""
-        found = fingerprint(session)
-        if not (found.platform or found.implementation):
-            return profile, why
-        better, better_why = choose_profile(
-            self.profiles, url=url, port=port, platform=found.platform, implementation=found.implementation
-        )
-        if better != profile:
-            managed.set_profile(better.to_engine_profile())
-        return better, better_why
+    def _connect_worker(self, board: DeviceBoard) -> None:
+        self.board_work.open(board)
 
     def on_device_connected(self, message: DeviceConnected) -> None:
-        self._board_profiles[message.url] = (message.profile, message.why)
-        devices = self.query_one("#devices", DevicesPane)
-        devices.set_state(message.url, message.session.state)
-        if message.url != self.device_url or self._lesson is not None or self._lesson_busy:
+        board = self.boards.device(message.url)
+        board.choice = message.choice
+        self.query_one("#devices", DevicesPane).set_state(message.url, message.session.snapshot.state)
+        if board is not self.boards.shown:
             return  # another board (or a lesson is on screen): its row shows the state
-        devices.highlight(message.url)
         self.select_board(message.url)
-        status = self.query_one("#status", StatusBar)
-        status.set_device(message.url)
-        status.set_state(message.session.state)
-        status.set_profile(message.profile.name)
         if isinstance(self.screen, SettingsScreen):
-            self.screen.show_active(message.profile, message.why)
-        if self._step_mode:
-            message.session.set_step_mode(self._announce_step)
+            self.screen.show_active(message.choice.profile, message.choice.reason)
 
     def on_device_status(self, message: DeviceStatus) -> None:
         devices = self.query_one("#devices", DevicesPane)
@@ -470,14 +377,16 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     def on_board_state_changed(self, message: BoardStateChanged) -> None:
         """The session manager moved a board to another state (lost, reconnected, closed)."""
         event: SessionEvent = message.event
+        board = self.boards.get(event.url)
         devices = self.query_one("#devices", DevicesPane)
         output = self.query_one("#output", OutputPane)
         if event.new is SessionState.LOST:
             devices.set_state(event.url, "lost")
-            self._busy_boards.discard(event.url)
-            if event.url == self.device_url:
+            if board is not None:
+                board.busy_with = None
+            if board is not None and board is self.boards.shown:
                 self.query_one("#status", StatusBar).set_state("lost")
-            if event.old not in (SessionState.READY, SessionState.RUNNING):
+            if event.old not in _OPEN:
                 return  # a reconnect attempt failed: it was lost already, and said so
             detail = event.detail.removeprefix(f"{event.url}: ")
             text = f"{event.url} was lost: {detail}" if detail else f"{event.url} was lost"
@@ -489,9 +398,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         elif event.new is SessionState.READY and event.detail == "reconnected":
             managed = self.manager.get(event.url)
             if managed is not None and managed.session is not None:
-                devices.set_state(event.url, managed.session.state)
-                if self._step_mode and event.url == self.device_url:
-                    managed.session.set_step_mode(self._announce_step)
+                devices.set_state(event.url, managed.session.snapshot.state)
+                if self._step_mode and board is not None and board is self.boards.selected:
+                    board.set_step_mode(self._step_announcer(board))  # the new session starts without
             output.write("stdout", f"[{event.url} is back: reconnected]\n", document=event.url)
             self.notify(f"{event.url} is back: reconnected.", timeout=6)
         elif event.new is SessionState.CONNECTING and event.old is SessionState.LOST:
@@ -504,22 +413,23 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
 
     def action_toggle_connection(self) -> None:
         """F2: disconnect the selected board (the others stay), or connect it (a lost board
-        reconnects at once)."""
-        managed = self.manager.get(self.device_url)
-        if self._lesson is None and managed is not None and managed.state is not SessionState.LOST:
-            self._busy_boards.discard(self.device_url)
-            self._disconnect(self.device_url)
+        reconnects at once); from a lesson, back to the selected board."""
+        board = self.boards.selected
+        managed = board.managed
+        if board is self.boards.shown and managed is not None and managed.state is not SessionState.LOST:
+            board.busy_with = None
+            self._disconnect(board.url)
         else:
-            self._connect(self.device_url)
+            self._connect(board.url)
 
     @work(thread=True, group="connect", exit_on_error=False)
     def _disconnect(self, url: str) -> None:
-        self._close_board(url)
+        self.board_work.close(url)
 
     # ------------------------------------------------------------------ running code
     def _session_or_notify(self) -> Session | None:
         if self.session is None:
-            managed = self.manager.get(self.device_url)
+            managed = self.boards.selected.managed
             state = managed.state if managed is not None else None
             if state is SessionState.LOST:
                 text = f"{self.device_url} was lost: F2 reconnects it (when it is back)."
@@ -531,12 +441,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         return self.session
 
     def action_run(self) -> None:
-        if self._lesson is not None:
-            self.notify(
-                "The lesson's step is still running." if self._lesson_busy else
-                "The lesson is over: F3 runs it again, F2 goes back to the device.",
-                timeout=5,
-            )
+        refusal = self.boards.shown.refuses_runs()
+        if refusal is not None:
+            self.notify(refusal, timeout=5)
             return
         editor = self.query_one("#editor", EditorPane)
         code = editor.selected_or_all()
@@ -547,60 +454,58 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         source_name = editor.path.name if editor.path is not None and first_row == 0 else None
         # Frames in the editor's code are links in the output: by its name, or <stdin> untitled.
         self.query_one("#output", OutputPane).editor_source = "<stdin>" if editor.path is None else editor.path.name
-        if self._start_run(code, None, source_name):
+        board = self._start_run(code, None, source_name)
+        if board is not None:
             # Line N of what ran is line first_row + N of the editor: where an error jumps.
-            self._editor_runs[self.device_url] = first_row
+            board.editor_row = first_row
 
     @on(ReplLine.Submitted)
     def _repl_submitted(self, message: ReplLine.Submitted) -> None:
         self._start_run(message.code, message.source)
 
-    def _start_run(self, code: str, echo: str | None, source_name: str | None = None) -> bool:
+    def _start_run(self, code: str, echo: str | None, source_name: str | None = None) -> DeviceBoard | None:
         """Run ``code`` on the selected board (``echo``: the REPL line's text; ``source_name``:
-        the file tracebacks name); False when it could not start (the user was told why)."""
+        the file tracebacks name); the board, or None when it could not start (the user was
+        told why)."""
         if self._session_or_notify() is None:
-            return False
-        if self._code_running:
+            return None
+        board = self.boards.selected
+        if board.busy:
             if self._step_mode:  # between two steps: the engine is busy with the last one
                 self.notify("The board is still on the last step: F5 again when the next step waits.", timeout=4)
             else:
                 self.notify("Code is still running: stop it first (F6).", severity="warning")
-            return False
-        url = self.device_url
-        managed = self.manager.get(url)
+            return None
+        managed = board.managed
         if managed is None:
-            return False
-        self._editor_runs.pop(url, None)
-        self._busy_boards.add(url)
+            return None
+        board.editor_row = None
         self._run_count += 1
         output = self.query_one("#output", OutputPane)
         output.run_started(f"run {self._run_count}" if echo is None else f">>> {echo}")
-        self._run(managed, code, self._bridge_for(url), source_name)
-        return True
+        board.busy_with = self._run(board, managed, code, source_name)
+        return board
 
     @work(thread=True, group="run", exit_on_error=False)
-    def _run(self, managed: ManagedSession, code: str, bridge: SessionBridge, source_name: str | None) -> None:
-        url = managed.url
-        try:
-            result = managed.exec(code, on_output=bridge.add_output, source_name=source_name)
-        except WorkbenchError as exc:
-            self.post_message(RunFinished(url, None, str(exc), lost=isinstance(exc, DeviceDisconnected)))
-            return
-        self.post_message(RunFinished(url, result))
+    def _run(self, board: DeviceBoard, managed: ManagedSession, code: str, source_name: str | None) -> None:
+        self.board_work.run(board, managed, code, source_name)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self._busy_boards.discard(message.url)
-        first_row = self._editor_runs.pop(message.url, None)
-        if self._pending_step is not None and message.url == self.device_url:
+        board = self.boards.device(message.url)
+        board.busy_with = None
+        first_row, board.editor_row = board.editor_row, None
+        step = board.pending_step
+        if step is not None:
             # Stale unless the engine still waits at it (a reset queued behind the run may
             # already be waiting at its own step).
-            session = self.session
-            waiting = session.waiting_step if session is not None else None
-            if waiting is None or waiting.number != self._pending_step.number:
-                self._pending_step = None
+            managed = board.managed
+            waiting = managed.waiting_step if managed is not None and board.session is not None else None
+            if waiting is None or waiting.number != step.number:
+                board.pending_step = None
                 self.refresh_bindings()
-        if message.url == self.device_url and self._pending_step is None:
-            self._step_run_ended()
+        if board is self.boards.shown and board.pending_step is None and self._step_mode:
+            # The stepped run is over: the panel stops offering a step.
+            self.query_one("#explain", Static).update(STEP_RUN_OVER)
         self._flush_bridge(message.url)  # output still in the bridge belongs before the summary
         output = self.query_one("#output", OutputPane)
         if message.result is None:
@@ -613,7 +518,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         output.run_finished(message.result, document=message.url)
         exception = message.result.exception
         if (
-            message.url == self.device_url
+            board is self.boards.selected
             and first_row is not None  # the editor's text ran (not the REPL line's)
             and exception is not None
             and exception.stdin_line is not None
@@ -627,48 +532,326 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
 
     def action_stop(self) -> None:
         if self._session_or_notify() is not None:
-            self._background(lambda session: session.interrupt(), "stop")
+            self._control(self.boards.selected, ManagedSession.interrupt, "stop")
 
     def action_soft_reset(self) -> None:
-        session = self._session_or_notify()
-        if session is None:
+        if self._session_or_notify() is None:
             return
-        if self._pending_step is not None and self._code_running:
-            session.interrupt()  # the run waits at a step: stop it, then reset
-        self._background(lambda session: session.soft_reset(), "soft reset", lambda _none: (SOFT_RESET_DONE, "information"))
+        board = self.boards.selected
+        managed = board.managed
+        if managed is not None and board.pending_step is not None and board.busy:
+            managed.interrupt()  # the run waits at a step: stop it, then reset
+        self._control(board, ManagedSession.soft_reset, "soft reset", lambda _none: (SOFT_RESET_DONE, "information"))
 
     def action_hard_reset(self) -> None:
         if self._session_or_notify() is not None:
-            self._background(
-                lambda session: session.hard_reset(),
+            self._control(
+                self.boards.selected,
+                ManagedSession.hard_reset,
                 "hard reset",
                 lambda answered: (HARD_RESET_DONE, "information") if answered else (HARD_RESET_SILENT, "warning"),
             )
 
     @work(thread=True, group="control", exit_on_error=False)
-    def _background(
+    def _control(
         self,
-        call: Callable[[Session], object],
+        board: DeviceBoard,
+        call: Callable[[ManagedSession], object],
         what: str,
         done: Callable[[object], tuple[str, SeverityLevel]] | None = None,
     ) -> None:
-        """(worker) ``call`` on the selected board; ``done`` words its result for the user."""
-        session = self.session
-        if session is None:
-            return
-        try:
-            result = call(session)
-        except WorkbenchError as exc:
-            self.post_message(DeviceStatus(session.url, f"{what} failed: {exc}", error=True))
-            return
-        if done is not None:
-            self.post_message(BoardNotice(session.url, *done(result)))
+        """(worker) ``call`` on ``board`` through the session manager; ``done`` words its result."""
+        self.board_work.control(board, call, what, done)
 
     def on_board_notice(self, message: BoardNotice) -> None:
         """Something the user asked of a board is done: a line in its output, and a toast."""
         self._flush_bridge(message.url)  # the bytes the board printed come first
         self.query_one("#output", OutputPane).write("stdout", f"[{message.text}]\n", document=message.url)
         self.notify(message.text, severity=message.severity, timeout=8)
+
+    # ------------------------------------------------------------------ several boards
+    def action_run_marked(self) -> None:
+        """Shift+F5: the editor's code on every marked board at once, each output apart."""
+        urls = self.query_one("#devices", DevicesPane).marked_urls
+        if not urls:
+            self.notify("Mark boards with m in the devices pane first; Shift+F5 then runs on all of them.",
+                        severity="warning")
+            return
+        boards = [self.boards.device(url) for url in urls]
+        busy = [board.url for board in boards if board.busy]
+        if busy:
+            self.notify(f"Still running on {', '.join(busy)}: stop it first (F6).", severity="warning")
+            return
+        code = self.query_one("#editor", EditorPane).selected_or_all()
+        self._run_count += 1
+        label = f"run {self._run_count} on {len(urls)} board{'s' if len(urls) != 1 else ''}"
+        output = self.query_one("#output", OutputPane)
+        for url in urls:
+            output.run_started(label, document=url)
+        worker = self._run_several(boards, code, label)
+        for board in boards:
+            board.busy_with = worker
+
+    @work(thread=True, group="run", exit_on_error=False)
+    def _run_several(self, boards: list[DeviceBoard], code: str, label: str) -> None:
+        self.board_work.run_several(boards, code, label)
+
+    def on_several_run_finished(self, message: SeveralRunFinished) -> None:
+        output = self.query_one("#output", OutputPane)
+        for outcome in message.outcomes:
+            self.boards.device(outcome.url).busy_with = None
+            self._flush_bridge(outcome.url)
+            if outcome.result is not None:
+                output.run_finished(outcome.result, document=outcome.url)
+            else:
+                output.error(outcome.error or "no result", document=outcome.url)
+        summary = several_summary(message.label, message.outcomes, message.wall_s)
+        output.write("stdout", summary + "\n", document=self.boards.shown.document)
+        worst = "error" if any(o.status == "failed" for o in message.outcomes) else (
+            "warning" if any(o.status == "raised" for o in message.outcomes) else "information")
+        self.notify(summary.splitlines()[0], severity=worst, timeout=8)
+
+    def action_toggle_auto_reconnect(self) -> None:
+        """The selected board reopens by itself after it was lost (cable, reset), or not."""
+        url = self.device_url
+        managed = self.manager.get(url)
+        # An open board knows its serial number; a closed one is named by its URL (no port
+        # listing on the UI thread), and a USB board's own key is used once it is connected.
+        key = managed.device_key if managed is not None else device_key(url, None)
+        on = key not in self._auto_reconnect
+        self._auto_reconnect ^= {key}
+        if managed is not None:
+            self.manager.set_auto_reconnect(url, on)
+        self.settings.auto_reconnect = sorted(self._auto_reconnect)
+        self.settings.save()  # remembered for the next start; a failure is reported below
+        what = "reconnects automatically when it comes back" if on else "stays lost until you connect it"
+        self.notify(f"{url} {what}.", timeout=6)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning")
+        self.settings.problems.clear()
+
+    def action_diagnostics(self) -> None:
+        self.push_screen(DiagnosticsScreen(self.manager))
+
+    # ------------------------------------------------------------------ step mode
+    def action_toggle_step_mode(self) -> None:
+        """F7: stop before every protocol step (F5 goes on), or run freely again."""
+        self._step_mode = not self._step_mode
+        board = self.boards.shown  # a lesson's board has its own steps: it ignores this
+        board.set_step_mode(self._step_announcer(board) if self._step_mode else None)
+        self.default_screen.set_class(self._step_mode, "-stepping")
+        explain = self.query_one("#explain", Static)
+        if self._step_mode:
+            self._show_trace()
+            explain.update(STEP_MODE_ON)
+        else:
+            self.boards.selected.pending_step = None
+            explain.update(STEP_MODE_OFF)
+        self.refresh_bindings()
+        self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
+
+    def _step_announcer(self, board: Board) -> StepCallback:
+        """What ``board``'s engine calls (on its worker thread) when it waits before a step."""
+        document = board.document
+        return lambda step: self.post_message(StepPending(document, step))
+
+    def on_step_pending(self, message: StepPending) -> None:
+        board = self.boards.get(message.url)
+        if not self._step_mode or board is None or board is not self.boards.shown:
+            return  # step mode was left (or the board deselected) since the engine said so
+        board.pending_step = message.step
+        self._flush_bridge(board.document)  # the bytes so far are in the trace before the step is shown
+        self.query_one("#explain", Static).update(format_step(message.step))
+        self.refresh_bindings()
+
+    def action_step(self) -> None:
+        """F5 / Space while a step waits: a protocol step goes ahead, or a lesson's runs."""
+        board = self.boards.shown
+        if isinstance(board, LessonBoard):
+            self._next_lesson_step(board)
+        elif isinstance(board, DeviceBoard):
+            self._release_step(board)
+
+    def _release_step(self, board: DeviceBoard) -> None:
+        managed = board.managed
+        if board.pending_step is None or managed is None or board.session is None:
+            return
+        board.pending_step = None
+        self.refresh_bindings()
+        managed.step()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F5 and Space go on only while a protocol or lesson step waits (F5 runs otherwise;
+        Space is the editor's then); F3 only in a lesson."""
+        if action == "step":
+            return self.boards.shown.can_go_on
+        if action == "restart_lesson":
+            return self.boards.lesson is not None
+        return True
+
+    # ------------------------------------------------------------------ lessons
+    def start_lesson(self, lesson: Lesson) -> None:
+        """Leave the device and walk through ``lesson`` on its own simulated board."""
+        self._leave_lesson()
+        board = self.boards.start_lesson(lesson)
+        self.query_one("#trace", TraceView).set_records([])
+        self._viewing_file = None
+        self._show_trace()
+        self.query_one("#explain", Static).update(f"Opening {lesson.url} for the lesson '{lesson.title}'...")
+        self.boards.selected.set_step_mode(None)
+        output = self.query_one("#output", OutputPane)
+        output.show_document(board.document)
+        output.border_title = f"output: lesson {lesson.name}"
+        output.run_started(f"lesson: {lesson.title}")
+        output.write("stdout", lesson.summary + "\n")
+        board.busy_with = self._open_lesson(board)
+        self.refresh_bindings()
+
+    @work(thread=True, group="lesson", exit_on_error=False)
+    def _open_lesson(self, board: LessonBoard) -> None:
+        """(worker) Open the lesson's own board; the devices stay connected meanwhile."""
+        run = board.run
+        try:
+            run.open()
+        except WorkbenchError as exc:
+            run.close()
+            self.post_message(LessonStepDone(board, None, f"the lesson's board did not open: {exc}"))
+            return
+        if run.trace is not None:
+            run.trace.listeners.append(board.bridge.add_trace)
+        self.post_message(LessonOpened(board, run.opening_records))
+
+    def on_lesson_opened(self, message: LessonOpened) -> None:
+        board = message.board
+        if board is not self.boards.lesson:
+            return  # left (or restarted) while it opened; its run is being closed
+        board.opened = True
+        board.busy_with = None
+        self.query_one("#trace", TraceView).add_records(message.records)
+        status = self.query_one("#status", StatusBar)
+        status.set_device(board.lesson.url)
+        status.set_mode(f"lesson {board.lesson.name}")
+        self.default_screen.add_class("-stepping")  # room for the step's explanation
+        status.set_profile(None)
+        self.query_one("#explain", Static).update(lesson_panel(board.run))
+        self.refresh_bindings()
+
+    def _next_lesson_step(self, board: LessonBoard) -> None:
+        if not board.can_go_on:
+            return
+        board.busy_with = self._run_lesson_step(board)
+        self.refresh_bindings()
+
+    @work(thread=True, group="lesson", exit_on_error=False)
+    def _run_lesson_step(self, board: LessonBoard) -> None:
+        try:
+            outcome = board.run.run_next()
+        except WorkbenchError as exc:
+            self.post_message(LessonStepDone(board, None, str(exc)))
+            return
+        self.post_message(LessonStepDone(board, outcome))
+
+    def on_lesson_step_done(self, message: LessonStepDone) -> None:
+        board = message.board
+        self._flush_bridge(board.document)
+        output = self.query_one("#output", OutputPane)
+        if board is not self.boards.lesson and message.outcome is not None:
+            return  # a step of a lesson the user has left since
+        board.busy_with = None
+        self.refresh_bindings()
+        if message.outcome is None:
+            output.error(message.error or "the lesson step failed", document=board.document)
+            self.notify(message.error or "the lesson step failed", severity="error", timeout=8)
+            return
+        outcome = message.outcome
+        output.write("stdout", f"step {outcome.index + 1}: {outcome.step.title}\n", document=board.document)
+        if outcome.ok:
+            output.write("stdout", f"  {outcome.outcome}\n", document=board.document)
+        else:
+            output.error(f"  this step failed: {outcome.error} (F3 restarts the lesson)", document=board.document)
+        self.query_one("#explain", Static).update(lesson_panel(board.run))
+
+    def action_restart_lesson(self) -> None:
+        board = self.boards.lesson
+        if board is not None:
+            self.start_lesson(board.lesson)
+
+    def _leave_lesson(self) -> bool:
+        """Close the lesson's board, if one is shown (whether it was); the device connection is
+        the caller's business."""
+        board = self.boards.leave_lesson()
+        if board is not None:
+            self._close_lesson(board)
+            self.query_one("#status", StatusBar).set_mode("step mode" if self._step_mode else None)
+            self.default_screen.set_class(self._step_mode, "-stepping")
+        self.refresh_bindings()
+        return board is not None
+
+    @work(thread=True, group="lesson-close", exit_on_error=False)
+    def _close_lesson(self, board: LessonBoard) -> None:
+        board.run.close()
+
+    # ------------------------------------------------------------------ profiles and detection
+    def action_settings(self) -> None:
+        """Show the selected board's profile as a form (F4)."""
+        if isinstance(self.screen, SettingsScreen):
+            return
+        board = self.boards.selected
+        self.push_screen(SettingsScreen(board.url, board.profile, board.reason, report=board.probe_report))
+
+    def on_settings_screen_apply_requested(self, message: SettingsScreen.ApplyRequested) -> None:
+        board = self.boards.selected
+        if board.busy:
+            self.notify("The new settings apply from the next run.", timeout=5)
+        self._apply_profile(board, message.profile, message.save)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def _apply_profile(self, board: DeviceBoard, profile: DeviceProfile, save: bool) -> None:
+        self.board_work.apply_profile(board, profile, save)
+
+    def on_profile_applied(self, message: ProfileApplied) -> None:
+        board = self.boards.device(message.url)
+        board.applied = None if message.saved else message.choice  # what the next connection uses
+        if message.error is not None:
+            self.post_message(DeviceStatus(message.url, f"could not apply the profile: {message.error}", error=True))
+            return
+        board.choice = message.choice
+        if board is not self.boards.selected:
+            return
+        self.query_one("#status", StatusBar).set_profile(message.choice.profile.name)
+        if isinstance(self.screen, SettingsScreen):
+            self.screen.show_active(message.choice.profile, message.choice.reason)
+        self.notify(f"Profile {message.choice.profile.name!r} in use: {message.choice.reason}.", timeout=6)
+
+    def on_settings_screen_probe_requested(self, _message: SettingsScreen.ProbeRequested) -> None:
+        board = self.boards.selected
+        if board.busy:
+            self.notify("Stop the running code first (F6): the probe needs the device.", severity="warning")
+            if isinstance(self.screen, SettingsScreen):
+                self.screen.probe_running(False)
+            return
+        self._probe(board, board.profile)
+
+    @work(thread=True, group="connect", exit_on_error=False)
+    def _probe(self, board: DeviceBoard, current: DeviceProfile) -> None:
+        self.board_work.probe(board, current)
+
+    def on_probe_progress(self, message: ProbeProgress) -> None:
+        if isinstance(self.screen, SettingsScreen):
+            self.screen.show_probe_progress(message.text)
+
+    def on_probe_finished(self, message: ProbeFinished) -> None:
+        screen = self.screen if isinstance(self.screen, SettingsScreen) else None
+        if message.report is None:
+            self.notify(f"Detection failed: {message.error}", severity="error", timeout=10)
+            if screen is not None:
+                screen.show_probe_progress(f"Detection failed: {message.error}")
+                screen.probe_running(False)
+            return
+        self.boards.device(message.url).probe_report = message.report
+        if screen is not None and screen.url == message.url:
+            screen.show_probe(message.report)
+        self.notify("Detection finished: the proposal is beside each setting.", timeout=6)
 
     def notify(
         self,
@@ -694,33 +877,30 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         if self.is_running:  # a flush queued before the app began to shut down finds no panes
             self._flush_bridge(message.tag)
 
-    @property
-    def _shown_document(self) -> str:
-        """Whose output and trace are on screen: the lesson's, or the selected board's."""
-        return LESSON_DOCUMENT if self._lesson is not None else self.device_url
-
-    def _flush_bridge(self, tag: str | None = None) -> None:
-        """Take what ``tag``'s bridge holds (default: the one shown) to the output and trace."""
-        tag = self._shown_document if tag is None else tag
-        bridge = self.bridge if tag == LESSON_DOCUMENT else self._bridges.get(tag)
+    def _flush_bridge(self, document: str | None = None) -> None:
+        """Take what ``document``'s bridge holds (default: the shown board's) to the output and trace."""
+        shown = self.boards.shown.document
+        document = shown if document is None else document
+        bridge = self.boards.bridge(document)
         if bridge is None:
             return
         drained = bridge.drain()
         output = self.query_one("#output", OutputPane)
         for stream, text in drained.output:
-            output.write(stream, text, document=tag)
+            output.write(stream, text, document=document)
         if drained.dropped_output_chars:
             output.error(
                 f"[{drained.dropped_output_chars} characters of output dropped: the screen fell behind]",
-                document=tag,
+                document=document,
             )
-        if not drained.records or tag != self._shown_document:
+        if not drained.records or document != shown:
             return  # another board's records stay in its recorder: shown when it is selected
         trace = self.query_one("#trace", TraceView)
         if self._viewing_file is None:
             trace.add_records(drained.records)
-        if self.session is not None:
-            trace.dropped_upstream = self.session.trace.dropped_records + drained.dropped_records
+        session = self.session
+        if session is not None:
+            trace.dropped_upstream = session.snapshot.trace_drops + drained.dropped_records
         tx = sum(len(r.data) for r in drained.records if r.dir == "tx")
         rx = sum(len(r.data) for r in drained.records if r.dir == "rx")
         self.query_one("#status", StatusBar).add_traffic(tx, rx, self._status_clock())
@@ -745,10 +925,10 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         if not path:
             return
         records = self.query_one("#trace", TraceView).records()
-        meta: dict[str, object] = {"device": self._viewing_file or self._shown_document}
-        managed = self.manager.get(self.device_url)
-        if managed is not None and self._lesson is None:
-            meta["dropped_records"] = managed.trace.dropped_records
+        shown = self.boards.shown
+        meta: dict[str, object] = {"device": self._viewing_file or shown.document}
+        if shown.trace_dropped is not None:
+            meta["dropped_records"] = shown.trace_dropped
         try:
             save_jsonl(Path(path).expanduser(), records, meta)
         except OSError as exc:
@@ -781,11 +961,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
         self._viewing_file = None
         trace = self.query_one("#trace", TraceView)
         trace.border_title = "trace"
-        managed = self.manager.get(self.device_url)
-        if self._lesson is not None and self._lesson.trace is not None:
-            trace.set_records(self._lesson.trace.records())
-        else:
-            trace.set_records(managed.trace.records() if managed is not None else [])
+        trace.set_records(self.boards.shown.trace_records())
 
     # ------------------------------------------------------------------ files
     def action_open_file(self) -> None:
@@ -891,7 +1067,7 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
                 f"{lesson.name} on {lesson.url}: F5 runs each step",
                 lambda lesson=lesson: self.start_lesson(lesson),
             )
-        if self._lesson is not None:
+        if self.boards.lesson is not None:
             yield SystemCommand("Lesson: restart", "Start the lesson again from step 1  [F3]", self.action_restart_lesson)
         for pane, key in (("editor", "Ctrl+E"), ("output", "Ctrl+N"), ("repl", "Ctrl+L"),
                           ("devices", "Ctrl+G"), ("trace", "Ctrl+B")):
@@ -901,13 +1077,17 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler for background work: a bug of ours becomes a message,
         never a traceback on the user's screen (device errors are handled where they occur).
+        The boards the failed worker ran on are free again (not whichever is selected now).
         """
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
         message = f"Internal error in {event.worker.name}: {type(error).__name__}: {error}"
-        if event.worker.group == "run":
-            self._busy_boards.discard(self.device_url)
+        freed = self.boards.busy_with(event.worker)
+        for board in freed:
+            board.busy_with = None
+        if freed:
+            self.refresh_bindings()
         self.notify(message, severity="error", timeout=15)
         self.query_one("#output", OutputPane).error(message)
 
@@ -919,8 +1099,9 @@ class WorkbenchApp(ProfileActions, SeveralBoards, StepMode, LessonMode, App[None
     def on_unmount(self) -> None:
         # (the editor saves its own recovery copy when it unmounts)
         self.manager.close_all()
-        if self._lesson is not None:
-            self._lesson.close()
+        lesson = self.boards.leave_lesson()
+        if lesson is not None:
+            lesson.run.close()
 
 
 def _displayed(widget: Widget) -> bool:

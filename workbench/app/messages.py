@@ -11,12 +11,13 @@ from workbench.engine.result import ExecResult
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
+    from workbench.app.board import LessonBoard
     from workbench.engine.session import Session
     from workbench.engine.stepping import PendingStep
-    from workbench.lessons import LessonRun, StepOutcome
+    from workbench.lessons import StepOutcome
     from workbench.manager import SessionEvent
     from workbench.manager.manager import RunOutcome
-    from workbench.profiles import DeviceProfile
+    from workbench.profiles.choice import ProfileChoice
     from workbench.profiles.probe import ProbeReport
     from workbench.trace.record import TraceRecord
 
@@ -27,24 +28,26 @@ class WorkerMessage(Message):
 
 
 class DeviceConnected(WorkerMessage):
-    """A session is open and in the raw REPL, with ``profile`` chosen for the reason ``why``."""
+    """A session is open and in the raw REPL, with the profile ``choice`` (and why) in force."""
 
-    def __init__(self, url: str, session: Session, profile: DeviceProfile, why: str) -> None:
+    def __init__(self, url: str, session: Session, choice: ProfileChoice) -> None:
         super().__init__()
         self.url = url
         self.session = session
-        self.profile = profile
-        self.why = why
+        self.choice = choice
 
 
 class ProfileApplied(WorkerMessage):
-    """``url``'s session now uses ``profile`` (from the settings screen); ``why`` says where from."""
+    """A profile from the settings screen is ``url``'s from now on: applied for this run of the
+    app, or ``saved`` for the device. ``error``: the open session could not take it now (the
+    board keeps it for its next connection all the same)."""
 
-    def __init__(self, url: str, profile: DeviceProfile, why: str) -> None:
+    def __init__(self, url: str, choice: ProfileChoice, *, saved: bool, error: str | None = None) -> None:
         super().__init__()
         self.url = url
-        self.profile = profile
-        self.why = why
+        self.choice = choice
+        self.saved = saved
+        self.error = error
 
 
 class ProbeProgress(WorkerMessage):
@@ -88,28 +91,29 @@ class RunFinished(WorkerMessage):
 
 
 class StepPending(WorkerMessage):
-    """Step mode: the engine waits before ``step`` until the person says go."""
+    """Step mode: the engine of the board at ``url`` waits before ``step`` until the person says go."""
 
-    def __init__(self, step: PendingStep) -> None:
+    def __init__(self, url: str, step: PendingStep) -> None:
         super().__init__()
+        self.url = url
         self.step = step
 
 
 class LessonOpened(WorkerMessage):
     """A lesson's board is open (``records``: what it printed while booting)."""
 
-    def __init__(self, run: LessonRun, records: list[TraceRecord]) -> None:
+    def __init__(self, board: LessonBoard, records: list[TraceRecord]) -> None:
         super().__init__()
-        self.run = run
+        self.board = board
         self.records = records
 
 
 class LessonStepDone(WorkerMessage):
     """A lesson step ran; ``outcome`` says what came back (or ``error`` why it could not run)."""
 
-    def __init__(self, run: LessonRun, outcome: StepOutcome | None, error: str | None = None) -> None:
+    def __init__(self, board: LessonBoard, outcome: StepOutcome | None, error: str | None = None) -> None:
         super().__init__()
-        self.run = run
+        self.board = board
         self.outcome = outcome
         self.error = error
 

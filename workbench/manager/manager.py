@@ -85,7 +85,6 @@ class ManagedSession:
         self.state = SessionState.CONNECTING
         self.detail = ""
         self._lock = threading.Lock()
-        self._on_step: StepCallback | None = None
 
     # ------------------------------------------------------------------ what the user does
     def exec(
@@ -127,12 +126,8 @@ class ManagedSession:
 
     # ------------------------------------------------------------------ step mode
     def set_step_mode(self, on_step: StepCallback | None) -> None:
-        """Step mode on (``on_step`` is told each step, on the session's worker) or off (None).
-
-        Kept for the board: a reconnected session stops at steps too (from its first command
-        after the raw REPL is entered again). Any thread may call it.
-        """
-        self._on_step = on_step
+        """Step mode on (``on_step`` is told each step, on the session's worker) or off (None),
+        for the session open now (a reconnected one starts without). Any thread may call it."""
         session = self.session
         if session is not None:
             session.set_step_mode(on_step)
@@ -217,8 +212,6 @@ class ManagedSession:
             if not first:
                 self._move(SessionState.LOST, str(exc))
             raise ConnectError(f"{self.url}: opened but the raw REPL did not answer: {exc}") from exc
-        if self._on_step is not None:
-            session.set_step_mode(self._on_step)
         with self._lock:
             self.session = session
         self._move(SessionState.READY, detail)
