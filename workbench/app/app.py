@@ -85,6 +85,7 @@ from workbench.engine.session import Session
 from workbench.errors import WorkbenchError
 from workbench.lessons import LESSONS, Lesson
 from workbench.manager import SessionEvent, SessionManager, SessionState
+from workbench.manager.lifecycle import OPEN_STATES
 from workbench.manager.manager import ManagedSession, StepCallback
 from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
@@ -101,8 +102,6 @@ DEFAULT_CODE = 'import sys\nprint("Hello from", sys.implementation.name, sys.pla
 NARROW_WIDTH = 120
 #: From this width on the trace keeps room for whole hex dump lines (app.tcss, ``-wide``).
 WIDE_WIDTH = 160
-#: Manager states in which a board is open (a lost one reconnects instead).
-_OPEN = (SessionState.READY, SessionState.RUNNING)
 
 
 class WorkbenchApp(App[None]):
@@ -212,7 +211,7 @@ class WorkbenchApp(App[None]):
         devices = self.query_one("#devices", DevicesPane)
         for managed in self.manager.sessions():
             session = managed.session
-            if session is not None and managed.state in _OPEN:
+            if session is not None and managed.state in OPEN_STATES:
                 devices.set_state(managed.url, session.snapshot.state)
         session = self.session
         if session is None:
@@ -339,7 +338,7 @@ class WorkbenchApp(App[None]):
         self.select_board(url)
         board = self.boards.selected
         managed = board.managed
-        if managed is not None and managed.state in _OPEN:
+        if managed is not None and managed.state in OPEN_STATES:
             return
         self.query_one("#devices", DevicesPane).set_state(url, "connecting")
         self._connect_worker(board)
@@ -386,7 +385,7 @@ class WorkbenchApp(App[None]):
                 board.busy_with = None
             if board is not None and board is self.boards.shown:
                 self.query_one("#status", StatusBar).set_state("lost")
-            if event.old not in _OPEN:
+            if event.old not in OPEN_STATES:
                 return  # a reconnect attempt failed: it was lost already, and said so
             detail = event.detail.removeprefix(f"{event.url}: ")
             text = f"{event.url} was lost: {detail}" if detail else f"{event.url} was lost"

@@ -31,7 +31,8 @@ from workbench.engine.session import Session
 from workbench.engine.state import DeviceState
 from workbench.engine.stepping import PendingStep
 from workbench.lessons import Lesson, LessonRun
-from workbench.manager import SessionManager, SessionState
+from workbench.manager import SessionManager
+from workbench.manager.lifecycle import OPEN_STATES
 from workbench.manager.manager import ManagedSession, StepCallback
 from workbench.profiles import PRESETS, DeviceProfile
 from workbench.profiles.choice import ProfileChoice
@@ -42,8 +43,6 @@ __all__ = ["LESSON_DOCUMENT", "Board", "Boards", "DeviceBoard", "LessonBoard"]
 
 #: The output document (and bridge tag) of a lesson, which has its own simulated board.
 LESSON_DOCUMENT = "lesson:"
-#: Manager states in which a board takes commands.
-_USABLE = (SessionState.READY, SessionState.RUNNING)
 
 
 class Board:
@@ -116,7 +115,7 @@ class DeviceBoard(Board):
     def session(self) -> Session | None:
         """The board's session while it takes commands (None: not connected, lost, connecting)."""
         managed = self.managed
-        if managed is None or managed.state not in _USABLE:
+        if managed is None or managed.state not in OPEN_STATES:
             return None
         return managed.session
 

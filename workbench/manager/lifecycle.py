@@ -22,6 +22,9 @@ class SessionState(enum.Enum):
     CLOSED = "closed"
 
 
+#: The states in which a board has a session that takes commands.
+OPEN_STATES: frozenset[SessionState] = frozenset({SessionState.READY, SessionState.RUNNING})
+
 #: Which state may follow which. LOST -> CONNECTING is the automatic reconnect.
 TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     SessionState.CONNECTING: frozenset({SessionState.READY, SessionState.LOST, SessionState.CLOSED}),
