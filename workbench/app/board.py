@@ -84,7 +84,8 @@ class Board:
         return None
 
     def set_step_mode(self, on_step: StepCallback | None) -> None:
-        """Stop before each protocol step (``on_step`` is told of each), or not (None)."""
+        """Stop before each protocol step (``on_step`` is told of each), or not (None). A
+        lesson's board walks through its own steps: F7 leaves it alone."""
 
 
 class DeviceBoard(Board):
