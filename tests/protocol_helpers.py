@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.protocol import Event, Output, RawReplConnection, UnexpectedBytes
+from workbench.protocol import Event, Output, RawReplConnection, UnexpectedBytes, host_events
+from workbench.protocol import events as device_events
+from workbench.protocol.tracebacks import Frame, RemoteException
 
 TRANSCRIPT_DIR = Path(__file__).resolve().parent / "data" / "transcripts" / "unix-port"
 TRANSCRIPT_FILES = sorted(TRANSCRIPT_DIR.glob("*.jsonl"))
@@ -112,3 +114,73 @@ def chunks_at(data: bytes, cuts: Iterable[int]) -> Iterator[bytes]:
 def drain(conn: RawReplConnection) -> list[Event]:
     """Every event available now."""
     return conn.events()
+
+
+# ---------------------------------------------------------------------------- every event type
+def _declared_in(module: object, base: type) -> list[type]:
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, base) and value is not base and value.__module__ == module.__name__
+    ]
+
+
+#: Every event type the protocol core can report: the device's and the host's.
+ALL_EVENT_TYPES: list[type] = [
+    *_declared_in(device_events, device_events.Event),
+    *_declared_in(host_events, host_events.HostEvent),
+]
+
+
+def event_samples() -> list[object]:
+    """At least one event of every type, with every field set to something telling (bytes
+    that are not text, a traceback with frames, an enum), for the tests that must cover them
+    all: the wording table, the trace file's round trip."""
+    h = host_events
+    d = device_events
+    traceback = RemoteException(
+        "ZeroDivisionError",
+        "divide by zero",
+        (Frame("<stdin>", 3, "<module>"), Frame("lib.py", 12, None)),
+        'Traceback (most recent call last):\r\n  File "<stdin>", line 3\r\nZeroDivisionError: divide by zero\r\n',
+        "blink.py",
+    )
+    return [
+        d.FriendlyPrompt(),
+        d.RawReady(),
+        d.ExecAccepted(),
+        d.Output("stdout", b"hi\r\n\xff\x00"),
+        d.Output("stderr", b"Traceback"),
+        d.StdoutEnded(),
+        d.ExecFinished(None),
+        d.ExecFinished(traceback),
+        d.RawPasteAccepted(128),
+        d.RawPasteRefused(old_firmware=True),
+        d.RawPasteRefused(old_firmware=False),
+        d.WindowCredit(128, 256),
+        d.PasteAcknowledged(),
+        d.PasteEndedEarly(),
+        d.SoftReboot("MPY: soft reboot"),
+        d.DeviceRebooted("MicroPython v1.22; ESP32 module"),
+        d.UnexpectedBytes(b"\x1b[2J", "state unknown"),
+        d.UnexpectedBytes(b"1+1\r\n", "friendly REPL"),
+        h.Interrupt(2, True, False),
+        h.Interrupt(1, False, True, h.InterruptReason.EXEC_TIMEOUT),
+        *(h.Interrupt(1, False, False, reason) for reason in h.InterruptReason),
+        h.EnterRaw(cr=True),
+        h.RawPasteRequest(),
+        h.RawPasteRequest(attempt=2),
+        h.RawPasteRequest(code_follows=True),
+        h.CodeSent(10, "raw"),
+        h.CodeSent(14, "raw-paste"),
+        h.CodeSent(300, "raw-paste", credit_left=0, beyond=44, ahead=True),
+        h.EndOfCode("raw"),
+        h.EndOfCode("raw-paste", ahead=True),
+        h.OwedEndOfPaste(),
+        h.SoftReset(),
+        h.LeaveRaw(),
+        h.FriendlyPasteMode(),
+        h.FriendlyPasteEnd(),
+        h.Typed(4),
+        h.UnplacedWrite(1, "running (stdout)"),
+    ]

@@ -45,7 +45,7 @@ from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.session import Session, connect
 from workbench.errors import WorkbenchError
 from workbench.profiles import PRESETS
-from workbench.protocol import RawReplConnection
+from workbench.protocol import TrafficObserver
 from workbench.protocol.events import Output, UnexpectedBytes
 from workbench.trace import TraceRecord, TraceRecorder, annotate, render_hex, render_text
 from workbench.transports import open_port
@@ -322,8 +322,8 @@ def _recut(records: list[TraceRecord], first: int) -> list[tuple[TraceRecord, bo
             last, shown = joined[-1]
             joined[-1] = (replace(last, data=last.data + rec.data), shown)
         else:
-            joined.append((replace(rec, t=0.0, meaning=""), index >= first))
-    conn = RawReplConnection()
+            joined.append((replace(rec, t=0.0, meaning="", events=()), index >= first))
+    conn = TrafficObserver()
     out: list[tuple[TraceRecord, bool]] = []
     for rec, shown in joined:
         if rec.dir == "tx":

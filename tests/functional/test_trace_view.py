@@ -13,6 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 from workbench.app.widgets.trace_view import TraceView
+from workbench.protocol import CodeSent, EnterRaw, Output, StdoutEnded
 from workbench.trace import TraceRecord, annotate, load_jsonl
 from workbench.trace.explain import explain, is_event
 
@@ -259,6 +260,25 @@ async def test_events_only_hides_output_only_records() -> None:
         assert any(r.meaning == "CTRL-D: end of stdout" for r in visible)
         assert not any(line.endswith("stdout 9 B") for line in screen_lines(view))
         assert len(view.records()) == len(SESSION)  # filtering hides, never forgets
+
+
+async def test_events_only_goes_by_the_events_of_live_records() -> None:
+    """The workbench's own writes come with a note and events but no meaning: the filter
+    keeps the protocol steps among them and hides the code, from the events alone."""
+    records = [
+        TraceRecord(0.0, "tx", b"\r\x01", "CR CTRL-A: enter the raw REPL", "", (EnterRaw(cr=True),)),
+        TraceRecord(0.1, "tx", b"x=1\n", "code 4 B (raw-paste)", "", (CodeSent(4, "raw-paste"),)),
+        TraceRecord(0.2, "rx", b"hi", "", "stdout 2 B", (Output("stdout", b"hi"),)),
+        TraceRecord(0.3, "rx", b"\x04", "", "CTRL-D: end of stdout", (StdoutEnded(),)),
+        TraceRecord(0.4, "rx", b"O", "", "", ()),  # a frame not finished yet
+    ]
+    app = TraceApp(records)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        await pilot.press("e")
+        await pilot.pause()
+        assert view.visible_records() == [records[0], records[3]]
+        assert any(line.endswith("CR CTRL-A: enter the raw REPL") for line in screen_lines(view))
 
 
 async def test_selecting_a_row_posts_record_selected_with_an_explanation() -> None:

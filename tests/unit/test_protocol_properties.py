@@ -31,20 +31,29 @@ from tests.protocol_helpers import (
 )
 from workbench.protocol import (
     RUNNING_STATES,
+    CodeSent,
+    EndOfCode,
+    EnterRaw,
     ExecAccepted,
     ExecFinished,
     FriendlyPrompt,
+    Interrupt,
+    LeaveRaw,
     LocalProtocolError,
+    OwedEndOfPaste,
     PasteAcknowledged,
     PasteEndedEarly,
     RawPasteAccepted,
     RawPasteRefused,
+    RawPasteRequest,
     RawReady,
     RawReplConnection,
     SoftReboot,
+    SoftReset,
     State,
     StdoutEnded,
     Timeouts,
+    TrafficObserver,
     WindowCredit,
 )
 
@@ -295,8 +304,9 @@ def random_splitter(rnd: random.Random) -> Splitter:
 # ---------------------------------------------------------------------------- split invariance
 def _replay_transcripts(split: Splitter) -> list[object]:
     """All transcripts on one connection; the device's bytes between two host writes are
-    one frame, fed as ``split`` says; the host's writes go through ``observe_sent``."""
-    conn = RawReplConnection()
+    one frame, fed as ``split`` says; the host's writes go through ``observe_sent``, whose
+    typed host events are in the log too."""
+    conn = TrafficObserver()
     log: list[object] = []
     for name, records in all_transcripts():
         log.append(("file", name))
@@ -343,6 +353,59 @@ def test_generated_sessions_same_events_however_split(
     assert refused == []
     assert len(events_of(whole, ExecFinished)) == runs
     assert whole[-1] == ("state", State.RAW_READY)
+
+
+#: The host event an observer must read in the bytes of each request.
+_REQUEST_EVENTS = {
+    "interrupt": Interrupt,
+    "enter_raw": EnterRaw,
+    "request_raw_paste": RawPasteRequest,
+    "soft_reset": SoftReset,
+    "leave_raw": LeaveRaw,
+}
+
+
+def observe_session(steps: list[Step], split: Splitter) -> tuple[list[object], list[object], list[object]]:
+    """The same conversation twice: as the host that made it (the request methods) and as a
+    :class:`TrafficObserver` reading that host's writes. Returns the device events the host
+    saw, those the observer saw, and the host events the observer read in the writes."""
+    host = RawReplConnection()
+    observer = TrafficObserver()
+    driven: list[object] = []
+    observed: list[object] = []
+    writes: list[object] = []
+    now = 0.0
+    for action, arg, answer in steps:
+        now += 1.0
+        wrote = act(host, action, arg, now)
+        if isinstance(wrote, bytes) and wrote:
+            writes.append((action, observer.observe_sent(wrote, now)))
+        for piece in split(answer):
+            now += 0.001
+            host.receive_data(piece, now)
+            driven += host.events()
+            observed += observer.observe_received(piece, now)
+    return merge_events(driven), merge_events(observed), writes
+
+
+@SETTINGS
+@given(sessions(), st.randoms(use_true_random=False))
+def test_an_observer_reads_a_session_as_the_host_that_made_it(
+    session: tuple[list[Step], int], rnd: random.Random
+) -> None:
+    """A saved trace reads the same whoever made it: the observer, given only the bytes,
+    sees the device events the driving host saw, and reads the same host events in the
+    writes however the device's bytes were split."""
+    steps, _runs = session
+    driven, observed, writes = observe_session(steps, chunks_whole)
+    assert observed == driven
+    for action, events in writes:
+        assert events, action  # every write means something
+        if action in _REQUEST_EVENTS:
+            assert type(events[0]) is _REQUEST_EVENTS[action], (action, events)
+        else:
+            assert all(isinstance(event, CodeSent | EndOfCode | OwedEndOfPaste) for event in events), events
+    assert observe_session(steps, random_splitter(rnd)) == (driven, observed, writes)
 
 
 def test_session_driver_understands_a_handwritten_session() -> None:

@@ -4,8 +4,8 @@ All ten reference transcripts ran on one connection, in order, so they are repla
 one ``RawReplConnection`` with its state carried from file to file. The host side is driven
 in two ways that must agree:
 
-* ``observed``: the transcript's own writes are fed to ``observe_sent`` (the trace viewer's
-  view of a capture made by another tool);
+* ``observed``: the transcript's own writes are fed to ``TrafficObserver.observe_sent`` (the
+  trace viewer's view of a capture made by another tool);
 * ``hosted``: the request methods are called as a real host would, and the bytes they
   produce are compared with what the capture shows the host wrote.
 """
@@ -27,23 +27,31 @@ from tests.protocol_helpers import (
     pump,
 )
 from workbench.protocol import (
+    EndOfCode,
+    EnterRaw,
     ExecAccepted,
     ExecFinished,
     Frame,
     FriendlyPrompt,
+    Interrupt,
+    LeaveRaw,
     Output,
     PasteAcknowledged,
     PasteEndedEarly,
     RawPasteAccepted,
+    RawPasteRequest,
     RawReady,
     RawReplConnection,
     SoftReboot,
+    SoftReset,
     State,
     StdoutEnded,
     Timeouts,
+    TrafficObserver,
     UnexpectedBytes,
     WindowCredit,
 )
+from workbench.trace.wording import meaning_of
 
 #: Notes of a transcript's CTRL-D write that ends the code the write before it started.
 _EOF_NOTES = ("execute", "end of code")
@@ -57,6 +65,8 @@ class FileReplay:
     writes: list[bytes] = field(default_factory=list)
     credits: list[int] = field(default_factory=list)
     state: State = State.UNKNOWN
+    host: list[tuple] = field(default_factory=list)
+    """What each write meant, as the observer read it (observed replay only)."""
     meanings: list[str] = field(default_factory=list)
 
 
@@ -80,13 +90,14 @@ def _expected_writes(records: list[Rec]) -> list[bytes]:
 
 @cache
 def replay_observed() -> dict[str, FileReplay]:
-    conn = RawReplConnection()
+    conn = TrafficObserver()
     result: dict[str, FileReplay] = {}
     for name, records in all_transcripts():
         rep = FileReplay()
         for rec in records:
             if rec.dir == "tx":
-                rep.meanings.append(conn.observe_sent(rec.data, rec.t))
+                rep.host.append(conn.observe_sent(rec.data, rec.t))
+                rep.meanings.append(meaning_of(rep.host[-1]))
                 rep.writes.append(rec.data)
             else:
                 conn.receive_data(rec.data, rec.t)
@@ -355,6 +366,12 @@ def test_control_sequences(name: str, index: int, expected: bytes) -> None:
 
 def test_observe_sent_names_what_the_host_meant() -> None:
     observed = replay_observed()
+    assert observed["01-enter-raw"].host[:2] == [(Interrupt(2, True, False),), (EnterRaw(cr=True),)]
+    assert observed["05-raw-paste-small"].host[0] == (RawPasteRequest(),)
+    assert observed["02-exec-ok"].host[1] == (EndOfCode("raw"),)
+    assert observed["08-soft-reset-in-raw"].host[0] == (SoftReset(),)
+    assert observed["09-exit-raw"].host[0] == (LeaveRaw(),)
+    # ... and in words, through the wording table:
     assert observed["01-enter-raw"].meanings[0].startswith("CTRL-C twice")
     assert observed["01-enter-raw"].meanings[1] == "CTRL-A: enter the raw REPL"
     assert observed["05-raw-paste-small"].meanings[0] == "CTRL-E A CTRL-A: ask for raw-paste"

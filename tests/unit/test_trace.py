@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import workbench
-from tests.protocol_helpers import TRANSCRIPT_DIR, TRANSCRIPT_FILES, load_transcript
+from tests.protocol_helpers import TRANSCRIPT_DIR, TRANSCRIPT_FILES, event_samples, load_transcript
+from workbench.protocol import (
+    CodeSent,
+    EndOfCode,
+    EnterRaw,
+    ExecAccepted,
+    Interrupt,
+    InterruptReason,
+    Output,
+    RawPasteAccepted,
+    StdoutEnded,
+    WindowCredit,
+)
+from workbench.protocol.host_events import HostEvent
 from workbench.trace import (
     TraceFileError,
     TraceRecord,
@@ -23,7 +37,8 @@ from workbench.trace import (
     render_text,
     save_jsonl,
 )
-from workbench.trace.record import RECORD_OVERHEAD
+from workbench.trace.eventjson import event_from_json, event_to_json
+from workbench.trace.record import EVENT_OVERHEAD, RECORD_OVERHEAD
 
 
 class FakeClock:
@@ -86,6 +101,28 @@ def test_recorder_budget_counts_notes_and_meanings() -> None:
     recorder.record("tx", b"x", note="a long note", meaning="and a meaning")
     assert recorder.dropped_records >= 1
     assert recorder.used_bytes <= recorder.budget_bytes
+
+
+def test_recorder_words_a_records_events() -> None:
+    """A read gets its meaning from its events, a write of the workbench's own its note (its
+    words for what it sent); a verbose trace adds an aside in brackets."""
+    recorder = TraceRecorder(clock=FakeClock())
+    recorder.record("tx", b"\r\x01", events=(EnterRaw(cr=True),))
+    recorder.record("tx", b"x=1\x04", events=(CodeSent(3, "raw-paste"), EndOfCode("raw-paste")), aside="now busy")
+    recorder.record("rx", b"OK1\x04", events=(ExecAccepted(), Output("stdout", b"1"), StdoutEnded()))
+    recorder.record("rx", b"O", aside="state waiting for OK")
+    enter, code, ok, partial = recorder.records()
+    assert (enter.note, enter.meaning, enter.events) == ("CR CTRL-A: enter the raw REPL", "", (EnterRaw(cr=True),))
+    assert code.note == "code 3 B (raw-paste), CTRL-D: end of code [now busy]"
+    assert ok.meaning == "OK: code accepted, running; stdout 1 B; CTRL-D: end of stdout"
+    assert ok.events == (ExecAccepted(), Output("stdout", b"1"), StdoutEnded())
+    assert (partial.meaning, partial.events) == ("[state waiting for OK]", ())
+
+
+def test_recorder_budget_counts_events() -> None:
+    plain = TraceRecord(0.0, "rx", b"hi", meaning="stdout 2 B")
+    typed = TraceRecord(0.0, "rx", b"hi", meaning="stdout 2 B", events=(Output("stdout", b"hi"),))
+    assert typed.cost() == plain.cost() + EVENT_OVERHEAD + 2  # the event and the output it holds
 
 
 @settings(max_examples=200, deadline=None)
@@ -194,6 +231,85 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert loaded_meta == meta
 
 
+def test_every_event_type_survives_a_save_and_a_load(tmp_path: Path) -> None:
+    """Each record keeps its events through the file: every event type, every field kind
+    (bytes, an enum, a traceback with frames), equal records after loading."""
+    records = [
+        TraceRecord(float(i), "tx" if isinstance(event, HostEvent) else "rx", b"\x04", "n", "m", (event,))
+        for i, event in enumerate(event_samples())
+    ]
+    records.append(TraceRecord(99.0, "rx", b"OK", "", "", (ExecAccepted(), Output("stdout", b"\xff"), StdoutEnded())))
+    path = tmp_path / "trace.jsonl"
+    save_jsonl(path, records)
+    assert load_jsonl(path) == (records, {})
+
+
+def test_saved_events_are_plain_json_a_script_can_read(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    records = [
+        TraceRecord(0.1, "rx", b"R\x01\x80\x00\x01", "", "", (RawPasteAccepted(128), WindowCredit(128, 256))),
+        TraceRecord(0.2, "tx", b"\x03", "", "", (Interrupt(1, False, True, InterruptReason.EXEC_TIMEOUT),)),
+        TraceRecord(0.3, "rx", b"hi", "", "", (Output("stdout", b"hi"),)),
+    ]
+    save_jsonl(path, records)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert rows[0]["events"] == [
+        {"type": "RawPasteAccepted", "window": 128},
+        {"type": "WindowCredit", "granted": 128, "credit": 256},
+    ]
+    assert rows[1]["events"] == [
+        {"type": "Interrupt", "ctrl_c": 1, "cr": False, "running": True, "reason": "exec_timeout"}
+    ]
+    assert rows[2]["events"] == [{"type": "Output", "stream": "stdout", "data": "6869"}]
+
+
+def test_a_traceback_is_saved_as_an_object() -> None:
+    finished = next(e for e in event_samples() if getattr(e, "exception", None) is not None)
+    obj = event_to_json(finished)
+    assert obj["type"] == "ExecFinished"
+    assert obj["exception"]["type_name"] == "ZeroDivisionError"
+    assert obj["exception"]["frames"][1] == {"file": "lib.py", "line": 12, "function": None}
+    assert event_from_json(json.loads(json.dumps(obj))) == finished
+
+
+def test_an_engine_trace_saved_and_loaded_keeps_its_events(tmp_path: Path) -> None:
+    with workbench.connect("sim://generic") as session:
+        session.exec("print(1)")
+        records = session.trace.records()
+    assert all(rec.events for rec in records if rec.dir == "tx")
+    assert any(isinstance(e, RawPasteAccepted) for rec in records for e in rec.events)
+    path = tmp_path / "trace.jsonl"
+    save_jsonl(path, records)
+    assert load_jsonl(path)[0] == [replace(rec, t=round(rec.t, 6)) for rec in records]  # the file keeps µs
+
+
+def test_a_file_without_events_gets_them_from_the_core() -> None:
+    """Old files and the reference transcripts have no events: the loader returns what the
+    file holds, and annotate (which the app and the CLI run on every file they open) replays
+    the bytes through the core to recompute them."""
+    records = transcript_records("05-raw-paste-small")
+    assert not any(rec.events for rec in records)
+    annotated = annotate(records)
+    assert all(rec.events for rec in annotated if rec.meaning)
+    assert all(rec.events for rec in annotated if rec.dir == "tx")
+    accepted = next(rec for rec in annotated if "raw-paste accepted" in rec.meaning)
+    assert RawPasteAccepted(128) in accepted.events
+
+
+def test_annotate_keeps_the_events_a_record_has() -> None:
+    """A record of a device's bytes with its meaning and events (as the engine recorded it)
+    is kept; one with a meaning but no events (an older file) gets the replay's events."""
+    records = transcript_records("02-exec-ok")
+    mine = (ExecAccepted(),)
+    records[-1].meaning = "mine"
+    records[-2].meaning = "mine too"
+    records[-2].events = mine
+    annotated = annotate(records)
+    assert annotated[-2].events == mine
+    assert annotated[-1].meaning == "mine" and annotated[-1].events
+    assert annotate(records, overwrite=True)[-2].events != mine
+
+
 def test_a_marker_row_is_kept_saved_and_read_back(tmp_path: Path) -> None:
     recorder = TraceRecorder()
     seen: list[TraceRecord] = []
@@ -271,8 +387,40 @@ GOOD = '{"t": 0.1, "dir": "tx", "hex": "0d01", "note": "enter raw REPL"}'
         ('{"t": 0.2, "dir": "rx", "hex": "3"}', "hex"),
         ('{"t": "soon", "dir": "rx", "hex": "3e"}', "'t'"),
         ('["t", "dir"]', "object"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": {"type": "RawReady"}}', "'events' must be a list"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "Boom"}]}', "unknown event type 'Boom'"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [7]}', "must be an object"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"window": 1}]}', "unknown event type None"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "RawPasteAccepted"}]}', "'window' is missing"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "RawPasteAccepted", "window": "x"}]}',
+         "RawPasteAccepted.window: must be an integer"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "RawPasteAccepted", "window": true}]}',
+         "must be an integer"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "RawReady", "extra": 1}]}', "no field 'extra'"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "Output", "stream": "stdin", "data": ""}]}',
+         "Output.stream: must be one of 'stdout', 'stderr'"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "Output", "stream": "stdout", "data": "zz"}]}',
+         "Output.data: must be hexadecimal"),
+        (
+            ('{"t": 0.2, "dir": "tx", "hex": "03", "events": [{"type": "Interrupt", "ctrl_c": 1, "cr": false, '
+            '"running": true, "reason": "boredom"}]}'),
+            "Interrupt.reason: must be one of",
+        ),
+        (
+            ('{"t": 0.2, "dir": "rx", "hex": "04", "events": [{"type": "ExecFinished", "exception": '
+            '{"type_name": "E", "message": "", "frames": [{"file": "x"}]}}]}'),
+            "ExecFinished.exception.frames[0]: field 'line'",
+        ),
+        ('{"t": 0.2, "dir": "tx", "hex": "3e", "events": [{"type": "RawReady"}]}', "RawReady is the device's"),
+        ('{"t": 0.2, "dir": "rx", "hex": "3e", "events": [{"type": "RawReady"}, {"type": "SoftReset"}]}',
+         "event 2: SoftReset is the host's"),
     ],
-    ids=["bad-json", "bad-dir", "no-dir", "bad-hex", "odd-hex", "bad-t", "not-object"],
+    ids=[
+        "bad-json", "bad-dir", "no-dir", "bad-hex", "odd-hex", "bad-t", "not-object", "events-not-list",
+        "unknown-event", "event-not-object", "event-without-type", "missing-field", "field-wrong-type",
+        "bool-for-int", "unknown-field", "bad-literal", "bad-bytes", "bad-enum", "bad-nested", "host-event-in-rx",
+        "device-event-in-tx",
+    ],
 )
 def test_malformed_file_names_file_and_line(tmp_path: Path, bad_line: str, words: str) -> None:
     path = tmp_path / "broken.jsonl"

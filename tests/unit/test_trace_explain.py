@@ -3,7 +3,8 @@
 The unix-port transcripts 01..10 were recorded in order on one connection, so concatenating
 them and annotating the whole gives every kind of record the protocol core produces. Kinds
 the transcripts do not contain (refusals, a board reset, credit overruns) are built by hand
-with the core's wording.
+from the core's events. The wording table (:mod:`workbench.trace.wording`) must know every
+event type the core reports.
 """
 
 from __future__ import annotations
@@ -12,8 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.protocol_helpers import ALL_EVENT_TYPES, event_samples
+from workbench.protocol import (
+    CodeSent,
+    DeviceRebooted,
+    EndOfCode,
+    EnterRaw,
+    ExecAccepted,
+    Interrupt,
+    InterruptReason,
+    OwedEndOfPaste,
+    PasteEndedEarly,
+    RawPasteRefused,
+    RawReady,
+    UnexpectedBytes,
+    UnplacedWrite,
+)
 from workbench.trace import TraceRecord, annotate, load_jsonl
-from workbench.trace.explain import explain, is_event, meaning_parts, spell_bytes
+from workbench.trace.explain import explain, is_event, spell_bytes
+from workbench.trace.wording import WORDING, is_payload, meaning_of, meaning_parts, note_of, phrase, reading
 
 UNIX_PORT = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "unix-port"
 
@@ -154,56 +172,71 @@ def test_leave_raw_and_friendly_repl(session: list[TraceRecord]) -> None:
     assert "friendly REPL text" in explain(first(session, "of friendly REPL text"))
 
 
-@pytest.mark.parametrize(
-    ("rec", "expected"),
-    [
-        # Wordings the brief gives for the core, besides the ones the transcripts show.
-        (TraceRecord(0, "tx", b"\r\x03\x03", meaning="CR CTRL-C CTRL-C: stop whatever runs"), "stops whatever"),
-        (TraceRecord(0, "tx", b"\r\x01", meaning="CR CTRL-A: enter the raw REPL"), "raw REPL"),
-        (
-            TraceRecord(0, "tx", b"x=1\x04", meaning="code 3 B (raw-paste), CTRL-D: end of code"),
-            "2 steps: 3 bytes of code (raw-paste); CTRL-D (end of the paste)",
-        ),
-        (TraceRecord(0, "tx", b"\x03", meaning="CTRL-C: interrupt running code"), "KeyboardInterrupt"),
-        (TraceRecord(0, "rx", b"R\x00", meaning="R NUL: raw-paste understood but not supported, use raw mode"),
-         "falls back to plain raw mode"),
-        (
-            TraceRecord(0, "rx", b"raw REPL; CTRL-B to exit\r\n", meaning=(
-                "raw banner instead of 'R': firmware before raw-paste (< 1.14), use raw mode")),
-            "older than 1.14",
-        ),
-        (
-            TraceRecord(0, "rx", b"\x04", meaning=(
-                "CTRL-D: device ended the paste early (it stops reading; host must send CTRL-D)")),
-            "send its own CTRL-D",
-        ),
-        (
-            TraceRecord(0, "tx", b"\x04", meaning="CTRL-D: end of paste (the device ended it early)"),
-            "still owed",
-        ),
-        (
-            TraceRecord(0, "rx", b"boot", meaning=(
-                "boot banner during the run: the board reset ('MicroPython v1.22; ESP32 module')")),
-            "the board itself reset",
-        ),
-        (
-            TraceRecord(0, "tx", b"a" * 300, meaning=(
-                "code 300 B (raw-paste, credit left 0, 44 B BEYOND the credit (will be lost))")),
-            "BEYOND",
-        ),
-        (
-            TraceRecord(0, "tx", b"x=1", meaning="code 3 B (raw-paste, credit left 125) (sent ahead of the answer)"),
-            "before the device answered",
-        ),
-        (TraceRecord(0, "tx", b"?", meaning="1 B while running (stdout)"), "no protocol step expects"),
-        (
-            TraceRecord(0, "rx", b"\r\n>", meaning="2 B outside a frame (while waiting for OK)"),
-            "outside any protocol frame",
-        ),
-    ],
-)
-def test_kinds_not_in_the_transcripts(rec: TraceRecord, expected: str) -> None:
+def made(direction: str, data: bytes, *events: object) -> TraceRecord:
+    """A record as the core would give it: its events and the meaning made from them."""
+    return TraceRecord(0, direction, data, meaning=meaning_of(events), events=events)  # type: ignore[arg-type]
+
+
+#: Records of kinds the transcripts lack, the words the workbench gives them (the meaning
+#: column; a note for the workbench's own writes), and a phrase their explanation must have.
+KINDS = [
+    # Writes as the workbench words them in its notes, besides the readings the transcripts show.
+    (made("tx", b"\r\x03\x03", Interrupt(2, True, False, InterruptReason.STOP_WHATEVER_RUNS)),
+     "CR CTRL-C CTRL-C: stop whatever runs", "stops whatever"),
+    (made("tx", b"\r\x01", EnterRaw(cr=True)), "CR CTRL-A: enter the raw REPL", "raw REPL"),
+    (
+        made("tx", b"x=1\x04", CodeSent(3, "raw-paste"), EndOfCode("raw-paste")),
+        "code 3 B (raw-paste), CTRL-D: end of code",
+        "2 steps: 3 bytes of code (raw-paste); CTRL-D (end of the paste)",
+    ),
+    (made("tx", b"\x03", Interrupt(1, False, True)), "CTRL-C: interrupt running code", "KeyboardInterrupt"),
+    (made("rx", b"R\x00", RawPasteRefused(old_firmware=False)),
+     "R NUL: raw-paste understood but not supported, use raw mode", "falls back to plain raw mode"),
+    (
+        made("rx", b"raw REPL; CTRL-B to exit\r\n", RawPasteRefused(old_firmware=True)),
+        "raw banner instead of 'R': firmware before raw-paste (< 1.14), use raw mode",
+        "older than 1.14",
+    ),
+    (
+        made("rx", b"\x04", PasteEndedEarly()),
+        "CTRL-D: device ended the paste early (it stops reading; host must send CTRL-D)",
+        "send its own CTRL-D",
+    ),
+    (made("tx", b"\x04", OwedEndOfPaste()), "CTRL-D: end of paste (the device ended it early)", "still owed"),
+    (
+        made("rx", b"boot", DeviceRebooted("MicroPython v1.22; ESP32 module")),
+        "boot banner during the run: the board reset ('MicroPython v1.22; ESP32 module')",
+        "the board itself reset",
+    ),
+    (
+        made("tx", b"a" * 300, CodeSent(300, "raw-paste", credit_left=0, beyond=44)),
+        "code 300 B (raw-paste, credit left 0, 44 B BEYOND the credit (will be lost))",
+        "BEYOND",
+    ),
+    (
+        made("tx", b"x=1", CodeSent(3, "raw-paste", credit_left=125, ahead=True)),
+        "code 3 B (raw-paste, credit left 125) (sent ahead of the answer)",
+        "before the device answered",
+    ),
+    (made("tx", b"?", UnplacedWrite(1, "running (stdout)")), "1 B while running (stdout)", "no protocol step expects"),
+    (
+        made("rx", b"\r\n>", UnexpectedBytes(b"\r\n", "waiting for OK")),
+        "2 B outside a frame (while waiting for OK)",
+        "outside any protocol frame",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rec", "words", "expected"), KINDS)
+def test_kinds_not_in_the_transcripts(rec: TraceRecord, words: str, expected: str) -> None:
     assert expected in explain(rec)
+
+
+@pytest.mark.parametrize(("rec", "words", "expected"), KINDS)
+def test_the_words_of_kinds_not_in_the_transcripts(rec: TraceRecord, words: str, expected: str) -> None:
+    """The meaning column says what it said when the core wrote its own sentences; the
+    workbench's own writes keep the words of its notes."""
+    assert words in (rec.meaning, note_of(rec.events))
 
 
 def test_unknown_meaning_falls_back_to_direction_size_and_controls() -> None:
@@ -218,14 +251,22 @@ def test_host_write_without_meaning_uses_the_note() -> None:
     assert text.startswith("The host sent ESC, '[A'.") and "arrow key" in text
 
 
-def test_meaning_parts_respects_quoted_text() -> None:
-    meaning = "boot banner during the run: the board reset ('MicroPython v1; ESP32'); raw prompt '>': ready"
-    assert meaning_parts(meaning) == [
+def test_meaning_parts_are_one_per_event_whatever_the_text_holds() -> None:
+    events = (DeviceRebooted("MicroPython v1; ESP32"), RawReady())
+    assert meaning_parts(events) == [
         "boot banner during the run: the board reset ('MicroPython v1; ESP32')",
-        "raw prompt '>': ready",
+        "raw prompt '>': ready for code",
     ]
-    assert meaning_parts("code 3 B (raw mode), CTRL-D: execute") == ["code 3 B (raw mode)", "CTRL-D: execute"]
-    assert meaning_parts("") == []
+    assert meaning_of(events) == "; ".join(meaning_parts(events))
+    assert meaning_parts((CodeSent(3, "raw"), EndOfCode("raw"))) == ["code 3 B (raw mode)", "CTRL-D: execute"]
+    assert meaning_parts(()) == []
+    # A write sent ahead of the raw-paste answer says so once, after its last step.
+    ahead = (CodeSent(14, "raw-paste", credit_left=114, ahead=True), EndOfCode("raw-paste", ahead=True))
+    assert meaning_parts(ahead) == ["code 14 B (raw-paste, credit left 114)", "CTRL-D: end of paste (sent ahead of the answer)"]
+    assert meaning_of(ahead) == "code 14 B (raw-paste, credit left 114), CTRL-D: end of paste (sent ahead of the answer)"
+    # The workbench's note on such a write of its own (it does not count the credit) never said so.
+    engine_write = (CodeSent(14, "raw-paste", ahead=True), EndOfCode("raw-paste", ahead=True))
+    assert note_of(engine_write) == "code 14 B (raw-paste), CTRL-D: end of code"
 
 
 def test_spell_bytes_short_and_long() -> None:
@@ -243,5 +284,32 @@ def test_is_event_separates_protocol_steps_from_payload(session: list[TraceRecor
     assert by_meaning["OK: code accepted, running"] is True
     assert by_meaning["CTRL-A: window credit +128 (now 128)"] is True
     assert by_meaning["stdout 6 B; CTRL-D: end of stdout; stderr 81 B"] is True
-    beyond = TraceRecord(0, "tx", b"a", meaning="code 1 B (raw-paste, credit left 0, 1 B BEYOND the credit (will be lost))")
+    beyond = made("tx", b"a", CodeSent(1, "raw-paste", credit_left=0, beyond=1))
+    assert beyond.meaning == "code 1 B (raw-paste, credit left 0, 1 B BEYOND the credit (will be lost))"
     assert is_event(beyond)
+
+
+def test_is_event_reads_the_events_not_the_words() -> None:
+    """The events-only filter goes by the record's events: the words may be anything."""
+    ok = TraceRecord(0, "rx", b"OK", meaning="stdout 2 B", events=(ExecAccepted(),))
+    assert is_event(ok)
+    output = TraceRecord(0, "rx", b"hi", meaning="OK: code accepted, running", events=(UnexpectedBytes(b"hi", "x"),))
+    assert not is_event(output)
+    assert not is_event(TraceRecord(0, "rx", b"O", meaning="OK: code accepted, running"))  # no events: a partial frame
+    assert is_event(TraceRecord(0, "note", b"", meaning="probe: the workbench closes its connection"))
+
+
+def test_every_event_type_has_words() -> None:
+    """A new event in the protocol core needs a row in the wording table (and a sample in
+    tests/protocol_helpers.py): this fails until it has both."""
+    missing = sorted(cls.__name__ for cls in ALL_EVENT_TYPES if cls not in WORDING)
+    assert not missing, f"no row in workbench.trace.wording.WORDING for {missing}"
+    assert set(WORDING) == set(ALL_EVENT_TYPES)
+    sampled = {type(sample) for sample in event_samples()}
+    assert sampled == set(ALL_EVENT_TYPES), f"no sample of {sorted(c.__name__ for c in set(ALL_EVENT_TYPES) - sampled)}"
+    for sample in event_samples():
+        assert phrase(sample) and note_of((sample,))
+        explained = reading(sample, b"\x04")
+        assert explained.clause and explained.sentence.endswith(".")
+        assert isinstance(is_payload(sample), bool)
+

@@ -45,20 +45,29 @@ from workbench.errors import (
 )
 from workbench.protocol import (
     RUNNING_STATES,
+    CodeSent,
     DeviceRebooted,
+    EndOfCode,
+    EnterRaw,
     Event,
     ExecAccepted,
     ExecFinished,
     FriendlyPrompt,
+    HostEvent,
+    Interrupt,
+    InterruptReason,
+    LeaveRaw,
     Output,
     PasteAcknowledged,
     PasteEndedEarly,
     RawPasteAccepted,
     RawPasteRefused,
+    RawPasteRequest,
     RawReady,
     RawReplConnection,
     RemoteException,
     SoftReboot,
+    SoftReset,
     SourceNamer,
     State,
     StdoutEnded,
@@ -69,7 +78,9 @@ from workbench.protocol import (
 )
 from workbench.protocol.constants import END_OF_INPUT
 from workbench.protocol.events import Event as _EventBase
+from workbench.protocol.host_events import CodeMode
 from workbench.trace.record import TraceRecorder
+from workbench.trace.wording import note_of, phrase
 from workbench.transports import has_modem_lines
 from workbench.transports.port_io import POLL_SLICE_S, PortIO
 
@@ -88,10 +99,10 @@ RAW_PASTE_ASKS = 2
 
 
 class UploadStopped(_EventBase):
-    """The engine stopped a plain-raw upload (Stop pressed): the device dropped the code."""
+    """The engine stopped a plain-raw upload (Stop pressed): the device dropped the code.
 
-    def describe(self) -> str:
-        return "upload stopped: the device dropped the code, nothing ran"
+    The engine's own signal to its run loop; it never goes into the trace.
+    """
 
 
 class Engine:
@@ -192,31 +203,38 @@ class Engine:
         conn = self.conn
         paste = conn.state in _PASTE_STATES
         if not self.stepping:
-            self._write(out, _describe_sent(out, conn))
+            self._write(out, *_sent_events(out, conn))
             return
         body, eof = (out[:-1], out[-1:]) if out.endswith(END_OF_INPUT) else (out, b"")
         # One window per step (the first credit covers two), so each can be watched.
         size = conn.window if paste and conn.window else len(body) or 1
         for start in range(0, len(body), size):
             piece = body[start : start + size]
-            note = f"code {len(piece)} B ({'raw-paste' if paste else 'raw'})"
-            self._gate("paste_window" if paste else "send_code", piece, note)
-            self._write(piece, note)
+            events = _sent_events(piece, conn)
+            self._gate("paste_window" if paste else "send_code", piece, note_of(events))
+            self._write(piece, *events)
         if eof:
-            note = "CTRL-D: end of paste" if paste else "CTRL-D: end of code, execute"
-            self._gate("end_paste" if paste else "execute", eof, note)
-            self._write(eof, note)
+            events = _sent_events(eof, conn)
+            self._gate("end_paste" if paste else "execute", eof, note_of(events))
+            self._write(eof, *events)
 
     # ------------------------------------------------------------------ port I/O
-    def _write(self, data: bytes, note: str) -> None:
+    def _write(self, data: bytes, *events: HostEvent) -> None:
+        """Write ``data``; the trace records it with what it means (``events``)."""
         self._recent = b""  # a new request: what came before answered the earlier ones
         try:
             self.io.write(data)
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(f"{self.url}: writing to the device failed: {exc}") from exc
-        if self.profile.verbose_trace and self.trace.enabled:
-            note = f"{note} [{self._reasoning()}]"
-        self.trace.record("tx", data, note)
+        if self.trace.enabled:
+            aside = self._reasoning() if self.profile.verbose_trace else ""
+            self.trace.record("tx", data, events=events, aside=aside)
+
+    def _write_interrupt(self, reason: InterruptReason, now: float | None = None) -> None:
+        """CTRL-C as the core says (see RawReplConnection.interrupt), for ``reason``."""
+        running = self.conn.state in RUNNING_STATES
+        data = self.conn.interrupt(self.clock() if now is None else now)
+        self._write(data, Interrupt.of(data, running=running, reason=reason))
 
     def _reasoning(self) -> str:
         """The engine's next expectation in words, for a verbose trace (profile.verbose_trace)."""
@@ -243,10 +261,8 @@ class Engine:
         self._recent = (self._recent + data)[-_RECENT:]
         self._events.extend(events)
         if self.trace.enabled:
-            meaning = "; ".join(e.describe() for e in events)
-            if self.profile.verbose_trace:
-                meaning = f"{meaning} [state {conn.state.value}]" if meaning else f"[state {conn.state.value}]"
-            self.trace.record("rx", data, "", meaning)
+            aside = f"state {conn.state.value}" if self.profile.verbose_trace else ""
+            self.trace.record("rx", data, events=tuple(events), aside=aside)
 
     # ------------------------------------------------------------------ the loop
     def _next(self, on_event: Callable[[Event], None] | None = None) -> Event:
@@ -315,7 +331,7 @@ class Engine:
             return
         if self.conn.state is State.RAW_SENDING:
             # Plain raw mode, code half sent: CTRL-C empties the device's line, nothing runs.
-            self._write(self.conn.interrupt(now), "CTRL-C: stop the upload (the device drops the code)")
+            self._write_interrupt(InterruptReason.STOP_UPLOAD, now)
             self._interrupt_retry_at = None
             self._events.append(UploadStopped())
             return
@@ -325,7 +341,7 @@ class Engine:
         if self._interrupts_sent >= INTERRUPT_ATTEMPTS:
             self._interrupt_retry_at = None
             return
-        self._write(self.conn.interrupt(now), "CTRL-C: interrupt running code")
+        self._write_interrupt(InterruptReason.RUNNING_CODE, now)
         self._interrupts_sent += 1
         self._interrupt_retry_at = now + INTERRUPT_RETRY_S
 
@@ -333,7 +349,7 @@ class Engine:
         """Closing mid-run: leave the board idle rather than running our code unattended."""
         if self.conn.state in RUNNING_STATES:
             try:
-                self._write(self.conn.interrupt(self.clock()), "CTRL-C: session closing")
+                self._write_interrupt(InterruptReason.SESSION_CLOSING)
             except DeviceDisconnected:
                 pass
 
@@ -394,12 +410,12 @@ class Engine:
             self.conn.mark_unknown()
             data = self.conn.interrupt(self.clock())
             self._gate("interrupt", data)
-            self._write(data, "CR CTRL-C CTRL-C: stop whatever runs")
+            self._write(data, Interrupt.of(data, running=False, reason=InterruptReason.STOP_WHATEVER_RUNS))
             heard = self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
             self._events.clear()
             data = self.conn.enter_raw(self.clock())
             self._gate("enter_raw", data)
-            self._write(data, "CR CTRL-A: enter the raw REPL")
+            self._write(data, EnterRaw(cr=data.startswith(b"\r")))
             try:
                 self._wait_for((RawReady,))
             except ExecTimeout:
@@ -427,7 +443,7 @@ class Engine:
 
     def interrupt(self) -> None:
         """CTRL-C while idle: stop anything the device runs on its own (main.py, a loop)."""
-        self._write(self.conn.interrupt(self.clock()), "CTRL-C: interrupt")
+        self._write_interrupt(InterruptReason.ASKED)
         self._drain_quiet(self.profile.interrupt_delay_s, self.profile.response_timeout_s)
         self._events.clear()
 
@@ -636,12 +652,12 @@ class Engine:
             # Known to work on this connection: send the code right behind the request
             # (see RawReplConnection.request_raw_paste) and save a round trip.
             request = self.conn.request_raw_paste(self.clock(), known_window=self.conn.window)
-            self._write(request, "CTRL-E A CTRL-A: raw-paste (code follows without waiting)")
+            self._write(request, RawPasteRequest(code_follows=True))
             return True
         for attempt in range(1, RAW_PASTE_ASKS + 1):
             data = self.conn.request_raw_paste(self.clock())
             self._gate("raw_paste_request", data)
-            self._write(data, "CTRL-E A CTRL-A: ask for raw-paste" + (" again" if attempt > 1 else ""))
+            self._write(data, RawPasteRequest(attempt=attempt))
             answer = self._wait_for((RawPasteAccepted, RawPasteRefused))
             if isinstance(answer, RawPasteAccepted):
                 self.raw_paste_supported = True
@@ -656,7 +672,7 @@ class Engine:
             raise NotSupported(f"{self.url}: the device refused raw-paste (profile says always)")
         # Said where a person looks: every run from now on is plain raw mode, no flow control.
         self.trace.mark(
-            f"raw-paste off for this connection: {answer.describe()} (asked {attempt} time"
+            f"raw-paste off for this connection: {phrase(answer)} (asked {attempt} time"
             f"{'s' if attempt > 1 else ''}); code goes in plain raw mode, paced by the profile's "
             "chunk_size / chunk_delay_s, with no flow control"
         )
@@ -681,14 +697,14 @@ class Engine:
         self.conn.set_budget(None)
         try:
             if self.conn.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING, State.PASTE_SENDING):
-                self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, interrupt")
+                self._write_interrupt(InterruptReason.EXEC_TIMEOUT)
                 self.conn.set_run_deadline(self.clock() + self.profile.response_timeout_s)
                 self._wait_for((ExecFinished,))
                 self._back_to_prompt()
                 self.needs_resync = False
             elif self.conn.state is State.RAW_SENDING:
                 # Plain raw mode, code half sent: CTRL-C empties the line, nothing runs.
-                self._write(self.conn.interrupt(self.clock()), "CTRL-C: exec timeout, drop the upload")
+                self._write_interrupt(InterruptReason.EXEC_TIMEOUT_UPLOAD)
             # Otherwise nothing of ours runs yet (entering the raw REPL, asking for raw-paste):
             # the next command resynchronises (needs_resync is set).
         except WorkbenchError:
@@ -699,7 +715,7 @@ class Engine:
         self.ensure_raw()
         data = self.conn.soft_reset(self.clock())
         self._gate("soft_reset", data)
-        self._write(data, "CTRL-D on an empty line: soft reset")
+        self._write(data, SoftReset())
         try:
             self._wait_for((SoftReboot,))
             if isinstance(self._wait_for((RawReady, FriendlyPrompt)), FriendlyPrompt):
@@ -746,7 +762,7 @@ class Engine:
             return
         data = self.conn.leave_raw(self.clock())
         self._gate("leave_raw", data)
-        self._write(data, "CTRL-B: leave the raw REPL")
+        self._write(data, LeaveRaw())
         self._wait_for((FriendlyPrompt,))
 
 
@@ -892,13 +908,13 @@ class _OutputCollector:
         return "".join(self._parts[stream])
 
 
-def _describe_sent(data: bytes, conn: RawReplConnection) -> str:
-    """The note of a write the core produced (code, CTRL-D), for the trace."""
-    body = len(data) - data.endswith(END_OF_INPUT)
-    parts = []
-    if body:
-        mode = "raw-paste" if conn.state in _PASTE_STATES else "raw mode"  # (pipelined: still negotiating)
-        parts.append(f"code {body} B ({mode})")
-    if data.endswith(END_OF_INPUT):
-        parts.append("CTRL-D: end of code")
-    return ", ".join(parts)
+def _sent_events(data: bytes, conn: RawReplConnection) -> tuple[HostEvent, ...]:
+    """What a write the core produced (code, CTRL-D) means, for the trace."""
+    ends = data.endswith(END_OF_INPUT)
+    body = len(data) - ends
+    mode: CodeMode = "raw-paste" if conn.state in _PASTE_STATES else "raw"  # (pipelined: still negotiating)
+    ahead = conn.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW)
+    events: list[HostEvent] = [CodeSent(body, mode, ahead=ahead)] if body else []
+    if ends:
+        events.append(EndOfCode(mode, ahead=ahead))
+    return tuple(events)

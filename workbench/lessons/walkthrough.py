@@ -20,9 +20,9 @@ from workbench.lessons.actions import profile_changes
 from workbench.lessons.model import Lesson, StepOutcome
 from workbench.lessons.run import LessonRun
 from workbench.trace.annotate import annotate
-from workbench.trace.explain import meaning_parts
 from workbench.trace.record import TraceRecord
 from workbench.trace.render import render_text
+from workbench.trace.wording import meaning_parts
 
 WIDTH = 78
 _INDENT = "  "
@@ -37,24 +37,24 @@ def merge_reads(records: list[TraceRecord]) -> list[TraceRecord]:
     for rec in records:
         if rec.dir == "rx" and merged and merged[-1].dir == "rx":
             last = merged[-1]
-            merged[-1] = replace(last, data=last.data + rec.data, meaning="")
+            merged[-1] = replace(last, data=last.data + rec.data, meaning="", events=())
         else:
-            merged.append(replace(rec, meaning=""))
+            merged.append(replace(rec, meaning="", events=()))
     return merged
 
 
 def render_records(records: list[TraceRecord], indent: str = "    ") -> str:
     """Records as :func:`~workbench.trace.render.render_text` lines, without the time column.
 
-    The meaning is split into its parts (one event per line, under each other), so a read
-    that carried OK, output, two CTRL-Ds and the prompt reads as five short lines.
+    The meaning is given event by event (one per line, under each other), so a read that
+    carried OK, output, two CTRL-Ds and the prompt reads as five short lines.
     """
     if not records:
         return f"{indent}(no bytes)"
     prefix = f"{0.0:10.6f} "
     lines: list[str] = []
     for rec in records:
-        parts = meaning_parts(rec.meaning) or [""]
+        parts = meaning_parts(rec.events) or [""]
         line = render_text([replace(rec, t=0.0, note="", meaning=parts[0])]).removeprefix(prefix)
         lines.append(indent + line)
         if len(parts) > 1:

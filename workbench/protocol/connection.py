@@ -151,7 +151,6 @@ class RawReplConnection:
         self._now = now
         self._expect = Expectation("connect", "anything", None, now)
         self._last_reboot = b""
-        self._friendly_paste = False
         self._line_start = True
         self._command: _Command | None = None
         self._budget: float | None = None
@@ -376,100 +375,6 @@ class RawReplConnection:
         self._set_state(State.LEAVING_RAW, now + self.timeouts.response_s)
         self._begin("leave_raw")
         return c.LEAVE_RAW
-
-    def observe_sent(self, data: bytes, now: float) -> str:
-        """Follow bytes that *some* host wrote (a saved trace, another tool) and say what
-        they mean. Unlike the request methods this never refuses: it is a reader's view.
-        """
-        self._now = now
-        if not data:
-            return ""
-        stripped = data.lstrip(b"\r")
-        if stripped and set(stripped) == {c.CTRL_C}:
-            self._friendly_paste = False
-            times = {1: "", 2: " twice"}.get(len(stripped), f" x{len(stripped)}")
-            running = self.state in RUNNING_STATES
-            self.interrupt(now)
-            what = "interrupt running code" if running else "interrupt, clear the line"
-            return f"CTRL-C{times}: {what}"
-        if self.state is State.UNKNOWN:
-            self._assume_state_from_host(data)
-        if stripped == b"\x01" and self.state not in RUNNING_STATES:
-            self.enter_raw(now)
-            return "CTRL-A: enter the raw REPL"
-        if data == c.RAW_PASTE_REQUEST and self.state is State.RAW_READY:
-            self.request_raw_paste(now)
-            return "CTRL-E A CTRL-A: ask for raw-paste"
-        if data == c.LEAVE_RAW and self.state not in RUNNING_STATES:
-            self.leave_raw(now)
-            return "CTRL-B: leave the raw REPL"
-        if self.state is State.FRIENDLY:
-            return self._observe_friendly(data, now)
-        if data == c.END_OF_INPUT and self.state is State.RAW_READY:
-            self.soft_reset(now)
-            return "CTRL-D on an empty line: soft reset"
-        if self.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW) and self.window:
-            # Code right behind the request: a host that remembered the window.
-            if not self._raw_paste:
-                self._raw_paste = True
-                self._pipelined_window = self.window
-                self.credit = self.window
-            return self._observe_paste(data, now) + " (sent ahead of the answer)"
-        if self.state is State.PASTE_SENDING:
-            return self._observe_paste(data, now)
-        if self.state in (State.RAW_READY, State.RAW_SENDING):
-            ends = data.endswith(c.END_OF_INPUT)
-            body = len(data) - ends
-            if ends:
-                self._set_state(State.AWAIT_OK, now + self.timeouts.response_s)
-            else:
-                self._set_state(State.RAW_SENDING, None)
-            parts = [f"code {body} B (raw mode)"] if body else []
-            if ends:
-                parts.append("CTRL-D: execute")
-            return ", ".join(parts)
-        if self._eof_owed and data == c.END_OF_INPUT:
-            self._eof_owed = False
-            return "CTRL-D: end of paste (the device ended it early)"
-        return f"{len(data)} B while {self.state.value}"
-
-    def _assume_state_from_host(self, data: bytes) -> None:
-        """A trace that starts mid-session: what the host sent tells where it believed the
-        device was (a line typed with CR: friendly REPL; code or a raw-paste request: raw).
-        """
-        if data.endswith(b"\r") or data == b"\x05":
-            self._set_state(State.FRIENDLY, None)
-        elif data[:1] not in (b"\x01", b"\x03"):
-            self._set_state(State.RAW_READY, None)
-
-    def _observe_friendly(self, data: bytes, now: float) -> str:
-        """The friendly REPL: typed lines, its own paste mode (CTRL-E ... CTRL-D), CTRL-D."""
-        if data == b"\x05":
-            self._friendly_paste = True
-            return "CTRL-E: friendly paste mode (lines are echoed with '=== ')"
-        if data == c.END_OF_INPUT:
-            if self._friendly_paste:
-                self._friendly_paste = False
-                return "CTRL-D: end of paste mode, run the pasted lines"
-            self.soft_reset(now)
-            return "CTRL-D on an empty line: soft reset"
-        return f"{len(data)} B typed at the friendly REPL"
-
-    def _observe_paste(self, data: bytes, now: float) -> str:
-        ends = data.endswith(c.END_OF_INPUT)
-        body = len(data) - ends
-        self.credit -= body
-        self._raw_paste = True
-        parts = []
-        if body:
-            over = f", {-self.credit} B BEYOND the credit (will be lost)" if self.credit < 0 else ""
-            parts.append(f"code {body} B (raw-paste, credit left {max(self.credit, 0)}{over})")
-        if ends:
-            self._paste_eof_sent = True
-            if self.state is State.PASTE_SENDING:
-                self._set_state(State.PASTE_ENDING, now + self.timeouts.response_s)
-            parts.append("CTRL-D: end of paste")
-        return ", ".join(parts)
 
     def set_run_deadline(self, deadline: float | None) -> None:
         """Move the deadline of the current run (the engine's exec timeout and recovery)."""

@@ -1,7 +1,10 @@
 """Events the protocol state machine reports about what the device said.
 
 They are plain frozen dataclasses so they compare by value: the property tests feed the same
-bytes split in different ways and compare the resulting event lists.
+bytes split in different ways and compare the resulting event lists. They carry no wording:
+the trace keeps them as they are (:attr:`workbench.trace.record.TraceRecord.events`) and words
+them for people in one table, :mod:`workbench.trace.wording`. The host's side of the trace has
+its own events, :mod:`.host_events`.
 """
 
 from __future__ import annotations
@@ -18,33 +21,20 @@ Stream = Literal["stdout", "stderr"]
 class Event:
     """Base class of everything :meth:`RawReplConnection.next_event` returns."""
 
-    def describe(self) -> str:
-        """One short phrase for the trace's annotation column."""
-        return type(self).__name__
-
 
 @dataclass(frozen=True, slots=True)
 class FriendlyPrompt(Event):
     """The friendly REPL printed its ``>>> `` prompt."""
-
-    def describe(self) -> str:
-        return "friendly prompt '>>> '"
 
 
 @dataclass(frozen=True, slots=True)
 class RawReady(Event):
     """The raw REPL banner and its ``>`` prompt arrived: the device waits for code."""
 
-    def describe(self) -> str:
-        return "raw prompt '>': ready for code"
-
 
 @dataclass(frozen=True, slots=True)
 class ExecAccepted(Event):
     """``OK``: the device took the code (plain raw mode) and starts compiling it."""
-
-    def describe(self) -> str:
-        return "OK: code accepted, running"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +44,10 @@ class Output(Event):
     stream: Stream
     data: bytes
 
-    def describe(self) -> str:
-        return f"{self.stream} {len(self.data)} B"
-
 
 @dataclass(frozen=True, slots=True)
 class StdoutEnded(Event):
     """The first ``CTRL-D`` after the code ran: stdout is complete, stderr follows."""
-
-    def describe(self) -> str:
-        return "CTRL-D: end of stdout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +56,6 @@ class ExecFinished(Event):
 
     exception: RemoteException | None
 
-    def describe(self) -> str:
-        if self.exception is None:
-            return "CTRL-D: end of stderr, run finished"
-        return f"CTRL-D: end of stderr, run raised {self.exception.type_name}"
-
 
 @dataclass(frozen=True, slots=True)
 class RawPasteAccepted(Event):
@@ -84,20 +63,12 @@ class RawPasteAccepted(Event):
 
     window: int
 
-    def describe(self) -> str:
-        return f"R CTRL-A: raw-paste accepted, window {self.window} bytes"
-
 
 @dataclass(frozen=True, slots=True)
 class RawPasteRefused(Event):
     """The device cannot do raw-paste; ``old_firmware`` when it re-printed the banner."""
 
     old_firmware: bool
-
-    def describe(self) -> str:
-        if self.old_firmware:
-            return "raw banner instead of 'R': firmware before raw-paste (< 1.14), use raw mode"
-        return "R NUL: raw-paste understood but not supported, use raw mode"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,24 +78,15 @@ class WindowCredit(Event):
     granted: int
     credit: int
 
-    def describe(self) -> str:
-        return f"CTRL-A: window credit +{self.granted} (now {self.credit})"
-
 
 @dataclass(frozen=True, slots=True)
 class PasteAcknowledged(Event):
     """The device's ``CTRL-D`` answering the host's end of paste: it compiles and runs."""
 
-    def describe(self) -> str:
-        return "CTRL-D: device read the whole paste, compiling"
-
 
 @dataclass(frozen=True, slots=True)
 class PasteEndedEarly(Event):
     """The device sent ``CTRL-D`` before the host finished: it stopped reading (an error)."""
-
-    def describe(self) -> str:
-        return "CTRL-D: device ended the paste early (it stops reading; host must send CTRL-D)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +94,6 @@ class SoftReboot(Event):
     """``MPY: soft reboot`` (MicroPython) or ``soft reboot`` (CircuitPython)."""
 
     text: str
-
-    def describe(self) -> str:
-        return f"soft reboot: {self.text!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +103,6 @@ class DeviceRebooted(Event):
 
     text: str
 
-    def describe(self) -> str:
-        return f"boot banner during the run: the board reset ({self.text!r})"
-
 
 @dataclass(frozen=True, slots=True)
 class UnexpectedBytes(Event):
@@ -154,11 +110,6 @@ class UnexpectedBytes(Event):
 
     data: bytes
     state: str
-
-    def describe(self) -> str:
-        if self.state == "friendly REPL":
-            return f"{len(self.data)} B of friendly REPL text (echo, output, banner)"
-        return f"{len(self.data)} B outside a frame (while {self.state})"
 
 
 @dataclass(frozen=True, slots=True)

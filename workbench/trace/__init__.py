@@ -1,4 +1,8 @@
-"""The byte trace: every byte on the wire, when, which way, and what it meant."""
+"""The byte trace: every byte on the wire, when, which way, and what it meant.
+
+A record keeps the protocol events its bytes carried (typed, :mod:`workbench.protocol`);
+the words people read are made from them in one table, :mod:`.wording`.
+"""
 
 from workbench.trace.annotate import annotate
 from workbench.trace.jsonl import TraceFileError, load_jsonl, save_jsonl

@@ -13,11 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from workbench.trace.wording import ProtocolEvent, meaning_of, note_of
+
 #: ``note`` is a marker row of the workbench itself (no bytes: "the probe closed the port here").
 Direction = Literal["tx", "rx", "note"]
 
 #: Fixed cost charged per record on top of its payload (object, timestamp, note).
 RECORD_OVERHEAD = 96
+#: Fixed cost charged per event a record keeps, on top of the bytes the event holds.
+EVENT_OVERHEAD = 48
 
 #: How much trace a recorder keeps before it drops the oldest records (8 MiB). The one
 #: default: the profile field ``trace_budget_bytes`` starts from it and the user's setting wins.
@@ -28,8 +32,12 @@ DEFAULT_TRACE_BUDGET_BYTES = 8 * 1024 * 1024
 class TraceRecord:
     """One read or write: ``t`` seconds since the trace began, as in the transcripts.
 
-    ``note`` is what the host meant by a write (the transcripts' field); ``meaning`` is the
-    protocol's reading of the bytes (control bytes named, credit, sections).
+    ``events`` are what the protocol core read in the bytes, typed: device events for a read,
+    host events for a write (:mod:`workbench.protocol.events`, :mod:`.host_events
+    <workbench.protocol.host_events>`); explanations and filters work from them. ``note`` is
+    what the host said it meant by a write (the transcripts' field; the workbench's own words
+    for its writes); ``meaning`` is the protocol's reading in words, made from the events by
+    :mod:`workbench.trace.wording` (or brought along by a file).
     """
 
     t: float
@@ -37,6 +45,7 @@ class TraceRecord:
     data: bytes
     note: str = ""
     meaning: str = ""
+    events: tuple[ProtocolEvent, ...] = ()
 
     @property
     def annotation(self) -> str:
@@ -48,8 +57,17 @@ class TraceRecord:
         return self.meaning or self.note
 
     def cost(self) -> int:
-        """Bytes charged against the recorder's budget."""
-        return len(self.data) + len(self.note) + len(self.meaning) + RECORD_OVERHEAD
+        """Bytes charged against the recorder's budget (an event's bytes are the output or
+        stray text it holds)."""
+        events = len(self.events) * EVENT_OVERHEAD + sum(len(getattr(e, "data", b"")) for e in self.events)
+        return len(self.data) + len(self.note) + len(self.meaning) + RECORD_OVERHEAD + events
+
+
+def _worded(text: str, aside: str) -> str:
+    """``text [aside]``, or ``[aside]`` alone."""
+    if not aside:
+        return text
+    return f"{text} [{aside}]" if text else f"[{aside}]"
 
 
 class TraceRecorder:
@@ -88,11 +106,31 @@ class TraceRecorder:
         if self.enabled:
             self._add(TraceRecord(self._clock() - self._start, "note", b"", "", text))
 
-    def record(self, direction: Direction, data: bytes, note: str = "", meaning: str = "") -> None:
-        """Add one record (no-op when disabled or empty)."""
+    def record(
+        self,
+        direction: Direction,
+        data: bytes,
+        note: str = "",
+        meaning: str = "",
+        *,
+        events: tuple[ProtocolEvent, ...] = (),
+        aside: str = "",
+    ) -> None:
+        """Add one record (no-op when disabled or empty).
+
+        With ``events`` the words come from them (:mod:`workbench.trace.wording`) unless given:
+        a read gets its meaning, a write of the workbench's own its note (its words for what it
+        sent; the protocol's reading of a write is made by :func:`~workbench.trace.annotate`).
+        ``aside`` is appended in brackets to those words: the engine's state or expectation in a
+        verbose trace.
+        """
         if not self.enabled or not data:
             return
-        self._add(TraceRecord(self._clock() - self._start, direction, bytes(data), note, meaning))
+        if direction == "tx":
+            note = _worded(note or (note_of(events) if events else ""), aside)
+        else:
+            meaning = _worded(meaning or (meaning_of(events) if events else ""), aside)
+        self._add(TraceRecord(self._clock() - self._start, direction, bytes(data), note, meaning, tuple(events)))
 
     def _add(self, rec: TraceRecord) -> None:
         """Keep ``rec`` (dropping the oldest beyond the budget) and hand it to the listeners."""

@@ -39,7 +39,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from workbench.trace.explain import explain, meaning_is_event
+from workbench.trace.explain import explain, is_event
 from workbench.trace.record import TraceRecord
 from workbench.trace.render import printable, visible
 
@@ -519,7 +519,7 @@ class TraceView(ScrollView, can_focus=True):
     def _passes(self, rec: TraceRecord) -> bool:
         if self.direction != "all" and rec.dir != self.direction:
             return False
-        return not self.events_only or meaning_is_event(rec.meaning)
+        return not self.events_only or is_event(rec)
 
     def _append_visible(self, abs_index: int, rec: TraceRecord) -> None:
         if self._passes(rec):
