@@ -50,8 +50,9 @@ class TraceRecord:
     @property
     def annotation(self) -> str:
         """The one meaning a row shows: the protocol's reading when there is one, else the
-        host's note. A write annotated after the fact has both, and both say what the same
-        bytes are ("CR CTRL-A: enter the raw REPL" twice over); the reading is the one the
+        host's note. A write of the workbench's own has only its note until it is annotated
+        after the fact; then it has both, and both say what the same bytes are ("CR CTRL-A:
+        enter the raw REPL" twice over); the reading is the one that goes with the events the
         explanations are built from, and it knows more (the credit left, code sent ahead).
         """
         return self.meaning or self.note
