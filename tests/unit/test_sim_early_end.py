@@ -182,6 +182,21 @@ def test_valid_code_arriving_in_pieces_never_ends_a_paste() -> None:
             assert compiler.check(data[:end]) is None, (path.name, end)
 
 
+def test_text_that_only_looks_like_an_error_when_cut_never_ends_a_paste() -> None:
+    """Cut inside a string, ``04x`` or ``1mbold`` looks like a number run into a name; inside
+    brackets, ``x = 1`` looks like a misplaced assignment. Neither is an error in the whole."""
+    programs = [
+        b"print(f'{value:04x} {other:06d}')\nx = 1\n",
+        b"print('\\x1b[1mbold\\x1b[0m')\nprint('9A')\n",
+        b"print(\n    end='',\n    sep=' ',\n)\nx = (1,\n     2)\n",
+        b"if 1:\n\tx = 1\n        y = 2\n",  # tabs and spaces: MicroPython takes the mix
+    ]
+    for code in programs:
+        compiler = PasteCompiler()
+        for end in range(1, len(code) + 1):
+            assert compiler.check(code[:end]) is None, (code, end)
+
+
 @pytest.mark.parametrize("url", ["sim://generic?boot_ms=0", "sim://esp32?boot_ms=0&window=32"])
 def test_a_long_program_with_an_early_error_is_not_read_to_the_end(url: str) -> None:
     """Without the real interpreter too: the board stops within the first two windows."""

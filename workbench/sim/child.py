@@ -11,7 +11,7 @@ a KeyboardInterrupt or a user thread can never leave half a frame in the pipe.
 
 What makes CPython look like a board lives in modules beside this one, loaded by path:
 ``micro_modules.py`` (``machine``, ``time``...), ``micro_errors.py`` (MicroPython's words for
-exceptions), ``exception_slots.py`` (its ``str()``/``repr()`` of exceptions),
+exceptions), ``builtin_slots.py`` (its ``str()``/``repr()`` of exceptions and strings),
 ``code_rewrite.py`` (``except ... as e`` and ``raise ... from``) and, only when compiling
 fails, ``compile_errors.py``. The code's stdin is the host's bytes, asked for from the
 firmware while the code waits (``EVT_WANT_INPUT``, answered by ``CMD_INPUT``); its memory is
@@ -57,9 +57,10 @@ _MIN_PIPE_BUF = 512
 STDIN = "<stdin>"
 _BOM = b"\xef\xbb\xbf"
 #: MicroPython's lexer takes a UTF-8 BOM into the identifier after it (``name '\ufeffprint'
-#: isn't defined``); CPython refuses it. The BOM is swapped for this letter, which CPython
-#: takes in an identifier, and swapped back in messages.
-BOM_STAND_IN = "\u01c3"
+#: isn't defined``); CPython refuses it. The BOM is swapped for this letter (a Yi syllable,
+#: three bytes in UTF-8 like the BOM), which CPython takes in an identifier, and swapped back
+#: in messages. paste_compiler.py does the same.
+BOM_STAND_IN = "\ua000"
 #: Frames the user's code may nest before ``maximum recursion depth exceeded``: the unix port
 #: gets 199 calls deep into ``def f(n): return f(n+1)`` before its stack check stops it.
 RECURSION_FRAMES = 199
@@ -311,12 +312,16 @@ class Board:
         self.memory = MemoryCap(4 * 1024 * 1024 + 8 * int(identity.get("mem_total", 0)))
         self.errors: Any = None
 
-    def install(self, micro_modules: Any, micro_errors: Any, exception_slots: Any) -> None:
+    def install(self, micro_modules: Any, micro_errors: Any, builtin_slots: Any) -> None:
         """Make the process look like the board; ``__main__`` becomes the user's namespace."""
         self.errors = micro_errors
         micro_modules.install(self.identity, self.namespace, self.hard_reset, self.print_exception)
-        exception_slots.install(micro_errors.BUILTIN_EXCEPTIONS, micro_errors.exception_str,
-                                micro_errors.exception_repr)
+        exceptions = micro_errors.BUILTIN_EXCEPTIONS
+        builtin_slots.install(
+            [(exceptions, "__str__", micro_errors.exception_str), (exceptions, "__repr__", micro_errors.exception_repr),
+             ([str], "__repr__", builtin_slots.str_repr)],
+            lambda: repr(KeyError("\xe9")) == "KeyError('\\xe9',)" and str(KeyError("k")) == "k",
+        )
         builtins.__dict__["__wb_caught__"] = self.caught
         builtins.__dict__["__wb_chained__"] = self.chained
         builtins.input = self.input
@@ -573,7 +578,7 @@ def main(argv: list[str]) -> NoReturn:
         os.set_inheritable(fd, False)  # programs the user starts must not hold our pipes open
     wire = Wire(evt_fd)
     board = Board(wire, decode_identity(argv[4:]), cmd_fd)
-    board.install(load_sibling("micro_modules"), load_sibling("micro_errors"), load_sibling("exception_slots"))
+    board.install(load_sibling("micro_modules"), load_sibling("micro_errors"), load_sibling("builtin_slots"))
     start_watchdog(life_fd)
     _signal.signal(_signal.SIGINT, board.on_sigint)
     board.memory.arm()

@@ -51,6 +51,8 @@ COMPILER_ERRORS: tuple[tuple[str, str, str], ...] = (
     ((r"\* argument may appear only once|arguments cannot follow var-keyword argument"
       r"|var-positional argument cannot have default value|named arguments must follow bare \*"),
      "invalid syntax", "defined"),
+    (r'expression cannot contain assignment, perhaps you meant "=="\?', "LHS of keyword arg must be an id",
+     "enclosing"),
     (r"positional argument follows keyword argument unpacking", "positional arg after **", "enclosing"),
     (r"positional argument follows keyword argument", "positional arg after keyword arg", "enclosing"),
     (r"iterable argument unpacking follows keyword argument unpacking", "* arg after **", "enclosing"),
@@ -104,7 +106,8 @@ def _analyse(source: bytes, exc: BaseException) -> tuple[str, str, int, str | No
         return "IndentationError", "unexpected indent", line, None
     if "unindent" in message:
         return "IndentationError", "unindent doesn't match any outer indent level", line, None
-    if _END_OF_INPUT.fullmatch(message) or (message.startswith("expected") and _at_end(source, exc)):
+    if _END_OF_INPUT.fullmatch(message) or (message.startswith("expected") and "block" in message
+                                            and _at_end(source, exc)):
         return "SyntaxError", "invalid syntax", end_of_input_line(source), None
     return "SyntaxError", "invalid syntax", line, None
 

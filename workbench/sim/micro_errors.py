@@ -13,7 +13,7 @@ and a learner sees those words both in the traceback of an uncaught exception an
 * :func:`exception_str` and :func:`exception_repr` are MicroPython's ``str()`` and ``repr()``
   of an exception (``py/objexcept.c``: ``mp_obj_exception_print``): the one argument alone,
   the args tuple when there are several, ``[Errno 2] ENOENT`` for an OSError with a known
-  errno, and ``Name('x',)`` as the repr. ``exception_slots.py`` makes them the real
+  errno, and ``Name('x',)`` as the repr. ``builtin_slots.py`` makes them the real
   ``str()``/``repr()`` of every builtin exception type.
 
 The messages were measured on the MicroPython unix port (``.venv/bin/micropython``). The rules
@@ -247,7 +247,7 @@ _SWAPPED = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
 
 
 #: The letter the child puts where a UTF-8 BOM was (see ``child.BOM_STAND_IN``).
-_BOM_STAND_IN = "\u01c3"
+_BOM_STAND_IN = "\ua000"
 
 
 def _undefined_name(match: Any, exc: BaseException) -> str:
@@ -284,7 +284,7 @@ def _contains(match: Any, exc: BaseException) -> str:
 
 
 def _bad_integer(match: Any, exc: BaseException) -> str:
-    """``int(' 12a ')``: MicroPython names the text without the spaces around it."""
+    """``int(' 12a ')``: MicroPython names the text without the spaces before it."""
     import ast
 
     text = match.group(2)
@@ -293,7 +293,7 @@ def _bad_integer(match: Any, exc: BaseException) -> str:
     except (ValueError, SyntaxError):
         value = None
     if isinstance(value, (str, bytes)):
-        text = repr(value.strip())
+        text = repr(value.lstrip())
     return f"invalid syntax for integer with base {match.group(1)}: {text}"
 
 
@@ -305,17 +305,21 @@ def _missing_positional(match: Any, exc: BaseException) -> str | None:
         return None
     required = code.co_argcount - len(getattr(function, "__defaults__", None) or ())
     given = required - int(match.group(2))
-    return f"{match.group(1).rsplit('.', 1)[-1]}() takes {required} positional arguments but {given} were given"
+    name = match.group(1).rsplit(".", 1)[-1]
+    return f"{name}() takes {required} positional arguments but {given} were given"
 
 
 def _find_function(qualname: str, exc: BaseException) -> Any:
+    """The function a failed call named, from the calling frame (``A.m``, or ``f`` of ``g.<locals>.f``)."""
     tb = _innermost_user(exc.__traceback__)
     if tb is None:
         return None
-    head, *rest = qualname.split(".")
     frame = tb.tb_frame
-    value = frame.f_locals.get(head, frame.f_globals.get(head))
-    for part in rest:
+    parts = qualname.split(".")
+    if "<locals>" in parts:
+        parts = parts[parts.index("<locals>") + 1 :]
+    value = frame.f_locals.get(parts[0], frame.f_globals.get(parts[0]))
+    for part in parts[1:]:
         value = getattr(value, part, None)
     return value
 
@@ -356,7 +360,7 @@ RULES: tuple[Rule, ...] = (
     ("TypeError", r"string indices must be integers, not '(\w+)'", r"string indices must be integers, not \1"),
     ("TypeError", r"(?:\w+\.)*(\w+)\(\) takes (?:from \d+ to )?(\d+) positional arguments? but (\d+) (?:was|were) given",
      r"\1() takes \2 positional arguments but \3 were given"),
-    ("TypeError", r"([\w.]+)\(\) missing (\d+) required positional arguments?: .*", _missing_positional),
+    ("TypeError", r"([\w.<>]+)\(\) missing (\d+) required positional arguments?: .*", _missing_positional),
     ("TypeError", r"[\w.]+\(\) missing \d+ required keyword-only arguments?: .*", "function missing keyword-only argument"),
     ("TypeError", r"[\w.]+\(\) got an unexpected keyword argument '(.*)'", r"unexpected keyword argument '\1'"),
     ("TypeError", r"[\w.]+\(\) got multiple values for argument '(.*)'", r"function got multiple values for argument '\1'"),
@@ -462,11 +466,12 @@ def frame_lines(exc: BaseException) -> list[str]:
 
 
 def _interrupted_loop_line(tb: TracebackType) -> int | None:
-    """A CTRL-C taken at a loop's jump back: MicroPython names the loop body's first line.
+    """A CTRL-C taken at a ``while`` loop's jump back: MicroPython names the body's last line.
 
-    MicroPython checks for a pending interrupt after the jump, so its traceback points at
-    the instruction jumped to; CPython points at the jump, which carries the loop's header
-    line.
+    Both check for a pending interrupt at a loop's jump back. MicroPython's jump carries the
+    line of the last statement compiled before it (the body's last); CPython's jump back in
+    a ``while`` loop carries the loop's header line (in a ``for`` loop the body's last line,
+    as MicroPython).
     """
     code = tb.tb_frame.f_code
     if "JUMP_BACKWARD" not in _opname(code, tb.tb_lasti):  # JUMP_BACKWARD, POP_JUMP_BACKWARD_IF_TRUE...
@@ -481,8 +486,24 @@ def _interrupted_loop_line(tb: TracebackType) -> int | None:
     except (SyntaxError, ValueError):
         return None
     header = tb.tb_lineno
-    loops = [node for node in ast.walk(tree) if isinstance(node, (ast.While, ast.For)) and node.lineno == header]
-    return loops[0].body[0].lineno if len(loops) == 1 else None
+    loops = [node for node in ast.walk(tree) if isinstance(node, ast.While) and node.lineno == header]
+    return _last_line(loops[0].body) if len(loops) == 1 else None
+
+
+def _last_line(body: list[Any]) -> int:
+    """The line of the last statement compiled in ``body`` (nested blocks included, not nested functions)."""
+    import ast
+
+    last = body[-1]
+    inner = [block for block in (getattr(last, "finalbody", None), getattr(last, "orelse", None),
+                                 getattr(last, "handlers", None), getattr(last, "body", None))
+             if block and not isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    if not inner:
+        return last.lineno
+    block = inner[0]
+    if isinstance(block[-1], ast.ExceptHandler):
+        return _last_line(block[-1].body)
+    return _last_line(block)
 
 
 def format_exception(exc: BaseException, always_header: bool = True) -> str:

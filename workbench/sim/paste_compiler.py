@@ -32,6 +32,7 @@ import codeop
 import io
 import itertools
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 #: Characters MicroPython's lexer holds beyond the token it has just handed to the parser.
@@ -43,12 +44,23 @@ _FLAGS = ast.PyCF_ONLY_AST | codeop.PyCF_ALLOW_INCOMPLETE_INPUT | codeop.PyCF_DO
 #: reading everything): no early end for these.
 _LATE_ERRORS = (
     "cannot assign to", "cannot delete", "cannot use starred", "cannot use assignment",
-    "assignment to yield", "is an illegal expression", "positional argument follows",
+    "assignment to yield", "positional argument follows",
     "iterable argument unpacking", "non-default argument", "named arguments must follow",
     "keyword argument repeated", "f-string", "expression cannot contain assignment",
-    "invalid syntax. Maybe you meant '==' or ':='", "* argument may appear only once",
+    "* argument may appear only once",
     "arguments cannot follow var-keyword argument", "var-positional argument cannot have default value",
 )
+#: MicroPython reads a UTF-8 BOM as part of the identifier after it; CPython refuses it, so it
+#: stands in as a letter CPython takes, of the same length (see ``child.BOM_STAND_IN``).
+_BOM = b"\xef\xbb\xbf"
+_BOM_STAND_IN = "\ua000".encode()
+#: f-string errors MicroPython's lexer finds as it reads the string (the paste ends three bytes
+#: after it), with its words; the other f-string errors wait for the compiler.
+_EARLY_FSTRING_ERRORS = {
+    "f-string: empty expression not allowed": "malformed f-string",
+    "f-string: invalid conversion character: expected 's', 'r', or 'a'": "invalid syntax",
+    "f-string: invalid conversion character 'z': expected 's', 'r', or 'a'": "invalid syntax",
+}
 #: A statement that starts at column 0 with one of these continues the statement before it.
 _CONTINUES = frozenset({"else", "elif", "except", "finally"})
 _STRING_PREFIXES = frozenset({"r", "u", "b", "f", "br", "rb", "fr", "rf"})
@@ -116,17 +128,22 @@ class PasteCompiler:
         self._checked = len(data)
         while True:
             chunk = data[self._base :]
+            if self._base == 0 and chunk.startswith(_BOM):
+                chunk = _BOM_STAND_IN + chunk[len(_BOM):]  # part of the first name, for MicroPython's lexer
             # A character cut in half at the end waits for its other bytes.
             text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(chunk, final=False)
             try:
                 verdict = _verdict(text, at_newline=True)  # strict: any error short of the very end
+                verdict = _first_verdict(text, verdict)
                 tokens, _ = _tokens(text)
-                glued = self._glued_number(text, tokens, len(chunk))
+                # At the end of the input the lexer's lookahead meets the end, not more bytes.
+                available = len(chunk) + (LOOKAHEAD if force else 0)
+                glued = self._glued_number(text, tokens, available)
                 if verdict is None:
                     if glued is None:
                         self._advance(text, tokens=tokens)
                     return glued
-                early = self._scan(text, verdict, len(chunk))
+                early = self._scan(text, verdict, available)
                 if glued is not None and (early is None or glued.consumed < early.consumed):
                     return glued
                 return early
@@ -159,14 +176,16 @@ class PasteCompiler:
                     return self._error(text, token.end, token.row, "IndentationError", "unexpected indent")
                 continue
             cut = text[: token.start + 1] if token.newline else text[: token.end]
-            if _verdict(cut, at_newline=token.newline) is not None:
+            refused = _verdict(cut, at_newline=token.newline)
+            if refused is not None:
                 number = _bad_number(text, token.start)
                 if number is not None:
                     end, message = number
                     if len(text[:end].encode("utf-8", "surrogateescape")) + LOOKAHEAD > available:
                         return None
                     return self._error(text, end, token.row, "SyntaxError", message)
-                return self._error(text, token.end, token.row, "SyntaxError", "invalid syntax")
+                message = _EARLY_FSTRING_ERRORS.get(str(refused.msg), "invalid syntax")
+                return self._error(text, token.end, token.row, "SyntaxError", message)
             if token.kind != tokenize.NEWLINE:
                 previous_significant = token.text
         if unindent is not None:
@@ -183,6 +202,8 @@ class PasteCompiler:
         digits, dots and underscores after a digit into the number, and converting that fails.
         """
         for number, following in itertools.pairwise(tokens):
+            if number.kind == tokenize.ERRORTOKEN:
+                return None  # an unterminated string: what follows is its text, not tokens
             if (number.kind != tokenize.NUMBER or number.end is None or following.start != number.end
                     or following.kind not in (tokenize.NAME, tokenize.NUMBER)):
                 continue
@@ -237,23 +258,45 @@ def _verdict(text: str, *, at_newline: bool) -> SyntaxError | None:
     leaves to its compiler.
     """
     try:
-        compile(text, "<stdin>", "exec", _FLAGS, dont_inherit=True)
+        _quiet_compile(text, "<stdin>", "exec", _FLAGS)
     except SyntaxError as exc:
         message = str(exc.msg)
-        if message == "incomplete input":
-            return None
+        if message == "incomplete input" or isinstance(exc, TabError):
+            return None  # TabError: MicroPython expands tabs and takes the mix (the child compiles it so)
         if isinstance(exc, IndentationError):
             return exc
         if not at_newline and message.startswith("expected"):
             return None
         if _offset(text, exc) >= len(text.rstrip(" \t\f")):
             return None
-        if message.startswith(_LATE_ERRORS):
+        if message in _EARLY_FSTRING_ERRORS:
+            return exc
+        if message.startswith(_LATE_ERRORS) or message.endswith(" is an illegal expression for augmented assignment"):
             raise _Late(exc.lineno or 1) from None
         return exc
     except (ValueError, OverflowError, MemoryError, RecursionError):
         raise _Late(len(text.splitlines()) + 1) from None  # NUL bytes, absurd nesting: left to the compile at the end
     return None
+
+
+def _first_verdict(text: str, verdict: SyntaxError | None) -> SyntaxError | None:
+    """The error on the earliest line: CPython reports a tokenizer error at the end of the text
+    (a string the cut left open) before a parser error on an earlier line, which MicroPython
+    meets first. Raises :class:`_Late` as :func:`_verdict` does."""
+    while verdict is not None and (verdict.lineno or 1) > 1:
+        line_start = sum(len(line) for line in text.splitlines(keepends=True)[: (verdict.lineno or 1) - 1])
+        earlier = _verdict(text[:line_start], at_newline=True)
+        if earlier is None:
+            break
+        verdict = earlier
+    return verdict
+
+
+def _quiet_compile(text: str, filename: str, mode: str, flags: int) -> None:
+    """``compile()`` without its SyntaxWarnings (``1if``, ``'\\d'``...) reaching the workbench's stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(text, filename, mode, flags, dont_inherit=True)
 
 
 def _offset(text: str, exc: SyntaxError) -> int:
@@ -366,7 +409,7 @@ def _bad_number(text: str, position: int) -> tuple[int, str] | None:
         return None
     run = text[start:end]
     try:
-        compile(run.replace("_", "") or run, "<number>", "eval", dont_inherit=True)  # MicroPython skips '_'
+        _quiet_compile(run.replace("_", "") or run, "<number>", "eval", 0)  # MicroPython skips '_'
     except (SyntaxError, ValueError):
         pass
     else:
