@@ -90,7 +90,9 @@ async def test_a_trace_note_with_markup_brackets_is_shown_as_written(tmp_path) -
 
     path = tmp_path / "odd.jsonl"
     note = "[@click=app.quit]quit[/] and [/]"
-    save_jsonl(path, [TraceRecord(0.0, "tx", b"\r\x01", note, note)])
+    # A marker row: its text is shown as the file gives it (a write's explanation comes from
+    # its bytes' events, so the note of a marker row is where a file's own words reach the panel).
+    save_jsonl(path, [TraceRecord(0.0, "note", b"", "", note)])
     app = make_app(tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await connected(pilot)
