@@ -178,7 +178,7 @@ ACCEPTED: dict[str, Accepted] = {entry.name: entry for entry in (
     Accepted("unix-port-exit-value", "the unix port prints sys.exit()'s message; boards do not"),
     Accepted("compile-error-line", "a few compiler errors are reported on another line"),
     Accepted("big-numbers", "an int too big for a float: OverflowError on CPython, inf on MicroPython"),
-    Accepted("recursion-depth", "a recursion stops after 199 calls; MicroPython's C stack, by one call or two either way"),
+    Accepted("recursion-depth", "a recursion stops 199 frames deep; MicroPython's C stack, a frame more or less"),
 )}
 
 

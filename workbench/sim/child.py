@@ -61,8 +61,9 @@ _BOM = b"\xef\xbb\xbf"
 #: three bytes in UTF-8 like the BOM), which CPython takes in an identifier, and swapped back
 #: in messages. paste_compiler.py does the same.
 BOM_STAND_IN = "\ua000"
-#: Frames the user's code may nest before ``maximum recursion depth exceeded``: the unix port
-#: gets 199 calls deep into ``def f(n): return f(n+1)`` before its stack check stops it.
+#: Frames the user's code may nest before ``maximum recursion depth exceeded``: the unix port's
+#: traceback of ``def f(n): return f(n+1)`` has 199 frames (the module and 198 calls) when its
+#: stack check stops it.
 RECURSION_FRAMES = 199
 
 
@@ -325,6 +326,8 @@ class Board:
         builtins.__dict__["__wb_caught__"] = self.caught
         builtins.__dict__["__wb_chained__"] = self.chained
         builtins.input = self.input
+        self._host_import = builtins.__import__
+        builtins.__import__ = self.import_module
         sys.modules["__main__"] = self.main_module
         import warnings  # already loaded by importlib; no warning reaches a board's output
 
@@ -357,6 +360,17 @@ class Board:
         with self.memory.lifted():
             text = self.errors.format_exception(exc, always_header=exc.__traceback__ is not None)
         file.write(text)
+
+    def import_module(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``import``: a module new to the process loads outside the memory cap.
+
+        On a board, ``asyncio``, ``json`` and friends are frozen into flash and cost little
+        RAM; CPython's take megabytes. Only what the code itself allocates counts.
+        """
+        if name in sys.modules:
+            return self._host_import(name, *args, **kwargs)
+        with self.memory.lifted():
+            return self._host_import(name, *args, **kwargs)
 
     def caught(self, exc: BaseException) -> None:
         """Start of an ``except ... as e:`` handler: the exception in MicroPython's words."""
@@ -466,7 +480,7 @@ class Board:
         return code
 
     def _compile(self, source: bytes, mode: str) -> CodeType:
-        if b"except" in source or b"from" in source:  # what code_rewrite.py may change
+        if b"except" in source or (b"raise" in source and b"from" in source):  # what code_rewrite.py changes
             warn = self.identity.get("warns_chaining") == "True"
             return load_sibling("code_rewrite").compile_rewritten(source, STDIN, mode, warn_chaining=warn)
         return compile(source, STDIN, mode, dont_inherit=True)
