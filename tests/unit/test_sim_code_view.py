@@ -151,7 +151,7 @@ def test_an_interrupted_loop_names_the_loop_body(runner: CodeRunner) -> None:
     The body prints once, and the CTRL-C goes when that output is in: wherever it lands
     (in the print, at the jump), the board names line 3.
     """
-    runner.run(b"n = None\nwhile True:\n    n = print('go') if n is None else 1")
+    runner.run(b"n = 0\nwhile True:\n    n = n or print('go') or 1")
     wait_for_output(runner, b"go\n")
     runner.interrupt()
     tb = collect(runner)[-1].data

@@ -294,6 +294,11 @@ SNIPPETS: dict[str, Snippet] = {
                             normalise=frames_elided),
     "recursion-two-functions": Snippet.of(b"def g(n):\n    return h(n)\ndef h(n):\n    return g(n + 1)\ng(0)",
                                           accepted="recursion-depth", normalise=frames_elided),
+    "exec-compile-syntax-error": Snippet.of(b"exec(compile('x = 1\\nx = = 1', '<stdin>', 'exec'))"),
+    "exec-compile-runtime-error": Snippet.of(b"exec(compile('x = 1\\n1/0', '<stdin>', 'exec'))"),
+    "exec-caught-syntax-error": Snippet.of(b"try:\n    exec('x = = 1')\nexcept SyntaxError as e:\n    print(repr(e), e.args)"),
+    "eval-syntax-error": Snippet.of(b"eval('1 +')"),
+    "eval-and-exec-namespace": Snippet.of(b"def f():\n    y = 2\n    return eval('y + 1')\nexec('z = f()')\nprint(z)"),
     "recursion-caught": Snippet.of(b"def f(n):\n    return f(n + 1)\ntry:\n    f(0)\nexcept RuntimeError as e:\n"
                                    b"    print(repr(e))"),
     "assert": Snippet.of(b"assert 1 == 2, 'no'"),
@@ -376,6 +381,8 @@ SNIPPETS: dict[str, Snippet] = {
     "interrupt-loop-one-statement": Snippet.of(Step(b"x = 0\nwhile True:\n    x += 1", timeout_s=INTERRUPT_AFTER_S)),
     "interrupt-in-function": Snippet.of(Step(b"def f():\n    while True:\n        pass\nf()",
                                              timeout_s=INTERRUPT_AFTER_S)),
+    "interrupt-in-print-loop": Snippet.of(Step(b"n = 0\nwhile True:\n    n = n or print('go') or 1",
+                                               when=b"go\n")),
     "interrupt-sleep": Snippet.of(Step(b"import time\nx = 1\ntime.sleep(10)", timeout_s=INTERRUPT_AFTER_S)),
     "interrupt-caught": Snippet.of(Step(b"try:\n    while True:\n        pass\n"
                                         b"except KeyboardInterrupt as e:\n    print('caught', repr(e))",

@@ -50,6 +50,9 @@ EVT_TRACEBACK = b"T"  # payload: a piece of the traceback text; the rest follows
 EVT_DONE = b"D"  # payload: the end of the traceback text (empty: no exception)
 EVT_RESET = b"R"  # payload: b"hard" or b"soft"
 
+#: CPython's own, before the board's stand in for the user's code (see ``Board.compile_builtin``).
+_HOST_COMPILE, _HOST_EXEC, _HOST_EVAL = builtins.compile, builtins.exec, builtins.eval
+
 HEADER_SIZE = 5
 #: The smallest PIPE_BUF POSIX allows; used if the real one cannot be asked.
 _MIN_PIPE_BUF = 512
@@ -65,6 +68,22 @@ BOM_STAND_IN = "\ua000"
 #: traceback of ``def f(n): return f(n+1)`` has 199 frames (the module and 198 calls) when its
 #: stack check stops it.
 RECURSION_FRAMES = 199
+
+
+class CompileFailure(Exception):
+    """The code does not compile; ``report`` is what MicroPython says (see ``compile_errors.Report``)."""
+
+    def __init__(self, report: tuple[str, str, int, str | None]) -> None:
+        super().__init__(report)
+        self.report = report
+
+    def as_exception(self, compile_errors: Any, filename: str) -> SyntaxError:
+        """The SyntaxError the code's own ``compile()`` raises: MicroPython's message, and the
+        ``File ..., line N`` line its traceback prints (``micro_errors.frame_lines``)."""
+        name = self.report[0]
+        error = IndentationError(self.report[1]) if name == "IndentationError" else SyntaxError(self.report[1])
+        error.micropython_where = compile_errors.where(self.report, filename)  # type: ignore[attr-defined]
+        return error
 
 
 class HardReset(BaseException):
@@ -328,6 +347,7 @@ class Board:
         builtins.input = self.input
         self._host_import = builtins.__import__
         builtins.__import__ = self.import_module
+        builtins.compile, builtins.exec, builtins.eval = self.compile_builtin, self.exec_builtin, self.eval_builtin
         sys.modules["__main__"] = self.main_module
         import warnings  # already loaded by importlib; no warning reaches a board's output
 
@@ -440,8 +460,10 @@ class Board:
         """Compile, run, report: stdout while it runs, then an optional reset, then done."""
         self.silenced = False
         self._restore_streams()
-        code = self.compile(source, mode)
-        if code is None:
+        try:
+            code = self.compile_code(source, mode)
+        except CompileFailure as failure:
+            self.finish(self._compile_errors().traceback_text(failure.report))
             return
         failure = self.run_code(code)
         if failure is None or isinstance(failure, HardReset):
@@ -455,38 +477,68 @@ class Board:
             failure.__traceback__ = None
             self.finish(text)
 
-    def compile(self, source: bytes, mode: str) -> CodeType | None:
-        """The user's code, compiled as MicroPython would take it; None after reporting a compile error."""
+    def compile_code(self, source: bytes, mode: str, filename: str = STDIN) -> CodeType:
+        """The code, compiled as MicroPython would take it; raises :class:`CompileFailure` with its report."""
         if source.startswith(_BOM):
             source = BOM_STAND_IN.encode() + source[len(_BOM):]
         with self.memory.lifted():
             try:
-                code = self._compile(source, mode)
-            except TabError:
                 try:
-                    code = self._compile(self._compile_errors().tabs_expanded(source) or source, mode)
-                except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
-                    self.finish(self._compile_errors().report(source, exc))
-                    return None
+                    code = self._compile(source, mode, filename)
+                except TabError:
+                    code = self._compile(self._compile_errors().tabs_expanded(source) or source, mode, filename)
             except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as exc:  # ValueError: NUL
-                self.finish(self._compile_errors().report(source, exc))
-                return None
+                raise CompileFailure(self._compile_errors().analyse(source, exc)) from None
             if _may_glue_number(source):
                 glued = self._compile_errors().glued_number(source)
                 if glued is not None:
-                    self.finish(glued)
-                    return None
-            self.errors.remember_source(code, source.decode("utf-8", "replace"))
+                    raise CompileFailure(glued)
+            if filename == STDIN:
+                self.errors.remember_source(code, source.decode("utf-8", "replace"))
         return code
 
-    def _compile(self, source: bytes, mode: str) -> CodeType:
+    def _compile(self, source: bytes, mode: str, filename: str) -> CodeType:
         if b"except" in source or (b"raise" in source and b"from" in source):  # what code_rewrite.py changes
             warn = self.identity.get("warns_chaining") == "True"
-            return load_sibling("code_rewrite").compile_rewritten(source, STDIN, mode, warn_chaining=warn)
-        return compile(source, STDIN, mode, dont_inherit=True)
+            return load_sibling("code_rewrite").compile_rewritten(source, filename, mode, warn_chaining=warn)
+        return _HOST_COMPILE(source, filename, mode, dont_inherit=True)
 
     def _compile_errors(self) -> ModuleType:
         return load_sibling("compile_errors")
+
+    # -- compile(), exec() and eval() called by the code: the board's compiler too
+    def compile_builtin(self, source: Any, filename: str, mode: str, flags: int = 0, dont_inherit: bool = False,
+                        optimize: int = -1, **kwargs: Any) -> Any:
+        """``compile()``: text compiles as the board's own code does (MicroPython's errors, no cap).
+
+        Only for the user's code: the host library's own calls (``dataclasses``, ``ast``...) go
+        straight to CPython's.
+        """
+        if flags or kwargs or not isinstance(source, (str, bytes, bytearray)) or not _called_by_code():
+            with self.memory.lifted():
+                return _HOST_COMPILE(source, filename, mode, flags, dont_inherit, optimize, **kwargs)
+        return self._board_compile(source, filename, mode)
+
+    def _board_compile(self, source: str | bytes | bytearray, filename: str, mode: str) -> CodeType:
+        data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else bytes(source)
+        try:
+            return self.compile_code(data, mode, filename)
+        except CompileFailure as failure:
+            raise failure.as_exception(self._compile_errors(), filename) from None
+
+    def exec_builtin(self, source: Any, globals_: Any = None, locals_: Any = None, /, **kwargs: Any) -> None:
+        """``exec()``: text through the board's compiler; see :func:`_namespaces` for where it runs."""
+        globals_, locals_ = _namespaces(sys._getframe(1), globals_, locals_)
+        if isinstance(source, (str, bytes, bytearray)) and _called_by_code():
+            source = self._board_compile(source, "<string>", "exec")
+        return _HOST_EXEC(source, globals_, locals_, **kwargs)
+
+    def eval_builtin(self, source: Any, globals_: Any = None, locals_: Any = None, /) -> Any:
+        """``eval()``: text through the board's compiler; see :func:`_namespaces` for where it runs."""
+        globals_, locals_ = _namespaces(sys._getframe(1), globals_, locals_)
+        if isinstance(source, (str, bytes, bytearray)) and _called_by_code():
+            source = self._board_compile(source, "<string>", "eval")
+        return _HOST_EVAL(source, globals_, locals_)
 
     def run_code(self, code: CodeType) -> BaseException | None:
         """Run with CTRL-C armed; whatever is raised, even by the signal at the last moment, is caught."""
@@ -496,7 +548,7 @@ class Board:
                 sys.setrecursionlimit(_depth() + RECURSION_FRAMES)
                 self.running = True
                 self.wire.send(EVT_STARTED)
-                exec(code, self.namespace)  # noqa: S102 - running the user's code is this process's job
+                _HOST_EXEC(code, self.namespace)  # running the user's code is this process's job
             finally:
                 self.running = False
                 sys.setrecursionlimit(limit)
@@ -506,6 +558,21 @@ class Board:
 
     def finish(self, traceback_text: str) -> None:
         self.wire.send_pieces(EVT_TRACEBACK, traceback_text.encode("utf-8", "surrogatepass"), EVT_DONE)
+
+
+def _namespaces(caller: Any, globals_: Any, locals_: Any) -> tuple[Any, Any]:
+    """Where ``exec``/``eval`` without namespaces run: MicroPython's see the caller's globals
+    only (a function's local names are not there); the host library keeps CPython's rule."""
+    if globals_ is not None:
+        return globals_, locals_
+    if caller.f_code.co_filename in (STDIN, "<string>"):
+        return caller.f_globals, caller.f_globals if locals_ is None else locals_
+    return caller.f_globals, caller.f_locals if locals_ is None else locals_
+
+
+def _called_by_code(depth: int = 2) -> bool:
+    """Whether the caller of our caller is the user's code (``<stdin>``, or text it ran with ``exec``)."""
+    return sys._getframe(depth).f_code.co_filename in (STDIN, "<string>")
 
 
 def _depth() -> int:

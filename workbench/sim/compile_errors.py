@@ -73,11 +73,25 @@ _END_OF_INPUT = re.compile(r"'.' was never closed|unexpected EOF while parsing|e
 _SCOPE = re.compile(r"[ \t]*(?:async[ \t]+)?(def|class)[ \t]+(\w+)")
 
 
-def report(source: bytes, exc: BaseException) -> str:
-    """The traceback text a board prints for ``source``, which CPython refused with ``exc``."""
-    name, text, line, scope = _analyse(source, exc)
-    where = f'  File "{STDIN}", line {line}' + (f", in {scope}" if scope else "")
-    return f"Traceback (most recent call last):\n{where}\n{name}: {text}\n"
+#: What MicroPython reports: (type name, message, line, scope name or None for a parser error).
+Report = tuple[str, str, int, "str | None"]
+
+
+def traceback_text(report: Report, filename: str = STDIN) -> str:
+    """The traceback a board prints for a compile error."""
+    name, text, _, _ = report
+    return f"Traceback (most recent call last):\n{where(report, filename)}\n{name}: {text}\n"
+
+
+def where(report: Report, filename: str = STDIN) -> str:
+    """The ``File "<stdin>", line N[, in scope]`` line of a compile error."""
+    _, _, line, scope = report
+    return f'  File "{filename}", line {line}' + (f", in {scope}" if scope else "")
+
+
+def analyse(source: bytes, exc: BaseException) -> Report:
+    """What MicroPython reports for ``source``, which CPython refused with ``exc``."""
+    return _analyse(source, exc)
 
 
 def _analyse(source: bytes, exc: BaseException) -> tuple[str, str, int, str | None]:
@@ -212,13 +226,10 @@ def tabs_expanded(source: bytes) -> bytes | None:
     return "".join(out).encode("utf-8", "surrogateescape") if changed else None
 
 
-def glued_number(source: bytes) -> str | None:
-    """The report for a number literal run into a name (``1if``), which MicroPython refuses; else None."""
+def glued_number(source: bytes) -> Report | None:
+    """What MicroPython reports for a number literal run into a name (``1if``); None when there is none."""
     early = _paste_compiler().glued_number_error(source)
-    if early is None:
-        return None
-    return (f'Traceback (most recent call last):\n  File "{STDIN}", line {early.lineno}\n'
-            f"{early.name}: {early.message}\n")
+    return None if early is None else (early.name, early.message, early.lineno, None)
 
 
 def _paste_compiler() -> ModuleType:

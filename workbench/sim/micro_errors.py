@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 STDIN = "<stdin>"
+STRING = "<string>"  # code the user's code ran with exec() or eval()
 
 #: Every exception class CPython defines in ``builtins``: the ones whose words are CPython's.
 BUILTIN_EXCEPTIONS: frozenset[type] = frozenset(
@@ -450,18 +451,22 @@ def _translate(exc: BaseException) -> None:
 
 # ---------------------------------------------------------------------------- tracebacks
 def frame_lines(exc: BaseException) -> list[str]:
-    """``File "<stdin>", line N, in name`` for the user's frames only, outermost first."""
+    """``File "<stdin>", line N, in name`` for the user's frames only (and text it ran with
+    ``exec``/``eval``, ``<string>``), outermost first."""
     lines = []
     tb = exc.__traceback__
     last = _innermost_user(tb) if isinstance(exc, KeyboardInterrupt) else None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename == STDIN:
+        if code.co_filename in (STDIN, STRING):
             line = tb.tb_lineno or 0
             if tb is last:  # where the CTRL-C landed (the signal handler's frame comes after it)
                 line = _interrupted_loop_line(tb) or line
-            lines.append(f'  File "{STDIN}", line {line}, in {code.co_name}')
+            lines.append(f'  File "{code.co_filename}", line {line}, in {code.co_name}')
         tb = tb.tb_next
+    where = getattr(exc, "micropython_where", None)  # a compile error of the code's own compile()
+    if isinstance(exc, SyntaxError) and isinstance(where, str):
+        lines.append(where)
     return lines
 
 
