@@ -331,6 +331,7 @@ class Board:
         self.silenced = False
         self.memory = MemoryCap(4 * 1024 * 1024 + 8 * int(identity.get("mem_total", 0)))
         self.errors: Any = None
+        self._translation_loaded = False
 
     def install(self, micro_modules: Any, micro_errors: Any, builtin_slots: Any) -> None:
         """Make the process look like the board; ``__main__`` becomes the user's namespace."""
@@ -394,11 +395,15 @@ class Board:
 
     def caught(self, exc: BaseException) -> None:
         """Start of an ``except ... as e:`` handler: the exception in MicroPython's words."""
+        if not self._translation_loaded:  # its modules load once, outside the memory cap
+            with self.memory.lifted():
+                import opcode  # noqa: F401
+                import re  # noqa: F401
+            self._translation_loaded = True
         limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(limit + 50)  # a handler deep in a recursion still has room
-            with self.memory.lifted():
-                self.errors.translate(exc)
+            self.errors.translate(exc)
         finally:
             sys.setrecursionlimit(limit)
 

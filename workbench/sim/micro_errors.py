@@ -149,10 +149,18 @@ def _innermost_user(tb: TracebackType | None) -> TracebackType | None:
     return found
 
 
+_co_code: dict[CodeType, bytes] = {}
+
+
 def _opname(code: CodeType, offset: int) -> str:
+    """The name of the instruction at ``offset`` (``co_code`` is a fresh copy each time: kept once)."""
     import opcode
 
-    raw = code.co_code
+    raw = _co_code.get(code)
+    if raw is None:
+        if len(_co_code) > _MAX_SOURCES:
+            _co_code.clear()
+        raw = _co_code[code] = code.co_code
     return opcode.opname[raw[offset]] if 0 <= offset < len(raw) else ""
 
 
@@ -286,15 +294,9 @@ def _contains(match: Any, exc: BaseException) -> str:
 
 def _bad_integer(match: Any, exc: BaseException) -> str:
     """``int(' 12a ')``: MicroPython names the text without the spaces before it."""
-    import ast
+    import re
 
-    text = match.group(2)
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        value = None
-    if isinstance(value, (str, bytes)):
-        text = repr(value.lstrip())
+    text = re.sub(r"""^([bB]?['"])[ \t\n\r\f\v]+""", r"\1", match.group(2))
     return f"invalid syntax for integer with base {match.group(1)}: {text}"
 
 
@@ -396,14 +398,24 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+_compiled: dict[str, list[tuple[Any, Any]]] = {}
+
+
+def _rules_for(name: str) -> list[tuple[Any, Any]]:
+    """The rules for one exception type, their patterns compiled once."""
+    rules = _compiled.get(name)
+    if rules is None:
+        import re
+
+        rules = _compiled[name] = [(re.compile(pattern), replacement)
+                                   for rule_name, pattern, replacement in RULES if rule_name == name]
+    return rules
+
+
 def _micropython_message(name: str, text: str, exc: BaseException) -> str | None:
     """The rule's message for CPython's ``text``, or None when no rule knows it."""
-    import re
-
-    for rule_name, pattern, replacement in RULES:
-        if rule_name != name:
-            continue
-        match = re.fullmatch(pattern, text)
+    for pattern, replacement in _rules_for(name):
+        match = pattern.fullmatch(text)
         if match is None:
             continue
         if callable(replacement):
@@ -426,24 +438,26 @@ def translate(exc: BaseException) -> BaseException:
     return exc
 
 
+#: Exceptions whose words are the same on both (or carry no words): never translated.
+_UNCHANGED = (KeyError, StopIteration, SystemExit, KeyboardInterrupt, GeneratorExit, AttributeError)
+
+
 def _translate(exc: BaseException) -> None:
-    if type(exc) not in BUILTIN_EXCEPTIONS or raised_by_user(exc):
+    # Cheap tests first: a loop that catches thousands of KeyErrors pays for nothing else.
+    if type(exc) not in BUILTIN_EXCEPTIONS or isinstance(exc, _UNCHANGED):
         return
+    args = exc.args
     if isinstance(exc, OSError):
-        number = exc.errno
-        if isinstance(number, int) and len(exc.args) >= 2:
-            exc.args = (number,)  # MicroPython's OSError carries the number alone
+        if isinstance(exc.errno, int) and len(args) >= 2 and not raised_by_user(exc):
+            exc.args = (exc.errno,)  # MicroPython's OSError carries the number alone
         return
     if isinstance(exc, UnicodeError):
-        exc.args = ()
+        if not raised_by_user(exc):
+            exc.args = ()
         return
-    if isinstance(exc, (KeyError, StopIteration, SystemExit)) or len(exc.args) != 1:
+    if len(args) != 1 or not isinstance(args[0], str) or raised_by_user(exc):
         return
-    if isinstance(exc, ImportError) and exc.msg is not None and not exc.args:
-        return
-    text = exc.args[0]
-    if not isinstance(text, str):
-        return
+    text = args[0]
     new = _micropython_message(type_name(exc), text, exc)
     if new is not None and new != text:
         exc.args = (new,)
