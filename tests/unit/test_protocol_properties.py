@@ -54,6 +54,7 @@ from workbench.protocol import (
     StdoutEnded,
     Timeouts,
     TrafficObserver,
+    UnexpectedBytes,
     WindowCredit,
 )
 
@@ -65,7 +66,13 @@ FRIENDLY_BANNER = (
     b"\r\nMicroPython v1.24.0 on 2024-10-25; Generic ESP32 module with ESP32\r\n"
     b'Type "help()" for more information.\r\n>>> '
 )
-REBOOT_LINES = [b"MPY: soft reboot\r\n", b"MPY: soft reboot\n", b"soft reboot\r\n", b"soft reboot\n"]
+REBOOT_LINES = [
+    b"MPY: soft reboot\r\n",
+    b"MPY: soft reboot\n",
+    b"PYB: soft reboot\r\n",  # MicroPython 1.10 and older
+    b"soft reboot\r\n",
+    b"soft reboot\n",
+]
 
 Splitter = Callable[[bytes], Iterable[bytes]]
 
@@ -434,7 +441,7 @@ def test_session_driver_understands_a_handwritten_session() -> None:
     assert len(events_of(events, ExecFinished)) == 2
     assert isinstance(events[-1], RawReady)
     host = {item[1]: item[2] for item in log if isinstance(item, tuple) and item[0] == "host"}
-    assert host["interrupt"] == b"\r\x03\x03"
+    assert host["interrupt"] == b"\x03"  # issue 14: no CR (it ran a half-typed line), one CTRL-C
     assert host["pump"] == b"a" * 8 + b"\x04"
 
 
@@ -845,3 +852,83 @@ def test_a_raw_upload_waits_within_the_budget() -> None:
     assert conn.data_to_send(10.0) == b"x" * 10
     assert conn.state is State.RAW_SENDING
     assert conn.deadline == 10.5
+
+
+# ---------------------------------------------------------------------------- issue 14
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        (b"MPY: soft reboot\r\n", "MPY: soft reboot"),  # MicroPython 1.11 and later
+        (b"MPY: soft reboot\n", "MPY: soft reboot"),
+        (b"PYB: soft reboot\r\n", "PYB: soft reboot"),  # MicroPython 1.10 and older
+        (b"PYB: soft reboot\n", "PYB: soft reboot"),
+        (b"soft reboot\r\n", "soft reboot"),  # CircuitPython
+    ],
+)
+@pytest.mark.parametrize("split", [chunks_whole, chunks_bytewise], ids=["whole", "bytewise"])
+def test_every_firmwares_soft_reboot_line_is_recognised_whole(line: bytes, text: str, split: Splitter) -> None:
+    """Whatever the firmware prints (ports' main.c, soft_reset_exit), the reboot is one event
+    carrying the whole line, and none of its text is left over as stray bytes; boot.py's
+    output between it and the raw banner is the board's own text."""
+    conn = RawReplConnection()
+    conn.enter_raw(0.0)
+    conn.receive_data(b"\r\n" + BANNER + b">", 0.0)
+    conn.events()
+    conn.soft_reset(1.0)
+    for piece in split(b"OK\r\n" + line + b"boot.py ran\r\n" + BANNER + b">"):
+        conn.receive_data(piece, 1.1)
+    events = conn.events()
+    assert events_of(events, SoftReboot) == [SoftReboot(text)]
+    stray = b"".join(event.data for event in events_of(events, UnexpectedBytes))
+    assert b"soft reboot" not in stray and b"PYB" not in stray and b"MPY" not in stray
+    assert b"boot.py ran" in stray
+    assert events[-1] == RawReady() and conn.state is State.RAW_READY
+
+
+def test_a_device_ctrl_d_after_the_hosts_end_of_paste_owes_nothing() -> None:
+    """Issue 14: the board's early-end CTRL-D and its acknowledgement are the same byte.
+    Once the host's CTRL-D went out, the board's CTRL-D is its answer, whatever the reason,
+    and no second CTRL-D is due (it would soft-reset the board)."""
+    conn = RawReplConnection()
+    conn.enter_raw(0.0)
+    conn.receive_data(BANNER + b">", 0.0)
+    conn.request_raw_paste(1.0)
+    conn.receive_data(b"R\x01\x80\x00\x01", 1.0)
+    conn.send_code(b"x = 1\nprint(x +)\n", 1.0)
+    assert pump(conn, 1.0) == b"x = 1\nprint(x +)\n\x04"
+    conn.receive_data(b"\x04", 1.1)  # crossed the host's CTRL-D, or acknowledged it: one byte
+    assert conn.events()[-1] == PasteAcknowledged()
+    assert not conn.end_of_paste_owed
+    assert conn.next_send_at is None and conn.data_to_send(1.2) == b""
+    conn.receive_data(b'\x04Traceback (most recent call last):\r\n  File "<stdin>", line 2\r\n', 1.3)
+    conn.receive_data(b"SyntaxError: invalid syntax\r\n\x04>", 1.3)
+    assert conn.events()[-1] == RawReady()
+    assert conn.data_to_send(1.4) == b""
+
+
+def test_code_sent_ahead_with_its_ctrl_d_owes_nothing_after_the_devices_ctrl_d() -> None:
+    """The same with the code and its CTRL-D sent right behind the raw-paste request."""
+    conn = RawReplConnection()
+    conn.enter_raw(0.0)
+    conn.receive_data(BANNER + b">", 0.0)
+    conn.request_raw_paste(1.0, known_window=128)
+    conn.send_code(b"1 +* 2\n", 1.0)
+    assert pump(conn, 1.0) == b"1 +* 2\n\x04"
+    conn.receive_data(b"R\x01\x80\x00\x01\x04", 1.1)
+    assert events_of(conn.events(), PasteAcknowledged) == [PasteAcknowledged()]
+    assert not conn.end_of_paste_owed and conn.data_to_send(1.2) == b""
+
+
+def test_an_early_end_owes_exactly_one_ctrl_d() -> None:
+    conn = RawReplConnection()
+    conn.enter_raw(0.0)
+    conn.receive_data(BANNER + b">", 0.0)
+    conn.request_raw_paste(1.0)
+    conn.receive_data(b"R\x01\x20\x00\x01", 1.0)
+    conn.send_code(b"1 +* 2\n" + b"pass\n" * 40, 1.0)
+    assert len(pump(conn, 1.0)) == 64
+    conn.receive_data(b"\x04", 1.1)
+    assert conn.events()[-1] == PasteEndedEarly()
+    assert conn.end_of_paste_owed
+    assert conn.data_to_send(1.2) == b"\x04"
+    assert not conn.end_of_paste_owed and conn.data_to_send(1.3) == b""

@@ -74,14 +74,24 @@ def _code_of(records: list[Rec]) -> bytes:
     return b"".join(r.data for r in records if r.dir == "tx" and r.note.startswith("code"))
 
 
+#: Writes of the captures that the host now makes differently. The captures were made with
+#: the prelude CR CTRL-C CTRL-C; since issue 14 the host sends CTRL-C alone (the CR ran a
+#: line half typed at the friendly prompt, and two CTRL-Cs in one write are one interrupt).
+#: The recordings stay as captured: the device's answers replayed after it are the same.
+_NOW_SENT = {b"\r\x03\x03": b"\x03"}
+
+
 def _expected_writes(records: list[Rec]) -> list[bytes]:
     """The transcript's writes, with the CTRL-D that ends some code joined to that code
-    (``data_to_send`` hands both out together when the code fits)."""
+    (``data_to_send`` hands both out together when the code fits), as the host sends them
+    now (:data:`_NOW_SENT`)."""
     out: list[bytes] = []
     for rec in records:
         if rec.dir != "tx":
             continue
-        if rec.note in _EOF_NOTES and out:
+        if rec.data in _NOW_SENT:
+            out.append(_NOW_SENT[rec.data])
+        elif rec.note in _EOF_NOTES and out:
             out[-1] += rec.data
         else:
             out.append(rec.data)
@@ -349,7 +359,7 @@ def test_request_methods_write_what_the_capture_shows(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "index", "expected"),
     [
-        ("01-enter-raw", 0, b"\r\x03\x03"),
+        ("01-enter-raw", 0, b"\x03"),  # the capture's CR CTRL-C CTRL-C (issue 14: see _NOW_SENT)
         ("01-enter-raw", 1, b"\r\x01"),
         ("02-exec-ok", 0, b"print(1+1)\x04"),
         ("05-raw-paste-small", 0, b"\x05A\x01"),

@@ -71,7 +71,12 @@ def test_every_transcript_record_gets_a_sentence(session: list[TraceRecord]) -> 
 def test_interrupt_idle_names_the_bytes_and_the_prompt(session: list[TraceRecord]) -> None:
     text = explain(first(session, "CTRL-C twice"))
     assert text.startswith("CR, CTRL-C, CTRL-C")
-    assert "twice" in text and "prompt" in text
+    assert "prompt" in text
+    # Issue 14: it used to say the CR empties the line and the second CTRL-C helps with code
+    # that catches the first; the CR runs a half-typed line, and CTRL-Cs sent together are
+    # one interrupt for running code.
+    assert "runs it" in text and "as one KeyboardInterrupt" in text
+    assert "empties" not in text
 
 
 def test_enter_raw_says_the_banner_comes_next(session: list[TraceRecord]) -> None:
@@ -148,7 +153,9 @@ def test_end_of_paste_both_sides(session: list[TraceRecord]) -> None:
     host = first(session, "CTRL-D: end of paste", "tx")
     assert "raw-paste is complete" in explain(host)
     device = first(session, "device read the whole paste")
-    assert "compiled all the code" in explain(device)
+    # Issue 14: it used to say the device had compiled all the code; it answers before that.
+    assert "before compiling is done" in explain(device)
+    assert "before it has finished compiling" in explain(host)
 
 
 def test_soft_reset_mentions_reboot(session: list[TraceRecord]) -> None:
@@ -181,8 +188,12 @@ def made(direction: str, data: bytes, *events: object) -> TraceRecord:
 #: column; a note for the workbench's own writes), and a phrase their explanation must have.
 KINDS = [
     # Writes as the workbench words them in its notes, besides the readings the transcripts show.
-    (made("tx", b"\r\x03\x03", Interrupt(2, True, False, InterruptReason.STOP_WHATEVER_RUNS)),
-     "CR CTRL-C CTRL-C: stop whatever runs", "stops whatever"),
+    # Issue 14: the workbench sent CR CTRL-C CTRL-C; the CR ran a half-typed line and the
+    # pair was one interrupt. It sends one CTRL-C, and a second in its own write if needed.
+    (made("tx", b"\x03", Interrupt(1, False, False, InterruptReason.STOP_WHATEVER_RUNS)),
+     "CTRL-C: stop whatever runs, cancel the line", "cancels a line half typed"),
+    (made("tx", b"\x03", Interrupt(1, False, False, InterruptReason.NO_PROMPT_YET)),
+     "CTRL-C again: no '>>> ' came (a program may have caught the first)", "in a write of its own"),
     (made("tx", b"\r\x01", EnterRaw(cr=True)), "CR CTRL-A: enter the raw REPL", "raw REPL"),
     (
         made("tx", b"x=1\x04", CodeSent(3, "raw-paste"), EndOfCode("raw-paste")),

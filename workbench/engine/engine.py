@@ -58,6 +58,7 @@ from workbench.protocol import (
     InterruptReason,
     LeaveRaw,
     Output,
+    OwedEndOfPaste,
     PasteAcknowledged,
     PasteEndedEarly,
     RawPasteAccepted,
@@ -198,9 +199,16 @@ class Engine:
         finally:
             self._stepping_suspended = False
 
-    def _send_core_output(self, out: bytes) -> None:
-        """Write what the protocol core allows now; in step mode code and CTRL-D are two steps."""
+    def _send_core_output(self, out: bytes, *, owed: bool = False) -> None:
+        """Write what the protocol core allows now; in step mode code and CTRL-D are two steps.
+
+        ``owed``: ``out`` is the CTRL-D the host owes a board that ended a paste early.
+        """
         conn = self.conn
+        if owed:
+            self._gate("end_paste", out, note_of((OwedEndOfPaste(),)))
+            self._write(out, OwedEndOfPaste())
+            return
         paste = conn.state in _PASTE_STATES
         if not self.stepping:
             self._write(out, *_sent_events(out, conn))
@@ -273,9 +281,10 @@ class Engine:
                 self._stop_code_before_close()
                 raise SessionClosed(f"{self.url}: session closed")
             now = self.clock()
+            owed = conn.end_of_paste_owed
             out = conn.data_to_send(now)
             if out:
-                self._send_core_output(out)
+                self._send_core_output(out, owed=owed)
                 continue
             if self.interrupt_requested.is_set():
                 self.interrupt_requested.clear()
@@ -408,11 +417,7 @@ class Engine:
         for attempt in range(profile.retries + 1):
             self._events.clear()
             self.conn.mark_unknown()
-            data = self.conn.interrupt(self.clock())
-            self._gate("interrupt", data)
-            self._write(data, Interrupt.of(data, running=False, reason=InterruptReason.STOP_WHATEVER_RUNS))
-            heard = self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
-            self._events.clear()
+            heard = self._stop_whatever_runs()
             data = self.conn.enter_raw(self.clock())
             self._gate("enter_raw", data)
             self._write(data, EnterRaw(cr=data.startswith(b"\r")))
@@ -440,6 +445,29 @@ class Engine:
             last.received,
             last.waited_s,
         )
+
+    def _stop_whatever_runs(self) -> int:
+        """CTRL-C and a quiet wait; then, unless the board came back to its ``>>> `` prompt,
+        one more CTRL-C and wait. Returns how many bytes the board sent meanwhile.
+
+        One CTRL-C stops a program and cancels a half-typed line (a CR would run it instead).
+        CTRL-Cs that arrive together set the same pending KeyboardInterrupt, so the second
+        is its own write, after the first was handled: it stops a program that caught the
+        first. No prompt can also mean an idle raw REPL, which answers CTRL-C with nothing
+        and takes the second just as quietly.
+        """
+        profile = self.profile
+        heard = 0
+        for reason in (InterruptReason.STOP_WHATEVER_RUNS, InterruptReason.NO_PROMPT_YET):
+            data = self.conn.interrupt(self.clock())
+            self._gate("interrupt", data)
+            self._write(data, Interrupt.of(data, running=False, reason=reason))
+            heard += self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
+            at_prompt = bool(self._events) and isinstance(self._events[-1], FriendlyPrompt)
+            self._events.clear()
+            if at_prompt:
+                break
+        return heard
 
     def interrupt(self) -> None:
         """CTRL-C while idle: stop anything the device runs on its own (main.py, a loop)."""
@@ -697,8 +725,13 @@ class Engine:
         self.conn.set_budget(None)
         try:
             if self.conn.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING, State.PASTE_SENDING):
-                self._write_interrupt(InterruptReason.EXEC_TIMEOUT)
-                self.conn.set_run_deadline(self.clock() + self.profile.response_timeout_s)
+                now = self.clock()
+                self._write_interrupt(InterruptReason.EXEC_TIMEOUT, now)
+                # Code that catches this KeyboardInterrupt gets another CTRL-C, in its own
+                # write, INTERRUPT_RETRY_S later (see _interrupt_running).
+                self._interrupts_sent = 1
+                self._interrupt_retry_at = now + INTERRUPT_RETRY_S
+                self.conn.set_run_deadline(now + self.profile.response_timeout_s)
                 self._wait_for((ExecFinished,))
                 self._back_to_prompt()
                 self.needs_resync = False
@@ -798,7 +831,7 @@ class _PasteAudit:
     def explained_by(self, exception: RemoteException | None, payload: bytes) -> bool:
         """Whether a compile error explains the missing credits.
 
-        MicroPython compiles a raw-paste as it reads it; at a syntax error it stops reading
+        MicroPython parses a raw-paste as it reads it; at a syntax error it stops reading
         (pyexec.c, mp_reader_stdin_close), so the windows after the error are never granted.
         When the device's early CTRL-D crossed the host's own, it reads like the normal
         acknowledgement. It did stop early, rather than lose bytes, when the error is a

@@ -8,12 +8,18 @@ value (:attr:`deadline`) that the caller checks. That keeps the protocol testabl
 recorded transcripts and makes the same code drive real ports, simulated boards and the
 offline trace viewer.
 
-What the device does is ``shared/runtime/pyexec.c`` in MicroPython:
+What the device does is ``shared/runtime/pyexec.c`` in MicroPython (the friendly REPL's
+keys are ``shared/readline/readline.c``, the reboot text each port's ``main.c``):
 
-* raw REPL: no echo; code then CTRL-D; ``OK``; stdout; CTRL-D; stderr; CTRL-D; ``>``;
+* raw REPL: no echo; code then CTRL-D; ``OK``; the output section (called stdout here:
+  everything the code printed, ``sys.stderr`` included); CTRL-D; the error section (called
+  stderr: only an uncaught exception's report); CTRL-D; ``>``;
 * raw-paste: ``CTRL-E A CTRL-A`` answered by ``R\\x01`` + u16 window (or ``R\\x00``, or the
   raw banner on firmware older than 1.14); the host never sends beyond its credit; the
-  device grants a window with CTRL-A and acknowledges the host's CTRL-D with its own;
+  device grants a window with CTRL-A each time it has read one, and sends CTRL-D the moment
+  it reads the host's CTRL-D (compile errors follow it) or when an error found while
+  reading stops it early: the same byte, so a host that already sent its CTRL-D never
+  sends another (an extra one would land on the empty raw line and soft-reset the board);
 * CTRL-D on an empty raw line: ``OK``, then a soft reboot.
 """
 
@@ -227,17 +233,26 @@ class RawReplConnection:
         return bytes(self._buf)
 
     @property
+    def end_of_paste_owed(self) -> bool:
+        """The device ended a paste early and :meth:`data_to_send` will next give the one
+        CTRL-D the host owes it (never a second: see the module docstring)."""
+        return self._eof_owed
+
+    @property
     def code_remaining(self) -> int:
         """Code bytes not yet handed out by :meth:`data_to_send`."""
         return len(self._code) - self._offset
 
     # ------------------------------------------------------------------ host requests
     def interrupt(self, now: float) -> bytes:
-        """CTRL-C: stop running code, or clear the line and stop whatever runs.
+        """CTRL-C: stop running code, or stop whatever runs and cancel a half-typed line.
 
-        While code runs a single CTRL-C is enough and the run ends normally with a
-        KeyboardInterrupt traceback; in other states the host does not know what runs, so it
-        empties the line first and interrupts twice (code may catch one KeyboardInterrupt).
+        While code runs, a CTRL-C raises KeyboardInterrupt and the run ends normally with its
+        traceback. In other states the host does not know what runs: the same single CTRL-C
+        cancels a line typed at the friendly prompt (no CR before it: a CR would run that
+        line) and stops a program. Several CTRL-Cs in one write would count as one interrupt,
+        so a host that wants a second (a program may catch the first) asks for it again once
+        the first was handled.
         """
         self._now = now
         if self.state in (State.STDOUT, State.STDERR, State.AWAIT_OK, State.PASTE_ENDING):
@@ -260,7 +275,11 @@ class RawReplConnection:
         return c.INTERRUPT_IDLE
 
     def enter_raw(self, now: float) -> bytes:
-        """CR CTRL-A: enter the raw REPL (or re-print its banner when already there)."""
+        """CR CTRL-A: enter the raw REPL (or re-print its banner when already there).
+
+        Sent after :meth:`interrupt` emptied the line: CTRL-A is a command only on an empty
+        friendly line, and there the CR only brings one more ``>>> ``.
+        """
         self._now = now
         self._refuse_while_running("enter the raw REPL")
         self._drop_code()
@@ -611,8 +630,12 @@ class RawReplConnection:
                 continue
             if byte == c.CTRL_D:
                 if self.state is State.PASTE_SENDING:
-                    # The device stopped reading (a compile error, or it ran out of memory)
-                    # and now discards input until the host's CTRL-D or CTRL-C.
+                    # The device stopped reading (its lexer or parser met an error, or it ran
+                    # out of memory) and now discards input until the host's CTRL-D or
+                    # CTRL-C: exactly one is owed. Once the host's CTRL-D is sent (state
+                    # PASTE_ENDING, even when the device stopped early and its CTRL-D crossed
+                    # ours) the same byte is the acknowledgement and nothing is owed: pyexec.c,
+                    # mp_reader_stdin_readbyte / mp_reader_stdin_close.
                     self._drop_code()
                     self._eof_owed = True
                     self._emit(PasteEndedEarly())
@@ -712,7 +735,7 @@ _COMMANDS = {
     "enter_raw": ("entering the raw REPL", "the banner 'raw REPL; CTRL-B to exit' and '>'"),
     "raw_paste": ("asking for raw-paste", "'R' CTRL-A + window size, 'R' NUL, or the raw banner"),
     "exec": ("running code", "the end of the run: CTRL-D, CTRL-D and the raw prompt '>'"),
-    "soft_reset": ("soft reset", "'MPY: soft reboot' and a prompt"),
+    "soft_reset": ("soft reset", "'MPY: soft reboot' (or 'soft reboot') and a prompt"),
     "leave_raw": ("leaving the raw REPL", "the friendly prompt '>>> '"),
 }
 
@@ -730,6 +753,6 @@ _EXPECTED = {
     State.PASTE_ENDING: "CTRL-D acknowledging the end of the paste",
     State.STDOUT: "program output ending with CTRL-D",
     State.STDERR: "traceback text ending with CTRL-D",
-    State.SOFT_RESETTING: "'OK', 'MPY: soft reboot' and the banner",
+    State.SOFT_RESETTING: "'OK', 'MPY: soft reboot' (or 'soft reboot') and the banner",
     State.LEAVING_RAW: "the friendly prompt '>>> '",
 }

@@ -1,14 +1,17 @@
 """Byte-level vocabulary of the MicroPython REPL protocols.
 
-Everything here is taken from ``shared/runtime/pyexec.c`` (the device side) so that the
-state machine, the trace annotator and the simulated boards all name bytes the same way.
+The device's side lives in three places in MicroPython: ``shared/runtime/pyexec.c`` (the
+raw REPL, raw-paste and the friendly REPL's commands), ``shared/readline/readline.c`` (what
+a key does on the friendly REPL's input line) and each port's ``main.c`` (the soft reboot
+text, ``boot.py`` and ``main.py``). Everything here is named after them so that the state
+machine, the trace annotator and the simulated boards all name bytes the same way.
 """
 
 from __future__ import annotations
 
 CTRL_A = 0x01  # raw REPL: enter / re-print banner; raw-paste: window credit from device
 CTRL_B = 0x02  # leave the raw REPL
-CTRL_C = 0x03  # interrupt running code / clear the line
+CTRL_C = 0x03  # interrupt running code / cancel the line being typed
 CTRL_D = 0x04  # end of input: execute, end a section, or soft reset on an empty line
 CTRL_E = 0x05  # friendly REPL: paste mode; raw REPL: start of the raw-paste request
 
@@ -20,16 +23,30 @@ OK = b"OK"
 RAW_PASTE_REQUEST = b"\x05A\x01"
 RAW_PASTE_ACCEPTED = b"R\x01"
 RAW_PASTE_REFUSED = b"R\x00"
+#: What a board prints when its interpreter restarts (ports/*/main.c, at soft_reset_exit).
+#: MicroPython 1.11 and later print ``MPY: soft reboot``, 1.10 and older ``PYB: soft
+#: reboot``; CircuitPython prints ``soft reboot`` alone. Each ends in CR LF or LF by port.
 SOFT_REBOOT_LINES = (
     b"MPY: soft reboot\r\n",
     b"MPY: soft reboot\n",
+    b"PYB: soft reboot\r\n",  # MicroPython 1.10 and older
+    b"PYB: soft reboot\n",
     b"soft reboot\r\n",  # CircuitPython
     b"soft reboot\n",
 )
 
 # Host-side byte sequences.
-INTERRUPT_IDLE = b"\r\x03\x03"  # empty the line, then interrupt twice (code may catch one)
+#: CTRL-C alone when the host does not know what the board is doing. At the friendly prompt
+#: readline cancels a half-typed line on CTRL-C (a CR in front would *run* that line), and
+#: running code gets a KeyboardInterrupt. CTRL-Cs sent together count as one interrupt
+#: (they set the same pending exception), so a second one, if needed, is its own write
+#: after the first was handled (Engine.enter_raw).
+INTERRUPT_IDLE = b"\x03"
 INTERRUPT_RUNNING = b"\x03"
+#: CR CTRL-A, sent after the CTRL-C has emptied the line: CTRL-A is a command only on an
+#: empty line (on a half-typed one it moves the cursor), and on that empty line the CR only
+#: makes the friendly REPL print one more prompt. In the raw REPL the CR is a byte of the
+#: line that CTRL-A throws away when it prints the banner again.
 ENTER_RAW = b"\r\x01"
 LEAVE_RAW = b"\x02"
 END_OF_INPUT = b"\x04"

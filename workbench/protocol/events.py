@@ -39,7 +39,9 @@ class ExecAccepted(Event):
 
 @dataclass(frozen=True, slots=True)
 class Output(Event):
-    """A chunk of program output; ``stderr`` holds the traceback section."""
+    """A chunk of a run's output. ``stdout`` is the first section: everything the code
+    printed, what it wrote to ``sys.stderr`` included (boards have one serial stream).
+    ``stderr`` is the second section: only the report of an uncaught exception."""
 
     stream: Stream
     data: bytes
@@ -47,12 +49,13 @@ class Output(Event):
 
 @dataclass(frozen=True, slots=True)
 class StdoutEnded(Event):
-    """The first ``CTRL-D`` after the code ran: stdout is complete, stderr follows."""
+    """The first ``CTRL-D`` after the code ran: the output section is complete, the error
+    section (an uncaught exception's report, or nothing) follows."""
 
 
 @dataclass(frozen=True, slots=True)
 class ExecFinished(Event):
-    """The second ``CTRL-D``: the run is over; ``exception`` is parsed from stderr."""
+    """The second ``CTRL-D``: the run is over; ``exception`` is parsed from the error section."""
 
     exception: RemoteException | None
 
@@ -81,17 +84,21 @@ class WindowCredit(Event):
 
 @dataclass(frozen=True, slots=True)
 class PasteAcknowledged(Event):
-    """The device's ``CTRL-D`` answering the host's end of paste: it compiles and runs."""
+    """The device's ``CTRL-D`` after the host's end of paste: sent the moment it read the
+    host's CTRL-D, before compiling ends (compile errors follow it). An early end that
+    crossed the host's CTRL-D reads the same: it is the same byte."""
 
 
 @dataclass(frozen=True, slots=True)
 class PasteEndedEarly(Event):
-    """The device sent ``CTRL-D`` before the host finished: it stopped reading (an error)."""
+    """The device sent ``CTRL-D`` before the host finished: an error found while reading
+    (lexer, parser, out of memory) stopped it; the host owes it one CTRL-D."""
 
 
 @dataclass(frozen=True, slots=True)
 class SoftReboot(Event):
-    """``MPY: soft reboot`` (MicroPython) or ``soft reboot`` (CircuitPython)."""
+    """``MPY: soft reboot`` (MicroPython; ``PYB: soft reboot`` in 1.10 and older) or ``soft
+    reboot`` (CircuitPython)."""
 
     text: str
 

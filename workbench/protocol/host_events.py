@@ -28,7 +28,12 @@ class InterruptReason(enum.Enum):
     """Why the workbench sent CTRL-C; a reader of someone else's trace cannot know (None)."""
 
     STOP_WHATEVER_RUNS = "stop_whatever_runs"
-    """First step of entering the raw REPL from any state: empty the line, interrupt twice."""
+    """First step of entering the raw REPL from any state: one CTRL-C stops running code and
+    cancels a half-typed line."""
+    NO_PROMPT_YET = "no_prompt_yet"
+    """Entering the raw REPL, when the first CTRL-C brought no friendly prompt: once more, in
+    its own write, for a program that caught the first KeyboardInterrupt (an idle raw REPL,
+    which answers CTRL-C with nothing, gets this one too and ignores it)."""
     ASKED = "asked"
     """An interrupt asked for while idle (stop something the board runs on its own)."""
     RUNNING_CODE = "running_code"
@@ -50,10 +55,11 @@ class HostEvent:
 
 @dataclass(frozen=True, slots=True)
 class Interrupt(HostEvent):
-    """CTRL-C (``ctrl_c`` of them), after a CR when ``cr``: stop what runs, clear the line.
+    """CTRL-C (``ctrl_c`` of them), after a CR when ``cr``: stop what runs, cancel the line.
 
     ``running``: code was running, so one CTRL-C raises KeyboardInterrupt in it; otherwise the
-    host does not know what runs and interrupts to get a prompt.
+    host does not know what runs and interrupts to get a prompt. ``cr``: another host's habit
+    (the workbench sends none): at a friendly prompt that CR runs a half-typed line.
     """
 
     ctrl_c: int
@@ -63,7 +69,7 @@ class Interrupt(HostEvent):
 
     @classmethod
     def of(cls, data: bytes, *, running: bool, reason: InterruptReason | None = None) -> Interrupt:
-        """The interrupt ``data`` (``CR CTRL-C CTRL-C`` or ``CTRL-C``) makes."""
+        """The interrupt ``data`` (``CTRL-C``, or another host's ``CR CTRL-C`` ...) makes."""
         return cls(data.count(c.CTRL_C), data.startswith(b"\r"), running, reason)
 
 

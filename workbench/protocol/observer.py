@@ -30,6 +30,9 @@ from workbench.protocol.host_events import (
     UnplacedWrite,
 )
 
+#: Keys that are commands on an empty friendly line and editing keys on a half-typed one.
+_LINE_EDIT_KEYS = frozenset({c.CTRL_A, c.CTRL_B, c.CTRL_D, c.CTRL_E})
+
 
 class TrafficObserver(RawReplConnection):
     """A connection that follows a host's writes instead of making them (see the module)."""
@@ -38,6 +41,9 @@ class TrafficObserver(RawReplConnection):
         super().__init__()
         #: The friendly REPL's own paste mode (CTRL-E ... CTRL-D) is on.
         self._friendly_paste = False
+        #: Something is typed on the friendly input line (no Enter, no CTRL-C since): there
+        #: CTRL-A, B, D and E are editing keys, not commands (readline.c).
+        self._line_typed = False
 
     def observe_received(self, data: bytes, now: float) -> tuple[Event, ...]:
         """Feed bytes the device sent; the events they completed."""
@@ -53,11 +59,16 @@ class TrafficObserver(RawReplConnection):
         cr = len(stripped) < len(data)
         if stripped and set(stripped) == {c.CTRL_C}:
             self._friendly_paste = False
+            self._line_typed = False
             running = self.state in RUNNING_STATES
             self.interrupt(now)
             return (Interrupt(len(stripped), cr, running),)
         if self.state is State.UNKNOWN:
             self._assume_state_from_host(data)
+        if self.state is not State.FRIENDLY:
+            self._line_typed = False
+        elif self._line_typed and len(data) == 1 and data[0] in _LINE_EDIT_KEYS:
+            return (Typed(1),)  # CTRL-A moves the cursor on a half-typed line, and so on
         if stripped == b"\x01" and self.state not in RUNNING_STATES:
             self.enter_raw(now)
             return (EnterRaw(cr),)
@@ -117,6 +128,9 @@ class TrafficObserver(RawReplConnection):
                 return FriendlyPasteEnd()
             self.soft_reset(now)
             return SoftReset()
+        if not self._friendly_paste:
+            line = data.rsplit(b"\r", 1)[-1]
+            self._line_typed = any(0x20 <= byte < 0x7F for byte in line)
         return Typed(len(data))
 
     def _observe_paste(self, data: bytes, now: float, *, ahead: bool) -> tuple[HostEvent, ...]:
