@@ -117,7 +117,15 @@ def _leave(session: Session) -> None:
     session.leave_raw()
 
 
-def _run_then_interrupt(session: Session) -> None:
+_LOOP = "print('running')\nwhile True:\n    pass"
+#: Catches the first KeyboardInterrupt and loops on: the engine's next CTRL-C stops it.
+_CATCHES_ONCE = (
+    "print('running')\ntry:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
+    "    print('caught it')\nwhile True:\n    pass"
+)
+
+
+def _run_then_interrupt(session: Session, code: str = _LOOP) -> None:
     """CTRL-C from another thread once the code says it runs, as the app's Stop (F6) does it.
 
     The code prints a line first, so the interrupt is sent when that line arrives: the trace
@@ -132,7 +140,7 @@ def _run_then_interrupt(session: Session) -> None:
 
     def run() -> None:
         try:
-            session.exec("print('running')\nwhile True:\n    pass", on_output=on_output)
+            session.exec(code, on_output=on_output)
         except BaseException as exc:  # noqa: BLE001 - handed back to the caller
             errors.append(exc)
 
@@ -166,8 +174,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         hex=True,
     ),
     Scenario(
+        "friendly-keys", "spawn://micropython",
+        "CTRL-C cancels a half-typed line, a CR runs it, CTRL-A on a half-typed line moves the cursor",
+        typed=(b"print('R' + 'AN')", b"\x03", b"print('R' + 'AN')", b"\r", b"abc", b"\x01", b"\x03", b"\x01"),
+        hex=True,
+    ),
+    Scenario(
         "raw-enter", "sim://generic?boot_ms=0",
-        "entering the raw REPL (CR CTRL-C CTRL-C, CR CTRL-A) and leaving it (CTRL-B)",
+        "entering the raw REPL (CTRL-C, CR CTRL-A) and leaving it (CTRL-B)",
         _steps(_enter, _leave),
     ),
     Scenario(
@@ -199,6 +213,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         "interrupt", "sim://generic?boot_ms=0",
         "CTRL-C while code runs: KeyboardInterrupt on stderr, then the prompt",
         _run_then_interrupt, _enter,
+    ),
+    Scenario(
+        "interrupt-caught", "spawn://micropython",
+        "code that catches the first KeyboardInterrupt: the next CTRL-C, in its own write, stops it",
+        lambda session: _run_then_interrupt(session, _CATCHES_ONCE), _enter,
     ),
     Scenario(
         "soft-reset", "sim://generic?boot_ms=0",

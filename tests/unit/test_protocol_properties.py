@@ -54,6 +54,7 @@ from workbench.protocol import (
     StdoutEnded,
     Timeouts,
     TrafficObserver,
+    Typed,
     UnexpectedBytes,
     WindowCredit,
 )
@@ -932,3 +933,20 @@ def test_an_early_end_owes_exactly_one_ctrl_d() -> None:
     assert conn.end_of_paste_owed
     assert conn.data_to_send(1.2) == b"\x04"
     assert not conn.end_of_paste_owed and conn.data_to_send(1.3) == b""
+
+
+def test_a_command_key_on_a_half_typed_friendly_line_is_read_as_typing() -> None:
+    """Issue 14: CTRL-A, B, D and E are commands only on an empty friendly line (readline.c);
+    after 'abc' CTRL-A moves the cursor. A reader of someone's traffic must not take it for
+    entering the raw REPL; after CTRL-C has emptied the line, it is that again."""
+    observer = TrafficObserver()
+    observer.observe_received(b"MicroPython v1.24; board\r\n>>> ", 0.0)
+    assert observer.observe_sent(b"abc", 0.1) == (Typed(3),)
+    observer.observe_received(b"abc", 0.1)
+    assert observer.observe_sent(b"\x01", 0.2) == (Typed(1, key=0x01),)
+    observer.observe_received(b"\x08\x08\x08", 0.2)
+    assert observer.observe_sent(b"\x05", 0.3) == (Typed(1, key=0x05),)  # to the end, not paste mode
+    assert observer.observe_sent(b"\x03", 0.4) == (Interrupt(1, False, False),)
+    observer.observe_received(b"\r\n>>> ", 0.4)
+    assert observer.observe_sent(b"\x01", 0.5) == (EnterRaw(False),)
+    assert observer.observe_received(b"\r\n" + BANNER + b">", 0.5)[-1] == RawReady()

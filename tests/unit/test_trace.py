@@ -580,7 +580,7 @@ def test_an_engine_trace_read_back_says_each_thing_once() -> None:
     text = render_text(annotate(records))
     assert " | " not in text
     assert text.count("CTRL-A: enter the raw REPL") == 1
-    assert "CTRL-C twice: interrupt, clear the line" in text
+    assert "CTRL-C: interrupt, clear the line" in text  # issue 14: one CTRL-C, no CR (was CTRL-C twice)
 
 
 def test_renderings_of_a_whole_transcript() -> None:

@@ -9,6 +9,7 @@ event type the core reports.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from workbench.protocol import (
     UnexpectedBytes,
     UnplacedWrite,
 )
-from workbench.trace import TraceRecord, annotate, load_jsonl
+from workbench.trace import TraceRecord, annotate, load_jsonl, wording
 from workbench.trace.explain import explain, is_event, spell_bytes
 from workbench.trace.wording import WORDING, is_payload, meaning_of, meaning_parts, note_of, phrase, reading
 
@@ -324,3 +325,16 @@ def test_every_event_type_has_words() -> None:
         assert explained.clause and explained.sentence.endswith(".")
         assert isinstance(is_payload(sample), bool)
 
+
+
+def test_every_test_the_wording_names_exists_and_every_truth_test_is_named() -> None:
+    """Issue 14: each device claim in the wording table names the test that shows it on the
+    real interpreter (tests/unit/test_wording_truth.py) or its MicroPython source. A renamed
+    or deleted test must not leave a claim pointing at nothing, nor a test backing no claim."""
+    claims = Path(wording.__file__).read_text(encoding="utf-8")
+    truth = (Path(__file__).parent / "test_wording_truth.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(test_\w+)", claims)) - {"test_trace_explain", "test_wording_truth"}
+    defined = set(re.findall(r"^def (test_\w+)", truth, re.MULTILINE))
+    assert named, "the wording names no test"
+    assert named - defined == set(), "named in wording.py but not defined"
+    assert defined - named == set(), "defined but backing no sentence of wording.py"

@@ -61,7 +61,8 @@ def profile_changes(profile: Profile, base: Profile = DEFAULT_PROFILE) -> str:
 
 # --------------------------------------------------------------------------- actions
 def enter_raw(ctx: LessonContext) -> str:
-    """CR CTRL-C CTRL-C, then CR CTRL-A: to the raw prompt from wherever the board is."""
+    """CTRL-C (twice, in two writes, when no prompt answers the first), then CR CTRL-A: to
+    the raw prompt from wherever the board is."""
     ctx.session.enter_raw()
     return f"The board is at the raw prompt ({ctx.session.state})."
 

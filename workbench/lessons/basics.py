@@ -3,7 +3,9 @@
 They run on ``sim://generic`` (native USB, no latency, no boot delay) so each takes well
 under a second, and most set ``raw_paste='never'``: plain raw mode shows the protocol's
 classic shape (code, CTRL-D, ``OK``, two sections) that every MicroPython version speaks.
-The explanations follow ``shared/runtime/pyexec.c``.
+The explanations follow MicroPython's source (``shared/runtime/pyexec.c``,
+``shared/readline/readline.c``, the ports' ``main.c``) and were checked on the real unix port
+(``tests/unit/test_wording_truth.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ PLAIN_RAW = Profile(raw_paste="never")
 
 ENTER_RAW = LessonStep(
     "Enter the raw REPL",
-    "The workbench sends CR CTRL-C CTRL-C (stop whatever runs, see the raw-repl lesson), "
-    "waits until the board is quiet, then CR CTRL-A. The board leaves the friendly REPL and "
-    "answers with the banner 'raw REPL; CTRL-B to exit' and the raw prompt '>'.",
+    "The workbench sends CTRL-C (stop whatever runs, cancel a half-typed line: see the raw-repl "
+    "lesson), waits until the board is quiet, then CR CTRL-A. The board leaves the friendly REPL "
+    "and answers with the banner 'raw REPL; CTRL-B to exit' and the raw prompt '>'.",
     actions.enter_raw,
 )
 
@@ -38,20 +40,25 @@ RAW_REPL = Lesson(
         LessonStep(
             "Stop whatever is running (CTRL-C)",
             "A tool that opens the port cannot know what the board is doing: main.py may be "
-            "running, or someone may have typed half a line. So the workbench sends CR, which "
-            "ends a half-typed line, and CTRL-C twice, because a program may catch the first "
-            "KeyboardInterrupt. This board was idle at its '>>> ' prompt, so the friendly REPL "
-            "answers each of the three bytes with a new line and a fresh '>>> ' prompt.",
+            "running, or someone may have typed half a line. So the workbench sends one CTRL-C: "
+            "it raises KeyboardInterrupt in a running program and cancels a half-typed line. No "
+            "CR goes before it, because at the friendly prompt a CR runs what was typed. This "
+            "board was idle at its '>>> ' prompt, so the friendly REPL answers with a new line "
+            "and a fresh '>>> '. Had no prompt come, the workbench would send a second CTRL-C in "
+            "a write of its own, for a program that caught the first: two CTRL-Cs sent together "
+            "reach running code as one.",
             actions.interrupt_idle,
         ),
         LessonStep(
             "Enter the raw REPL (CTRL-A)",
-            "The workbench repeats CR CTRL-C CTRL-C (it does so before every CTRL-A, in case "
-            "something started meanwhile) and waits until the board has been quiet for a "
-            "moment, so that a late prompt is not taken for an answer. Then it sends CR CTRL-A. "
-            "At an empty friendly prompt CTRL-A switches the board to the raw REPL: it prints a "
-            "new line, the banner 'raw REPL; CTRL-B to exit' and the raw prompt '>'. From now on "
-            "nothing is echoed: the board collects bytes until CTRL-D and then runs them.",
+            "The workbench repeats the CTRL-C (it does so before every CTRL-A, in case something "
+            "started meanwhile) and waits until the board has been quiet for a moment, so that a "
+            "late prompt is not taken for an answer. Then it sends CR CTRL-A. CTRL-A is a command "
+            "only on an empty line (after 'abc' it would move the cursor to the start of the "
+            "line), which the CTRL-C made sure of; on that empty line the CR only brings one more "
+            "'>>> '. CTRL-A switches the board to the raw REPL: it prints a new line, the banner "
+            "'raw REPL; CTRL-B to exit' and the raw prompt '>'. From now on nothing is echoed: "
+            "the board collects bytes until CTRL-D and then runs them.",
             actions.enter_raw,
         ),
         LessonStep(
@@ -71,7 +78,8 @@ RUN_CODE = Lesson(
     summary=(
         "In the raw REPL the host sends a program followed by CTRL-D. The board answers 'OK' "
         "once it has the program, runs it, and sends back two sections, each ended by CTRL-D "
-        "(byte 0x04): first everything the program printed, then the traceback if it raised. "
+        "(byte 0x04): first everything the program printed (what it writes to sys.stderr too: "
+        "a board has one serial line), then the traceback if it raised. "
         "The raw prompt '>' says it is ready for the next program. This lesson uses plain raw "
         "mode (its profile sets raw_paste='never'), which every MicroPython version speaks; "
         "the raw-paste lesson shows the variant with flow control."
@@ -191,10 +199,11 @@ SOFT_RESET = Lesson(
     title="Soft reset: a fresh interpreter, back at the raw prompt",
     summary=(
         "A soft reset restarts the MicroPython interpreter without resetting the chip: the "
-        "heap is cleared, every variable and imported module is gone, and boot.py runs again. "
-        "From the raw REPL it is CTRL-D on an empty line, and the board comes back in the raw "
-        "REPL (main.py is not run then), so a tool can go on at once. Tools soft-reset before "
-        "a run to start from a known state. Plain raw mode (raw_paste='never')."
+        "heap is cleared, every variable and imported module is gone, and MicroPython runs "
+        "boot.py again (CircuitPython does not: it runs boot.py only at power-up). From the raw "
+        "REPL it is CTRL-D on an empty line, and the board comes back in the raw REPL (main.py "
+        "is not run then), so a tool can go on at once. Tools soft-reset before a run to start "
+        "from a known state. Plain raw mode (raw_paste='never')."
     ),
     url=GENERIC,
     profile=PLAIN_RAW,
@@ -210,8 +219,9 @@ SOFT_RESET = Lesson(
             "The workbench sends CTRL-D alone. The raw REPL acknowledges it like any program "
             "with 'OK', sees that the program is empty and, instead of running it, answers "
             "'\\r\\n' and leaves for a soft reset. The board prints 'MPY: soft reboot', restarts "
-            "the interpreter and, because it was in the raw REPL, prints the raw banner and '>' "
-            "again rather than the friendly banner.",
+            "the interpreter, runs boot.py (whatever it prints would come next) and, because it "
+            "was in the raw REPL, prints the raw banner and '>' again rather than the friendly "
+            "banner.",
             actions.soft_reset,
         ),
         LessonStep(

@@ -153,9 +153,11 @@ FLAKY_BRIDGE = Lesson(
         ),
         LessonStep(
             "Plain raw mode in small, spaced writes",
-            "First the workbench gets the board back: CR CTRL-C CTRL-C ends the unfinished "
-            "paste (the board answers CTRL-D, and a KeyboardInterrupt for the program it was "
-            "reading) and CR CTRL-A brings the raw prompt. Then the profile changes to "
+            "First the workbench gets the board back. Its CTRL-C ends the unfinished paste: the "
+            "board answers CTRL-D, an empty output section and a bare 'KeyboardInterrupt: ' for "
+            "the program it was reading (none of it ran), then '>'. No friendly '>>> ' came, so "
+            "a second CTRL-C follows in its own write, which the idle raw REPL ignores, and CR "
+            "CTRL-A brings the raw banner and prompt. Then the profile changes to "
             "raw_paste='never', chunk_size=32, chunk_delay_s=0.02: plain raw mode in 32-byte "
             "writes 20 ms apart. Each write fits the FIFO and is read long before the next one "
             "arrives, so every byte gets through: 'OK', the program's line, CTRL-D, CTRL-D, "

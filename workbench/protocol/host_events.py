@@ -147,9 +147,14 @@ class FriendlyPasteEnd(HostEvent):
 
 @dataclass(frozen=True, slots=True)
 class Typed(HostEvent):
-    """``size`` bytes typed at the friendly REPL, as a person would."""
+    """``size`` bytes typed at the friendly REPL, as a person would.
+
+    ``key``: the write is one of CTRL-A, B, D, E typed on a half-typed line, where readline
+    takes it as an editing key (CTRL-A: cursor to the start) rather than a command; 0 else.
+    """
 
     size: int
+    key: int = 0
 
 
 @dataclass(frozen=True, slots=True)

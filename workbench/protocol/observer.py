@@ -68,7 +68,7 @@ class TrafficObserver(RawReplConnection):
         if self.state is not State.FRIENDLY:
             self._line_typed = False
         elif self._line_typed and len(data) == 1 and data[0] in _LINE_EDIT_KEYS:
-            return (Typed(1),)  # CTRL-A moves the cursor on a half-typed line, and so on
+            return (Typed(1, key=data[0]),)  # CTRL-A moves the cursor on a half-typed line, and so on
         if stripped == b"\x01" and self.state not in RUNNING_STATES:
             self.enter_raw(now)
             return (EnterRaw(cr),)

@@ -463,13 +463,19 @@ _LINE_KEYS = {
 #   test_ctrl_a_on_a_half_typed_line_moves_the_cursor and
 #   test_ctrl_e_on_a_half_typed_line_does_not_start_paste_mode (CTRL-B and CTRL-D:
 #   readline.c, readline_process_char, under MICROPY_REPL_EMACS_KEYS).
+def _typed_phrase(e: Typed) -> str:
+    if e.key in _LINE_KEYS:
+        return f"{control_name(e.key)} on a half-typed line: an editing key, not a command"
+    return f"{e.size} B typed at the friendly REPL"
+
+
 def _typed(e: Typed, data: bytes) -> Reading:
-    if len(data) == 1 and data[0] in _LINE_KEYS:
-        key = control_name(data[0])
+    if e.key in _LINE_KEYS:
+        key = control_name(e.key)
         return Reading(
             f"{key} on a half-typed line",
             f"{key} on a half-typed line at the friendly REPL is an editing key, not a command: it "
-            f"{_LINE_KEYS[data[0]]}. CTRL-A, CTRL-B, CTRL-D and CTRL-E act as commands only on an empty line.",
+            f"{_LINE_KEYS[e.key]}. CTRL-A, CTRL-B, CTRL-D and CTRL-E act as commands only on an empty line.",
             "A tool therefore sends CTRL-C, which cancels the line, before its CTRL-A.",
         )
     outlook = (
@@ -657,11 +663,12 @@ def _credit(e: WindowCredit, data: bytes) -> Reading:
 def _paste_read(e: PasteAcknowledged, data: bytes) -> Reading:
     return Reading(
         "CTRL-D (the device read the whole paste)",
-        "The device's CTRL-D answers the host's end of paste: it sends it the moment it reads the "
-        "host's CTRL-D, before compiling is done (an error that stopped its reading just before gives "
-        "the same byte).",
-        "Compile errors come next (an empty output section, CTRL-D, the error, CTRL-D), else the run: "
-        "output, CTRL-D, error section, CTRL-D. The host, its CTRL-D already sent, sends no other.",
+        "The device's CTRL-D answers the host's end of paste (its CTRL-D, or a CTRL-C, which ends a "
+        "paste too): it sends it the moment it reads that byte, before compiling is done (an error "
+        "that stopped its reading just before gives the same byte).",
+        "The run's two sections follow: output, CTRL-D, error section, CTRL-D; a compile error (or the "
+        "KeyboardInterrupt of a CTRL-C) is the error section after an empty output section. The host, "
+        "its CTRL-D already sent, sends no other.",
     )
 
 
@@ -777,7 +784,7 @@ WORDING: dict[type, Wording] = {
     LeaveRaw: Wording(_fixed("CTRL-B: leave the raw REPL"), _leave_raw),
     FriendlyPasteMode: Wording(_fixed("CTRL-E: friendly paste mode (lines are echoed with '=== ')"), _friendly_paste),
     FriendlyPasteEnd: Wording(_fixed("CTRL-D: end of paste mode, run the pasted lines"), _friendly_paste_end),
-    Typed: Wording(lambda e: f"{e.size} B typed at the friendly REPL", _typed, payload=True),
+    Typed: Wording(_typed_phrase, _typed, payload=lambda e: e.key not in _LINE_KEYS),
     UnplacedWrite: Wording(lambda e: f"{e.size} B while {e.state}", _unplaced, payload=True),
     # What the device's bytes meant.
     FriendlyPrompt: Wording(_fixed("friendly prompt '>>> '"), _friendly_prompt),
