@@ -195,6 +195,9 @@ KINDS = [
      "CTRL-C: stop whatever runs, cancel the line", "cancels a line half typed"),
     (made("tx", b"\x03", Interrupt(1, False, False, InterruptReason.NO_PROMPT_YET)),
      "CTRL-C again: no '>>> ' came (a program may have caught the first)", "in a write of its own"),
+    # A trace saved before: its bytes are named as they were, and the CR's effect is told.
+    (made("tx", b"\r\x03\x03", Interrupt(2, True, False, InterruptReason.STOP_WHATEVER_RUNS)),
+     "CR CTRL-C CTRL-C: stop whatever runs, cancel the line", "it runs it"),
     (made("tx", b"\r\x01", EnterRaw(cr=True)), "CR CTRL-A: enter the raw REPL", "raw REPL"),
     (
         made("tx", b"x=1\x04", CodeSent(3, "raw-paste"), EndOfCode("raw-paste")),

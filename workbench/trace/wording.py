@@ -183,7 +183,11 @@ _INTERRUPT_REASONS = {
 
 def _interrupt_phrase(e: Interrupt) -> str:
     if e.reason is not None:
-        return _INTERRUPT_REASONS[e.reason]
+        words = _INTERRUPT_REASONS[e.reason]
+        if e.cr or e.ctrl_c != 1:  # saved by a workbench that sent CR CTRL-C CTRL-C (before issue 14)
+            keys = " ".join((["CR"] if e.cr else []) + ["CTRL-C"] * e.ctrl_c)
+            words = keys + words[words.index(":") :]
+        return words
     times = {1: "", 2: " twice"}.get(e.ctrl_c, f" x{e.ctrl_c}")
     what = "interrupt running code" if e.running else "interrupt, clear the line"
     return f"CTRL-C{times}: {what}"
@@ -328,8 +332,8 @@ def _soft_reset(e: SoftReset, data: bytes) -> Reading:
         "CTRL-D on an empty line (soft reset)",
         f"{what_bytes(data)} on an empty line (no code since the prompt) asks for a soft reset: the "
         "device will reboot its Python interpreter, clearing every variable and imported module.",
-        "MicroPython answers 'OK', prints 'MPY: soft reboot' ('PYB: soft reboot' up to 1.10), runs "
-        "boot.py again and main.py only if it was in the friendly REPL; CircuitPython prints 'soft "
+        "MicroPython (after an 'OK' in the raw REPL) prints 'MPY: soft reboot' ('PYB: soft reboot' up "
+        "to 1.10), runs boot.py again and main.py only if it was in the friendly REPL; CircuitPython prints 'soft "
         "reboot' and does not run boot.py, which it runs only at power-up. Then the prompt again (the "
         "raw banner and '>' if it was in the raw REPL), after anything boot.py printed.",
     )
