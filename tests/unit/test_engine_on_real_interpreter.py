@@ -101,9 +101,9 @@ def test_a_line_typed_without_enter_is_not_run_when_the_workbench_enters_the_raw
         records = engine.trace.records()
     finally:
         engine.port.close()
-    assert _tx(records)[0] == b"\x03"  # CTRL-C first, with no CR that would run the line
     assert b"RAN" not in _rx(records)  # the echo spells 'R' + 'AN'; only running it prints RAN
     assert check.stdout.strip() == "False"
+    assert _tx(records)[0] == b"\x03"  # CTRL-C first, with no CR that would run the line
 
 
 #: Silent after it caught the first KeyboardInterrupt, so only another CTRL-C can stop it.
