@@ -51,7 +51,7 @@ def test_silent_device_times_out_with_a_clear_error() -> None:
 
 def test_a_timeout_shows_the_bytes_that_came_after_the_last_request() -> None:
     # pyserial's loopback echoes every write: after CR CTRL-A the only fresh bytes are its
-    # echo; the echo of the CR CTRL-C CTRL-C before it answered an earlier request.
+    # echo; the echo of the CTRL-C(s) before it answered earlier requests.
     profile = Profile(response_timeout_s=0.3, retries=0, interrupt_delay_s=0.02)
     with workbench.connect("loop://", profile) as session, pytest.raises(DeviceTimeout) as caught:
         session.enter_raw()

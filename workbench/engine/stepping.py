@@ -46,17 +46,22 @@ STEP_TEXT: dict[StepKind, _StepText] = {
         "interrupt (CTRL-C)",
         "the output to go quiet: a KeyboardInterrupt traceback and a prompt, or nothing at all",
         "CTRL-C (0x03) raises KeyboardInterrupt in whatever the board is running: a loop in "
-        "main.py, code left over from another tool. At an idle prompt it only clears the line. "
-        "The host waits until the board has been quiet for the profile's interrupt delay, so "
-        "no stale output is mistaken for an answer to what comes next.",
+        "main.py, code left over from another tool. At an idle friendly prompt it cancels the "
+        "line typed so far (a CR would run it, so none is sent) and brings a fresh '>>> '; an "
+        "idle raw REPL answers nothing. The host waits until the board has been quiet for the "
+        "profile's interrupt delay, so no stale output is mistaken for an answer to what comes "
+        "next. When no '>>> ' came, a second CTRL-C follows as a step of its own: a program may "
+        "have caught the first, and CTRL-Cs sent together count as one.",
     ),
     "enter_raw": _StepText(
         "enter the raw REPL (CTRL-A)",
         "the banner 'raw REPL; CTRL-B to exit' and the raw prompt '>'",
-        "CTRL-A (0x01) at the friendly prompt switches the board to the raw REPL, the mode "
-        "made for programs: no echo, no '>>> ' prompts, no auto-indent. The board collects "
-        "whatever it receives as code until CTRL-D. If the board is already in the raw REPL "
-        "it prints the banner again, which is just as good.",
+        "CTRL-A (0x01) on an empty friendly line switches the board to the raw REPL, the mode "
+        "made for programs: no echo, no '>>> ' prompts, no auto-indent (on a half-typed line "
+        "CTRL-A only moves the cursor, which is why the CTRL-C came first; the CR before it "
+        "only brings one more '>>> '). The board collects whatever it receives as code until "
+        "CTRL-D. If the board is already in the raw REPL it prints the banner again, which is "
+        "just as good. The host sends nothing more until the '>' has come.",
     ),
     "raw_paste_request": _StepText(
         "ask for raw-paste (CTRL-E 'A' CTRL-A)",
@@ -90,29 +95,36 @@ STEP_TEXT: dict[StepKind, _StepText] = {
     ),
     "end_paste": _StepText(
         "end the paste (CTRL-D)",
-        "CTRL-D from the board (paste received), then the code's output",
-        "CTRL-D (0x04) tells the board the paste is complete. It answers with its own CTRL-D, "
-        "compiles and runs the code; there is no 'OK' in raw-paste mode.",
+        "CTRL-D from the board (paste received; after an early end it came already), then the code's output",
+        "CTRL-D (0x04) tells the board the paste is complete. It answers with its own CTRL-D "
+        "the moment it reads it, then compiles and runs the code (a compile error comes after "
+        "that CTRL-D); there is no 'OK' in raw-paste mode. If the board already ended the paste "
+        "early (its lexer or parser met an error), this is the one CTRL-D it waits for; the "
+        "host never sends a second, which would soft-reset the board.",
     ),
     "stdout_section": _StepText(
         "read the output section",
         "what the code prints, up to a CTRL-D (0x04)",
-        "The board is running the code. Everything it prints arrives now and ends with CTRL-D "
-        "(0x04), whether the code finishes normally or raises.",
+        "The board is running the code. Everything it writes arrives now, sys.stderr included "
+        "(a board has one serial stream), and ends with CTRL-D (0x04), whether the code "
+        "finishes normally or raises.",
     ),
     "stderr_section": _StepText(
         "read the error section",
         "a traceback or nothing, a CTRL-D, then the raw prompt '>'",
-        "Normal output has ended. What comes before the next CTRL-D is the error section: "
-        "empty when the code ran without an exception, else the traceback. The raw prompt '>' "
-        "follows: the board is ready for the next program.",
+        "The output section has ended. What comes before the next CTRL-D is the error section: "
+        "empty when no exception escaped the code, else its traceback, and nothing else. The raw "
+        "prompt '>' follows: the board is ready for the next program (after sys.exit() it "
+        "soft-reboots instead).",
     ),
     "soft_reset": _StepText(
         "soft reset (CTRL-D at the raw prompt)",
-        "'MPY: soft reboot', then the raw REPL banner and '>'",
+        "'OK', 'MPY: soft reboot' (CircuitPython: 'soft reboot'), anything boot.py prints, then "
+        "the raw REPL banner and '>'",
         "CTRL-D on an empty raw line restarts the interpreter: variables, imports and the heap "
-        "are gone, boot.py runs again (main.py does not in the raw REPL), and the board comes "
-        "back to the raw prompt.",
+        "are gone. MicroPython runs boot.py again (not main.py: it is in the raw REPL); "
+        "CircuitPython runs boot.py only at power-up, never on a soft reboot. Then the board "
+        "comes back to the raw prompt.",
     ),
     "leave_raw": _StepText(
         "leave the raw REPL (CTRL-B)",
