@@ -56,6 +56,12 @@ def test_a_caught_exception_reads_as_on_a_board(runner: CodeRunner, raising: str
     assert execute(runner, code) == (printed + b"\n", b"")
 
 
+def test_a_missing_module_is_a_plain_import_error(runner: CodeRunner) -> None:
+    # MicroPython has no ModuleNotFoundError (found by the differential test)
+    code = "try:\n    import nosuchmod\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+    assert execute(runner, code) == (b"ImportError no module named 'nosuchmod'\n", b"")
+
+
 @pytest.mark.parametrize(
     ("code", "last"),
     [

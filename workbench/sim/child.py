@@ -251,6 +251,8 @@ class MemoryCap:
     def __init__(self, allowance: int) -> None:
         self.allowance = allowance
         self.limit: int | None = None
+        #: How many ``lifted()`` blocks are open: the cap comes back when the outermost ends.
+        self.depth = 0
         try:
             import resource
         except ImportError:
@@ -287,13 +289,15 @@ class _Lifted:
         self.before: int | None = None
 
     def __enter__(self) -> None:
-        if self.cap.limit is not None:
+        self.cap.depth += 1
+        if self.cap.depth == 1 and self.cap.limit is not None:
             self.before = _data_size()
             self.cap._set(None)
 
     def __exit__(self, *exc_info: object) -> None:
         cap = self.cap
-        if cap.limit is None:
+        cap.depth -= 1
+        if cap.depth or cap.limit is None:  # an inner lift (an import while we analyse) keeps it off
             return
         after = _data_size()
         if self.before is not None and after is not None and after > self.before:
@@ -388,10 +392,15 @@ class Board:
         On a board, ``asyncio``, ``json`` and friends are frozen into flash and cost little
         RAM; CPython's take megabytes. Only what the code itself allocates counts.
         """
-        if name in sys.modules:
-            return self._host_import(name, *args, **kwargs)
-        with self.memory.lifted():
-            return self._host_import(name, *args, **kwargs)
+        try:
+            if name in sys.modules:
+                return self._host_import(name, *args, **kwargs)
+            with self.memory.lifted():
+                return self._host_import(name, *args, **kwargs)
+        except ModuleNotFoundError as exc:
+            # MicroPython has no ModuleNotFoundError: a missing module is a plain ImportError
+            # (``type(e).__name__`` in a handler says so too).
+            raise ImportError(*exc.args) from None
 
     def caught(self, exc: BaseException) -> None:
         """Start of an ``except ... as e:`` handler: the exception in MicroPython's words."""
