@@ -13,6 +13,7 @@ import pytest
 
 import workbench
 from tests.conftest import has_raw_paste, requires_micropython
+from tests.support.port_reading import read_until_marker
 from workbench import ExecTimeout, Profile
 from workbench.engine.engine import Engine
 from workbench.trace import TraceRecorder
@@ -211,15 +212,7 @@ def _engine(url: str) -> Engine:
 
 def _read_until(engine: Engine, marker: bytes, limit_s: float = 3.0) -> bytes:
     """Read raw bytes (bypassing the engine) until ``marker``, bounded by ``limit_s``."""
-    import time
-
-    port = engine.port
-    end = time.monotonic() + limit_s
-    data = b""
-    while marker not in data:
-        assert time.monotonic() < end, f"device did not send {marker!r}; got {data[-80:]!r}"
-        data += port.read(max(1, port.in_waiting))
-    return data
+    return read_until_marker(engine.port, marker, limit_s)
 
 
 def _friendly(engine: Engine) -> None:

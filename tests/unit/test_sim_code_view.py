@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.support.port_reading import read_while_not
 from tests.unit.test_sim_runner import ESP32, collect, execute, wait_for_output
 from workbench.sim.runner import CodeRunner
 from workbench.transports import open_port
@@ -166,11 +167,7 @@ def test_an_interrupted_loop_names_the_loop_body(runner: CodeRunner) -> None:
 
 # ---------------------------------------------------------------------------- input
 def _read_until(port, done, deadline_s: float = DEADLINE_S) -> bytes:
-    data = b""
-    deadline = time.monotonic() + deadline_s
-    while not done(data) and time.monotonic() < deadline:
-        data += port.read(max(1, port.in_waiting))
-    return data
+    return read_while_not(port, done, time.monotonic() + deadline_s)
 
 
 @pytest.fixture

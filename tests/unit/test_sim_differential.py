@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import requires_micropython
+from tests.support.port_reading import read_while_not
 from workbench.transports import open_port
 
 REAL_URL = "spawn://micropython"
@@ -76,10 +77,7 @@ class Device:
         self.port.close()
 
     def _read_until(self, done, deadline: float) -> bytes:
-        data = b""
-        while not done(data) and time.monotonic() < deadline:
-            data += self.port.read(max(1, self.port.in_waiting))
-        return data
+        return read_while_not(self.port, done, deadline)
 
     def _enter_raw(self) -> None:
         self._read_until(lambda d: d.endswith(b">>> "), time.monotonic() + 5)

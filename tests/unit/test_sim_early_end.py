@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.conftest import requires_micropython
+from tests.support.port_reading import read_while_not
 from workbench.sim.paste_compiler import PasteCompiler
 from workbench.transports import open_port
 
@@ -72,10 +73,7 @@ class Exchange:
 
 
 def _read_until(port, done, deadline: float) -> bytes:
-    data = b""
-    while not done(data) and time.monotonic() < deadline:
-        data += port.read(max(1, port.in_waiting))
-    return data
+    return read_while_not(port, done, deadline)
 
 
 def _enter_raw(port) -> None:
