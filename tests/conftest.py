@@ -56,6 +56,15 @@ def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state folder: what the workbench learned about boards (and the
+    editor's recovery copies) in one test never changes what another sees."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("WORKBENCH_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(params=CONFORMANCE_DEVICES)
 def device_url(request: pytest.FixtureRequest) -> str:
     """One URL per conformance device."""

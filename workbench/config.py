@@ -30,15 +30,19 @@ from workbench.tomlfiles import dumps_toml, read_toml_file
 __all__ = [
     "CONFIG_DIR_ENV",
     "SETTINGS_FILE_NAME",
+    "STATE_DIR_ENV",
     "Settings",
     "config_dir",
     "settings_path",
+    "state_dir",
 ]
 
 #: Environment variable that moves the whole configuration directory (tests, portable installs).
 CONFIG_DIR_ENV = "WORKBENCH_CONFIG_DIR"
 #: Name of the settings file inside :func:`config_dir`.
 SETTINGS_FILE_NAME = "settings.toml"
+#: Environment variable that moves the state directory (tests, portable installs).
+STATE_DIR_ENV = "WORKBENCH_STATE_DIR"
 
 def config_dir() -> Path:
     """Where the workbench keeps its configuration.
@@ -52,6 +56,20 @@ def config_dir() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_config_dir("workbench", appauthor=False))
+
+
+def state_dir() -> Path:
+    """Where the workbench keeps what it remembers but nobody set: editor recovery copies and
+    what it learned about each board.
+
+    State, not configuration (a person never edits it) and not cache (a cache cleaner must not
+    throw away unsaved text). ``WORKBENCH_STATE_DIR`` wins when set; otherwise the platform's
+    state folder (``~/.local/state/workbench`` on Linux).
+    """
+    override = os.environ.get(STATE_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_state_dir("workbench", appauthor=False))
 
 
 def settings_path() -> Path:

@@ -53,6 +53,11 @@ class TransferError(WorkbenchError):
     """Code did not reach the device intact (bytes lost on the way); the run was stopped."""
 
 
+class RawPasteBroken(ProtocolError):
+    """The device accepted raw-paste, then ended the paste by itself and fell silent: a
+    build whose raw-paste is broken. Nothing ran; plain raw mode works on such a board."""
+
+
 class DeviceTimeout(WorkbenchError):
     """The device did not answer in time.
 
@@ -63,15 +68,17 @@ class DeviceTimeout(WorkbenchError):
     read as the board's answer.
     """
 
-    def __init__(self, step: str, expected: str, received: bytes, waited_s: float) -> None:
+    def __init__(self, step: str, expected: str, received: bytes, waited_s: float, hint: str = "") -> None:
         self.step = step
         self.expected = expected
         self.received = received
         self.waited_s = waited_s
+        self.hint = hint
+        """What probably happened and what to do, when the engine can tell (else empty)."""
         got = repr(received[-64:]) if received else "nothing"
         super().__init__(
             f"timeout after {waited_s:.2f} s while {step}: expected {expected}, "
-            f"last bytes received: {got}"
+            f"last bytes received: {got}" + (f". {hint}" if hint else "")
         )
 
 

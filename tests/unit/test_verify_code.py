@@ -9,7 +9,9 @@ import workbench
 from tests.conftest import requires_micropython
 from workbench import Profile, TransferError, WorkbenchError
 from workbench.engine.verify import check_problem, stage_code
-from workbench.profiles import PRESETS
+from workbench.errors import DeviceTimeout
+from workbench.profiles import PRESETS, DeviceProfile
+from workbench.profiles.schema import validate_field
 
 VERIFIED = Profile(verify_code=True)
 DEVICES = [
@@ -78,6 +80,44 @@ def test_the_check_reads_length_and_sum() -> None:
     assert stage_code(b"\x03\x04\xff'").isascii()  # no byte the raw REPL would act on
 
 
-def test_presets_for_boards_behind_uart_bridges_verify() -> None:
-    assert PRESETS["esp32"].profile.verify_code and PRESETS["esp8266"].profile.verify_code
-    assert not PRESETS["rp2040"].profile.verify_code and not PRESETS["generic"].profile.verify_code
+def test_presets_for_boards_behind_uart_bridges_verify_every_run_and_the_others_plain_raw_runs() -> None:
+    assert PRESETS["esp32"].profile.verify_mode == PRESETS["esp8266"].profile.verify_mode == "always"
+    assert {PRESETS[name].profile.verify_mode for name in ("generic", "rp2040", "stm32", "circuitpython")} == {"auto"}
+    assert Profile().verify_mode == "never"  # the bare protocol, as lessons show it
+
+
+def test_old_true_false_values_keep_their_meaning() -> None:
+    assert DeviceProfile.from_dict({"name": "x", "verify_code": True}, source="test").verify_code == "always"
+    assert DeviceProfile.from_dict({"name": "x", "verify_code": False}, source="test").verify_code == "never"
+    assert validate_field("verify_code", "yes") == ("always", None)
+    assert validate_field("verify_code", "Auto") == ("auto", None)
+    assert "one of auto, always, never" in (validate_field("verify_code", "sometimes")[1] or "")
+
+
+def _legacy_with_fifo(**changes: object) -> Profile:
+    """sim://legacy with a 64-byte receive FIFO: a 256-byte chunk overruns it."""
+    return Profile(raw_paste="auto", chunk_size=256, chunk_delay_s=0.01, response_timeout_s=1.0, **changes)
+
+
+PROGRAM_1K = "".join(f"a{i:02d} = {i * 7}\n" for i in range(100)) + "print(sum([" + ",".join(f"a{i:02d}" for i in range(100)) + "]))\n"
+
+
+def test_auto_checks_plain_raw_runs_so_damaged_code_never_runs() -> None:
+    """A board without raw-paste that reads too slowly: with verify_code auto every run gives
+    the right answer or says bytes were lost; never a wrong answer or a damaged program's error."""
+    with workbench.connect("sim://legacy?rx_fifo=64&boot_ms=0", _legacy_with_fifo(verify_code="auto")) as session:
+        try:
+            result = session.exec(PROGRAM_1K)
+        except (TransferError, DeviceTimeout) as exc:
+            assert "lost" in str(exc) and "chunk_size" in str(exc)
+        else:
+            assert result.ok and result.stdout == "34650\r\n"
+
+
+def test_without_the_check_a_timeout_in_plain_raw_mode_says_bytes_were_probably_lost() -> None:
+    with workbench.connect("sim://legacy?rx_fifo=64&boot_ms=0", _legacy_with_fifo(verify_code="never")) as session:
+        with pytest.raises(DeviceTimeout) as caught:
+            session.exec(PROGRAM_1K)
+    message = str(caught.value)
+    assert "waiting for OK" in message and "bytes were probably lost" in message
+    assert "chunk_size / chunk_delay_s" in message and "workbench probe" in message

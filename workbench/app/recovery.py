@@ -14,25 +14,18 @@ import os
 import time
 from pathlib import Path
 
-import platformdirs
-
+from workbench.config import STATE_DIR_ENV, state_dir
 from workbench.storage import atomic_write_bytes
 
-ENV_STATE_DIR = "WORKBENCH_STATE_DIR"
+ENV_STATE_DIR = STATE_DIR_ENV
 """Environment variable that moves the state directory (tests, portable installs)."""
 
 RECOVERY_FILE = "recovery.json"
 
 
 def default_recovery_dir() -> Path:
-    """Where recovery files live: ``$WORKBENCH_STATE_DIR/recovery`` or the platform's state dir.
-
-    State, not config or cache: the text must survive cache cleaners but is not a setting.
-    """
-    override = os.environ.get(ENV_STATE_DIR)
-    if override:
-        return Path(override).expanduser() / "recovery"
-    return Path(platformdirs.user_state_dir("workbench")) / "recovery"
+    """Where recovery files live: ``recovery`` in the state folder (:func:`workbench.config.state_dir`)."""
+    return state_dir() / "recovery"
 
 
 class RecoveryStore:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import NoReturn
 
 import serial
 
@@ -39,6 +40,7 @@ from workbench.errors import (
     NotSupported,
     OutputCallbackError,
     ProtocolError,
+    RawPasteBroken,
     SessionClosed,
     TransferError,
     WorkbenchError,
@@ -77,6 +79,7 @@ from workbench.protocol import (
     UnexpectedBytes,
     WindowCredit,
 )
+from workbench.protocol.connection import EARLY_END_STEP
 from workbench.protocol.constants import END_OF_INPUT
 from workbench.protocol.events import Event as _EventBase
 from workbench.protocol.host_events import CodeMode
@@ -93,6 +96,14 @@ INTERRUPT_ATTEMPTS = 4
 _RECENT = 256
 _PASTE_STATES = frozenset({State.PASTE_NEGOTIATING, State.PASTE_WINDOW, State.PASTE_SENDING, State.PASTE_ENDING})
 
+
+#: Said with a timeout waiting for 'OK' after code sent in plain raw mode, where nothing paces
+#: the host: the usual cause is a board that read too slowly and lost bytes, CTRL-D included.
+PLAIN_RAW_LOSS_HINT = (
+    "The code went in plain raw mode, which has no flow control: bytes were probably lost on "
+    "the way to the board, the CTRL-D that ends the code included. Slow down (chunk_size / "
+    "chunk_delay_s in the device's profile) or run `workbench probe`"
+)
 
 #: How often a raw-paste request that got the raw banner back is made before the device is
 #: taken for firmware without raw-paste (a lost CTRL-E looks the same once).
@@ -126,6 +137,8 @@ class Engine:
         self.profile = profile
         self.conn = RawReplConnection(self._timeouts(profile), now=clock())
         self.raw_paste_supported: bool | None = None
+        #: Set when the board broke raw-paste (see _paste_broken): what it did, in words.
+        self.raw_paste_broken = ""
         self.interrupt_requested = threading.Event()
         self.closing = threading.Event()
         self._events: deque[Event] = deque()
@@ -330,9 +343,12 @@ class Engine:
         self.needs_resync = True
         if expect.overall:
             return ExecTimeout(expect.step, f"{expect.expected} within the exec timeout", received, waited)
+        if expect.step == EARLY_END_STEP:
+            return DeviceTimeout(expect.step, expect.expected, received, waited)
         if self.conn.state in (State.STDOUT, State.STDERR):
             return ExecTimeout("running code", "the end of the run (exec timeout)", received, waited)
-        return DeviceTimeout(expect.step, expect.expected, received, waited)
+        hint = PLAIN_RAW_LOSS_HINT if self.conn.state is State.AWAIT_OK else ""
+        return DeviceTimeout(expect.step, expect.expected, received, waited, hint)
 
     def _interrupt_running(self, now: float) -> None:
         if self.conn.state in (State.PASTE_NEGOTIATING, State.PASTE_WINDOW):
@@ -462,12 +478,40 @@ class Engine:
             data = self.conn.interrupt(self.clock())
             self._gate("interrupt", data)
             self._write(data, Interrupt.of(data, running=False, reason=reason))
-            heard += self._drain_quiet(profile.interrupt_delay_s, profile.response_timeout_s)
-            at_prompt = bool(self._events) and isinstance(self._events[-1], FriendlyPrompt)
+            received, at_prompt = self._settle(profile.interrupt_delay_s, profile.response_timeout_s)
+            heard += received
             self._events.clear()
             if at_prompt:
                 break
         return heard
+
+    def _settle(self, quiet_s: float, limit_s: float) -> tuple[int, bool]:
+        """After a CTRL-C: read until the friendly prompt ``>>> `` is the last thing the board
+        sent, or until it has been quiet for ``quiet_s`` (at most ``limit_s``). Returns the
+        bytes that came and whether it ended at the prompt.
+
+        Why a prompt ends the wait at once: the REPL prints it when it waits for a line, so
+        nothing follows it; only a board that sent no prompt (an idle raw REPL, a program
+        still printing, a CircuitPython banner) costs the full quiet time. This is what makes
+        a command-line call on an idle board quick.
+        """
+        end = self.clock() + limit_s
+        last = self.clock()
+        received = 0
+        while True:
+            now = self.clock()
+            if now - last >= quiet_s or now >= end:
+                return received, self._ends_at_prompt()
+            data = self._read(min(quiet_s - (now - last), end - now))
+            if data:
+                received += len(data)
+                self._feed(data)
+                if self._ends_at_prompt() and not self.conn.pending_bytes:
+                    return received, True
+                last = self.clock()
+
+    def _ends_at_prompt(self) -> bool:
+        return bool(self._events) and isinstance(self._events[-1], FriendlyPrompt)
 
     def interrupt(self) -> None:
         """CTRL-C while idle: stop anything the device runs on its own (main.py, a loop)."""
@@ -496,15 +540,23 @@ class Engine:
         budget = None if run_timeout is None else started + run_timeout
         self.conn.set_budget(budget, "running code", started)
         try:
-            if self.profile.verify_code:
+            if self.profile.soft_reset_before_run:
+                self.soft_reset()  # a fresh interpreter: no variables or imports left from earlier runs
+            verify_mode = self.profile.verify_mode
+            if verify_mode == "always" or (verify_mode == "auto" and self._plain_raw_known()):
                 return self._exec_verified(payload, started, on_output, source_name)
-            return self._exec(payload, started, on_output, source_name)
+            return self._exec(payload, started, on_output, source_name, verify_if_plain=verify_mode == "auto")
         except WorkbenchError:
             self.needs_resync = True
             raise
         finally:
             self.conn.set_budget(None)
             self._interrupt_retry_at = None
+
+    def _plain_raw_known(self) -> bool:
+        """Whether the next run will go in plain raw mode without asking the board."""
+        mode = self.profile.raw_paste
+        return mode == "never" or (mode == "auto" and self.raw_paste_supported is False)
 
     def _exec_verified(
         self, payload: bytes, started: float, on_output: OutputCallback | None, source_name: str | None
@@ -543,15 +595,22 @@ class Engine:
         source_name: str | None,
         *,
         verified_run: bool = False,
+        verify_if_plain: bool = False,
     ) -> ExecResult:
-        if self.profile.soft_reset_before_run:
-            self.soft_reset()  # a fresh interpreter: no variables or imports left from earlier runs
+        """One exec. ``verify_if_plain`` (verify_code auto): if the board turns out to have no
+        raw-paste, the code goes as a verified run instead (nothing has been sent yet then)."""
         self.ensure_raw()
-        if self.profile.raw_paste == "never" or (self.profile.raw_paste == "auto" and self.raw_paste_supported is False):
+        if self._plain_raw_known() and not verify_if_plain:
             check_control_bytes(payload, RAW_CONTROL_BYTES, "plain raw mode")  # before asking anything
         raw_paste = self._negotiate_raw_paste()
+        if not raw_paste and verify_if_plain:
+            return self._exec_verified(payload, started, on_output, source_name)
         if not raw_paste:
             check_control_bytes(payload, RAW_CONTROL_BYTES, "plain raw mode")
+        elif self.conn.state is State.STDOUT:
+            # The board ended the paste before a byte of code was sent: not a compile error
+            # (there is nothing to compile) but a broken raw-paste (see _paste_broken).
+            self._paste_broken(before_code=True)
         sent = payload
         audit = _PasteAudit(self.conn.window, len(payload)) if raw_paste else None
         if audit is not None:
@@ -610,6 +669,10 @@ class Engine:
             finished = self._wait_for((ExecFinished, DeviceRebooted, UploadStopped), on_event)
         except ExecTimeout:
             self._recover_after_timeout()
+            raise
+        except DeviceTimeout as exc:
+            if exc.step == EARLY_END_STEP:
+                self._paste_broken(before_code=False)
             raise
         ended = self.clock()
         rebooted = False
@@ -706,6 +769,44 @@ class Engine:
         )
         return False
 
+    def _paste_broken(self, *, before_code: bool) -> NoReturn:
+        """The board accepted raw-paste, then ended the paste by itself: before any code, or
+        early and then silent (a compile error would have followed at once). Seen on builds
+        whose raw-paste is broken, which then answer nothing until restarted. Raw-paste is off
+        for this connection; :meth:`findings` tells the caller, who remembers the board."""
+        window = self.conn.window
+        self.raw_paste_supported = False
+        self.needs_resync = True
+        how = "before any code arrived" if before_code else "early"
+        self.raw_paste_broken = (
+            f"accepted raw-paste (window {window} bytes), then ended the paste {how}"
+            + ("" if before_code else " and sent nothing more")
+        )
+        if before_code:
+            with contextlib.suppress(WorkbenchError):
+                self._write(self.conn.data_to_send(self.clock()), OwedEndOfPaste())  # its paste, ended
+        self.conn.mark_unknown()
+        self._events.clear()
+        self.trace.mark(f"raw-paste broken on this board: it {self.raw_paste_broken}; plain raw mode from now on")
+        raise RawPasteBroken(
+            f"{self.url}: this board's raw-paste is broken: it {self.raw_paste_broken}. Nothing ran. "
+            "Restart the board (reset button or unplug it); from then on the workbench sends it "
+            "code in plain raw mode"
+        )
+
+    def findings(self) -> dict[str, object]:
+        """What this connection learned about the board's protocol, for the caller to remember:
+        ``raw_paste`` ("works", "absent" or "broken", missing when not asked yet), ``window``
+        and ``raw_paste_detail``."""
+        found: dict[str, object] = {}
+        if self.raw_paste_broken:
+            found.update(raw_paste="broken", raw_paste_detail=self.raw_paste_broken)
+        elif self.raw_paste_supported:
+            found.update(raw_paste="works", window=self.conn.window or None)
+        elif self.raw_paste_supported is False and self.profile.raw_paste != "never":
+            found.update(raw_paste="absent")
+        return found
+
     def _back_to_prompt(self, on_event: Callable[[Event], None] | None = None) -> bool:
         """After a run: the raw prompt, or (SystemExit on a board) a soft reboot first; a
         board may come back in the friendly REPL then, and the next command enters raw again."""
@@ -780,7 +881,8 @@ class Engine:
                 f"{self.url}: this transport has no DTR/RTS lines for a hard reset; "
                 "use a soft reset, or machine.reset() on the device"
             )
-        self.raw_paste_supported = None
+        # A restarted board may have new firmware, but a broken raw-paste stays broken.
+        self.raw_paste_supported = False if self.raw_paste_broken else None
         self.conn.mark_unknown()
         self._events.clear()
         answered = self._drain_quiet(0.2, self.profile.reset_timeout_s) > 0

@@ -18,6 +18,7 @@ from typing import Literal
 from workbench.trace.record import DEFAULT_TRACE_BUDGET_BYTES
 
 RawPasteMode = Literal["auto", "always", "never"]
+VerifyMode = Literal["auto", "always", "never"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +57,28 @@ class Profile:
     bridges that lose bytes in bursts."""
     soft_reset_before_run: bool = False
     """Soft-reset (CTRL-D at the raw prompt) before each run, for a fresh interpreter."""
-    verify_code: bool = False
+    verify_code: VerifyMode | bool = "never"
     """The board checks the length and byte sum of the code it received before running it
-    (one more round trip; :mod:`workbench.engine.verify`): damaged code never runs, for links
-    that lose bytes."""
+    (one more round trip; :mod:`workbench.engine.verify`), so damaged code never runs.
+    auto: only code sent in plain raw mode, which has no flow control (raw-paste's window
+    credits show most losses by themselves); always: every run (bridges that lose bytes in
+    raw-paste too); never. The presets turn it on; the engine's default keeps the protocol
+    bare (lessons show it as it is). True and False mean always and never."""
     verbose_trace: bool = False
     """Add the engine's reasoning to the trace: what each write expects back and by when, and
     the protocol state after each read (for debugging a board)."""
     trace_budget_bytes: int = DEFAULT_TRACE_BUDGET_BYTES
     """Most bytes of trace kept per session before the oldest are dropped."""
+
+    @property
+    def verify_mode(self) -> VerifyMode:
+        """``verify_code`` as one of its three words (True and False are always and never)."""
+        value = self.verify_code
+        if value is True:
+            return "always"
+        if value is False:
+            return "never"
+        return value
 
     def with_changes(self, **changes: object) -> Profile:
         """A copy with some fields changed (profiles are immutable so sessions can share)."""

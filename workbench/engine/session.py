@@ -160,6 +160,19 @@ class Session:
         """What the device answered to raw-paste (None: not asked yet on this connection)."""
         return self.snapshot.raw_paste_supported
 
+    def findings(self) -> dict[str, object]:
+        """What this connection learned about the board's protocol (raw-paste works, absent or
+        broken; its window), for the caller to remember: see :meth:`Engine.findings`.
+
+        Also after the session closed or was lost (that is when a broken board is found):
+        the worker is gone then, so reading the engine's flags here is safe."""
+        if self._closed or self.lost is not None:
+            return self._engine.findings()
+        try:
+            return self._call(self._engine.findings)
+        except WorkbenchError:
+            return self._engine.findings()
+
     @property
     def port(self) -> serial.SerialBase:
         """The pyserial object (for diagnostics; only the worker thread may use it)."""

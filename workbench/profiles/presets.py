@@ -39,9 +39,11 @@ class Preset:
 
 _PRESET_LIST: tuple[Preset, ...] = (
     Preset(
-        DeviceProfile(name="generic", description="any MicroPython board; the engine's defaults"),
+        DeviceProfile(name="generic", description="any MicroPython board; the engine's defaults", verify_code="auto"),
         "Unknown hardware: the engine's defaults, which suit native USB and the local interpreter. "
-        "Raw paste is asked for once and plain raw mode used if the board refuses.",
+        "Raw paste is asked for once and plain raw mode used if the board refuses; code sent in "
+        "plain raw mode, which has no flow control, is checked by the board before it runs "
+        "(verify_code auto).",
     ),
     Preset(
         DeviceProfile(
@@ -56,7 +58,7 @@ _PRESET_LIST: tuple[Preset, ...] = (
             retries=5,
             dtr=False,
             rts=False,
-            verify_code=True,
+            verify_code="always",
         ),
         "The USB-UART bridge adds milliseconds to every reply and buffers output, so CTRL-C needs a "
         "longer quiet time and replies a longer timeout. DTR/RTS drive EN/IO0 (esptool's auto-reset "
@@ -79,7 +81,7 @@ _PRESET_LIST: tuple[Preset, ...] = (
             retries=5,
             dtr=False,
             rts=False,
-            verify_code=True,
+            verify_code="always",
         ),
         "Like the ESP32 (bridge latency, reset on open through DTR/RTS) but with a slower CPU, "
         "about 38 KB of free RAM and a ROM that first talks at 74880 baud, so every wait is longer "
@@ -98,6 +100,7 @@ _PRESET_LIST: tuple[Preset, ...] = (
             chunk_size=256,
             chunk_delay_s=0.01,
             retries=3,
+            verify_code="auto",
         ),
         "Native USB: no bridge latency and opening the port does not reset the board, so short "
         "waits are safe. A little slack over stm32 because a hard reset re-enumerates USB and "
@@ -114,6 +117,7 @@ _PRESET_LIST: tuple[Preset, ...] = (
             chunk_size=256,
             chunk_delay_s=0.005,
             retries=2,
+            verify_code="auto",
         ),
         "Native USB with large buffers and fast, reliable flow control: the reference port of "
         "MicroPython answers quickly, so the shortest delays and timeouts, and bigger chunks.",
@@ -129,6 +133,7 @@ _PRESET_LIST: tuple[Preset, ...] = (
             chunk_size=64,
             chunk_delay_s=0.02,
             retries=5,
+            verify_code="auto",
         ),
         "CircuitPython prints its own banners (auto-reload, 'Code done running', 'Press any key to "
         "enter the REPL') and may be running code.py when the port opens, so interrupting takes "

@@ -55,6 +55,10 @@ MAX_NAME_LENGTH = 64
 
 
 _RAW_PASTE_MODES: tuple[str, ...] = ("auto", "always", "never")
+_VERIFY_MODES: tuple[str, ...] = ("auto", "always", "never")
+#: verify_code was true / false before it had three values ("auto" checks only what plain raw
+#: mode sends): files written then keep their meaning.
+_VERIFY_FROM_BOOL = {True: "always", False: "never"}
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 _NONE_WORDS = frozenset({"none", "null", "default", ""})
@@ -87,6 +91,16 @@ class _Rule:
     kind: Kind
     optional: bool = False
     check: Callable[[Any], str | None] | None = None
+    choices: tuple[str, ...] = ()
+    """The words a "choice" field accepts."""
+    from_bool: Mapping[bool, str] | None = None
+    """A "choice" field that used to be true / false: what each old value means now."""
+
+    def type_words(self) -> str:
+        """What a value of this field must be, in words."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        return _TYPE_WORDS[self.kind]
 
 
 def _timeout(value: float) -> str | None:
@@ -153,13 +167,13 @@ _RULES: dict[str, _Rule] = {
     "response_timeout_s": _Rule("float", check=_timeout),
     "reset_timeout_s": _Rule("float", check=_timeout),
     "exec_timeout_s": _Rule("float", optional=True, check=_timeout),
-    "raw_paste": _Rule("choice"),
+    "raw_paste": _Rule("choice", choices=_RAW_PASTE_MODES),
     "window_size_override": _Rule("int", optional=True, check=_window),
     "chunk_size": _Rule("int", check=_between(1, MAX_CHUNK_SIZE, " bytes")),
     "chunk_delay_s": _Rule("float", check=_delay),
     "retries": _Rule("int", check=_between(0, MAX_RETRIES)),
     "soft_reset_before_run": _Rule("bool"),
-    "verify_code": _Rule("bool"),
+    "verify_code": _Rule("choice", choices=_VERIFY_MODES, from_bool=_VERIFY_FROM_BOOL),
     "dtr": _Rule("bool", optional=True),
     "rts": _Rule("bool", optional=True),
     "baudrate": _Rule("int", check=_baudrate),
@@ -173,7 +187,7 @@ _TYPE_WORDS: dict[Kind, str] = {
     "int": "a whole number",
     "bool": "true or false",
     "str": "a string",
-    "choice": "one of " + ", ".join(_RAW_PASTE_MODES),
+    "choice": "one of the words listed for the field",
     "encoding": "an encoding name such as utf-8",
 }
 
@@ -206,8 +220,8 @@ def _check_value(name: str, value: Any) -> tuple[Any, str | None]:
     if value is None:
         if rule.optional:
             return None, None
-        return None, f"must be {_TYPE_WORDS[rule.kind]}, not empty"
-    wrong = f"must be {_TYPE_WORDS[rule.kind]}{' or none' if rule.optional else ''}, not {_type_name(value)}"
+        return None, f"must be {rule.type_words()}, not empty"
+    wrong = f"must be {rule.type_words()}{' or none' if rule.optional else ''}, not {_type_name(value)}"
     if rule.kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, wrong
@@ -224,10 +238,12 @@ def _check_value(name: str, value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, bool):
             return None, wrong
     elif rule.kind == "choice":
+        if isinstance(value, bool) and rule.from_bool is not None:
+            value = rule.from_bool[value]
         if not isinstance(value, str):
             return None, wrong
-        if value not in _RAW_PASTE_MODES:
-            return None, f"must be one of {', '.join(_RAW_PASTE_MODES)}, not {value!r}"
+        if value not in rule.choices:
+            return None, f"must be one of {', '.join(rule.choices)}, not {value!r}"
     elif not isinstance(value, str):  # str, encoding
         return None, wrong
     if rule.check is not None:
@@ -352,7 +368,7 @@ FIELD_HELP: dict[str, str] = {
     "chunk_delay_s": "...this far apart (also between capped raw-paste writes)",
     "retries": "extra attempts at entering the raw REPL before giving up",
     "soft_reset_before_run": "soft-reset before each run, for a fresh interpreter",
-    "verify_code": "the board checks length and sum of the code before running it (lossy links)",
+    "verify_code": "board checks length and sum of the code before running it: auto (plain raw only), always, never",
     "dtr": "DTR level set on open (none: leave it as the driver sets it)",
     "rts": "RTS level set on open (none: leave it as the driver sets it)",
     "baudrate": "line rate of a serial port (ignored by USB CDC boards and sockets)",
@@ -417,6 +433,8 @@ def validate_field(name: str, text: str) -> tuple[Any, str | None]:
             return None, f"{stripped!r} is not true or false" + (" (or none)" if rule.optional else "")
     elif rule.kind == "choice":
         value = word
+        if rule.from_bool is not None and word in _TRUE_WORDS | _FALSE_WORDS:
+            value = rule.from_bool[word in _TRUE_WORDS]
     else:  # encoding
         value = stripped
     return _check_value(name, value)

@@ -466,6 +466,23 @@ class RawReplConnection:
         self.state = state
         self._expect = Expectation(state.value, _EXPECTED[state], deadline, self._now)
 
+    def _after_early_end(self) -> None:
+        """STDOUT after the device ended a paste early: nothing of the code runs (the early end
+        is a compile error, or memory ran out while compiling), so the error and the prompt
+        follow the host's CTRL-D at once. A device that stays silent is not running a program
+        but stuck (a build whose raw-paste is broken): the response timeout applies, not the
+        run's."""
+        deadline = self._now + self.timeouts.response_s
+        if self._run_deadline is not None:
+            deadline = min(deadline, self._run_deadline)
+        self._set_state(State.STDOUT, deadline)
+        self._expect = Expectation(
+            EARLY_END_STEP,
+            "CTRL-D, the compile error, CTRL-D and the raw prompt '>'",
+            deadline,
+            self._now,
+        )
+
     def _raw_data(self, now: float) -> bytes:
         if now < self._next_chunk_at:
             return b""
@@ -639,8 +656,11 @@ class RawReplConnection:
                     self._drop_code()
                     self._eof_owed = True
                     self._emit(PasteEndedEarly())
-                else:
-                    self._emit(PasteAcknowledged())
+                    del buf[: i + 1]
+                    self._stderr.clear()
+                    self._after_early_end()
+                    return True
+                self._emit(PasteAcknowledged())
                 del buf[: i + 1]
                 self._stderr.clear()
                 self._set_state(State.STDOUT, self._run_deadline)
@@ -738,6 +758,9 @@ _COMMANDS = {
     "soft_reset": ("soft reset", "'MPY: soft reboot' (or 'soft reboot') and a prompt"),
     "leave_raw": ("leaving the raw REPL", "the friendly prompt '>>> '"),
 }
+
+#: The step a timeout names when a device that ended a paste early then stays silent.
+EARLY_END_STEP = "waiting for the error after the early end of the paste"
 
 _EXPECTED = {
     State.UNKNOWN: "a prompt or banner",
