@@ -222,3 +222,48 @@ class LearnedStore:
             atomic_write_text(self.path, _HEADER + dumps_toml(tables))
         except OSError as exc:
             self.problems.append(f"could not save what was learned about the boards to {self.path}: {exc}")
+
+
+def remember_findings(store: LearnedStore, key: str, findings: Mapping[str, object]) -> Learned | None:
+    """Keep what a session found out (:meth:`workbench.engine.session.Session.findings`);
+    returns what is known now, or None when the session found nothing new.
+
+    A board found working with raw-paste clears an old "broken" (it was restarted with other
+    firmware, or the old finding was wrong); "absent" and "broken" are kept until forgotten.
+    """
+    if not findings:
+        return None
+    facts: dict[str, Any] = {}
+    if findings.get("raw_paste") in _RAW_PASTE_FINDINGS:
+        facts["raw_paste"] = findings["raw_paste"]
+        facts["raw_paste_detail"] = str(findings.get("raw_paste_detail", ""))
+    window = findings.get("window")
+    if isinstance(window, int) and window > 0:
+        facts["window"] = window
+    current = store.get(key)
+    if current is not None and all(getattr(current, name) == value for name, value in facts.items()):
+        return None
+    return store.remember(key, **facts) if facts else None
+
+
+def remember_probe(store: LearnedStore, key: str, report: Any) -> Learned:
+    """Keep what ``workbench probe`` measured (a :class:`workbench.profiles.probe.ProbeReport`):
+    the fingerprint, raw-paste and its window, and the plain raw pacing when it was measured."""
+    facts: dict[str, Any] = {}
+    if report.implementation or report.platform:
+        facts.update(
+            implementation=report.implementation,
+            version=report.version,
+            platform=report.platform,
+            machine=report.machine,
+            fingerprint_at=time.time(),
+        )
+    if report.raw_paste_supported and report.flow_control_reliable is not False:
+        facts.update(raw_paste="works", window=report.window, raw_paste_detail="")
+    elif report.raw_paste_supported is False:
+        facts.update(raw_paste="absent", window=None, raw_paste_detail="")
+    for name in ("plain_raw_chunk_size", "plain_raw_chunk_delay_s", "plain_raw_bytes_per_s"):
+        value = getattr(report, name, None)
+        if value is not None:
+            facts[name] = value
+    return store.remember(key, **facts)
