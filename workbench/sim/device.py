@@ -193,6 +193,7 @@ class SimDevice:
             self._emit,
             window=options.window,
             no_flow_control=options.no_flow_control,
+            paste_hangs=options.paste_hangs,
             noise=noise.replace(b"\x04", b"\x00"),
         )
         with self._cond:
@@ -297,6 +298,16 @@ class SimDevice:
             else:
                 self.firmware.hard_reset(time.monotonic())
         os.write(self._wake_w, b"l")
+
+    def press_reset(self) -> None:
+        """The reset button: the chip starts again, whatever state it was in (the only way,
+        short of a new connection, to wake a board that ``paste_hangs`` has silenced when its
+        DTR/RTS are not wired to reset)."""
+        with self._cond:
+            if self.gone:
+                return
+            self.firmware.hard_reset(time.monotonic())
+        os.write(self._wake_w, b"r")
 
     def close(self) -> None:
         """Stop the board thread and its code process."""

@@ -3,8 +3,9 @@
 A simulated board's firmware: friendly REPL with echo, line editing basics, continuation
 lines and paste mode; raw REPL; raw-paste with a real flow-control window (bytes beyond the
 credit granted are lost, as a full UART buffer loses them) that ends early on a compile error
-found while reading, as MicroPython's does (:mod:`~workbench.sim.paste_compiler`); soft
-reset; CTRL-C. Code runs in
+found while reading, as MicroPython's does (:mod:`~workbench.sim.paste_compiler`), or,
+with ``paste_hangs``, is broken as on some real builds (accepted, ended at once, then
+silence until reset); soft reset; CTRL-C. Code runs in
 a separate process (:class:`~workbench.sim.runner.CodeRunner`); this class only moves bytes.
 
 It is driven by the board's device thread: ``feed()`` with host bytes, ``runner_event()``
@@ -40,6 +41,7 @@ class Mode(enum.Enum):
     RAW_PASTE = "raw-paste"
     RUNNING = "running code"
     RESET_HELD = "held in reset"
+    SILENT = "silent until reset (paste_hangs)"
 
 
 class Firmware:
@@ -53,6 +55,7 @@ class Firmware:
         *,
         window: int | None = None,
         no_flow_control: bool = False,
+        paste_hangs: bool = False,
         noise: bytes = b"",
     ) -> None:
         self.spec = spec
@@ -60,6 +63,7 @@ class Firmware:
         self.emit = emit
         self.window = window if window is not None else spec.window
         self.no_flow_control = no_flow_control
+        self.paste_hangs = paste_hangs
         self.noise = noise
         self.mode = Mode.BOOTING
         self.timer_at: float | None = None
@@ -162,7 +166,7 @@ class Firmware:
             else:
                 self.emit(b"\r\n")
                 self._enter_friendly()
-        # RESET_HELD: the chip is not running; bytes are lost.
+        # RESET_HELD: the chip is not running; SILENT: it no longer reads. Bytes are lost.
 
     def _drain_pending(self) -> None:
         """Bytes that arrived while busy are read by the REPL once it runs again."""
@@ -209,6 +213,12 @@ class Firmware:
         reply = b"R\x01" + bytes((window & 0xFF, window >> 8))
         if not self.no_flow_control:
             reply += b"\x01"
+        if self.paste_hangs:
+            # A build whose raw-paste is broken: the request is accepted, the paste ends
+            # before any code, and the board answers nothing more until it is reset.
+            self.emit(reply + b"\x04")
+            self.mode = Mode.SILENT
+            return
         self.emit(reply)
         self.mode = Mode.RAW_PASTE
         self._paste_received = 0

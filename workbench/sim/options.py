@@ -34,6 +34,13 @@ class SimOptions:
     """Bytes after which the board stops answering: ``sim://stm32?hang_after=3000``."""
     no_flow_control: bool = False
     """Advertises raw-paste but never grants credit: ``sim://generic?no_flow_control=1``."""
+    paste_hangs: bool = False
+    """Answers the raw-paste request (``R\\x01``, the window, ``\\x01``), ends the paste with
+    ``\\x04`` at once, before any code, and from then on answers nothing at all (no output,
+    no prompt; CTRL-C, CTRL-A and CTRL-D are ignored) until it is reset (DTR/RTS on boards
+    wired for it, :meth:`~workbench.sim.device.SimDevice.press_reset`, or a new connection,
+    which is a fresh board). Mimics a real build whose raw-paste is broken:
+    ``sim://generic?paste_hangs=1``. No effect on a board without raw-paste (``legacy``)."""
     window: int | None = None
     """Raw-paste window override (half the input buffer): ``sim://generic?window=32`` (nRF)."""
     rx_fifo: int | None = None
@@ -88,6 +95,7 @@ _CONVERTERS: dict[str, tuple[Callable[[str], object], str]] = {
     "disconnect_after": (int, "a whole number of bytes"),
     "hang_after": (int, "a whole number of bytes"),
     "no_flow_control": (_flag, "a boolean: 1/0, true/false, yes/no or on/off"),
+    "paste_hangs": (_flag, "a boolean: 1/0, true/false, yes/no or on/off"),
     "window": (int, "a whole number of bytes"),
     "rx_fifo": (int, "a whole number of bytes"),
     "boot_ms": (_number, "a finite number of milliseconds"),
