@@ -2,9 +2,14 @@
 
 The library surface is small: ``connect(url)`` gives a :class:`Session` whose ``exec``
 returns an :class:`ExecResult`; everything it sent and received is in ``session.trace``.
+
+The engine's names load on first use (:mod:`workbench._lazy`): every command imports this
+package, and only the ones that talk to a board need the engine.
 """
 
-from workbench.engine import DEFAULT_PROFILE, ExecResult, Profile, Session, connect
+from typing import TYPE_CHECKING
+
+from workbench._lazy import lazy_exports
 from workbench.errors import (
     ConnectError,
     DeviceDisconnected,
@@ -19,6 +24,9 @@ from workbench.errors import (
     UsageError,
     WorkbenchError,
 )
+
+if TYPE_CHECKING:
+    from workbench.engine import DEFAULT_PROFILE, ExecResult, Profile, Session, connect
 
 __version__ = "0.1.0"
 
@@ -42,3 +50,9 @@ __all__ = [
     "__version__",
     "connect",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    dict.fromkeys(("DEFAULT_PROFILE", "ExecResult", "Profile", "Session", "connect"), "workbench.engine"),
+    globals(),
+)

@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import json
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
@@ -313,10 +311,12 @@ def _command_devices(tokens: list[str]) -> list[DeviceRef]:
     """What the command runs on: the devices given (shortcuts and names resolved, each URL
     once), or the default device, named on stderr so a simulated board is never taken for
     the user's. Problems with the settings file's ``[devices]`` are reported, not fatal."""
-    from workbench.discovery.devices import pick_default_device
     from workbench.discovery.names import DeviceRef, load_named_devices, resolve_device
 
     if not tokens:
+        # Only here: listing ports and simulated boards costs imports a named device never needs.
+        from workbench.discovery.devices import pick_default_device
+
         default = pick_default_device()
         _error(f"no device given; using {default.url} ({default.reason})")
         return [DeviceRef(default.url)]
@@ -496,6 +496,8 @@ def _exec_several(
 
 def _open_all(manager: SessionManager, urls: list[str]) -> dict[str, tuple[RunOutcome, int]]:
     """Open every device at once (boot waits overlap); the failures, each with its exit code."""
+    from concurrent.futures import ThreadPoolExecutor  # with logging, ~4 ms; one device needs no pool
+
     from workbench.manager import RunOutcome
 
     def open_one(url: str) -> tuple[RunOutcome, int] | None:
@@ -656,6 +658,8 @@ def _save_trace(session: Session | ManagedSession, path: str) -> None:
 
 
 def _cmd_ports(args: argparse.Namespace) -> int:
+    import json  # here and in probe only: exec and run print no JSON
+
     from workbench.discovery.devices import available_devices, format_devices_table
     from workbench.discovery.names import load_named_devices
 
@@ -670,6 +674,8 @@ def _cmd_ports(args: argparse.Namespace) -> int:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
+    import json
+
     from workbench.profiles.probe import probe
 
     def on_step(step: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from workbench.trace.record import DEFAULT_TRACE_BUDGET_BYTES
+from workbench.limits import DEFAULT_TRACE_BUDGET_BYTES  # a leaf: the trace package costs ~10 ms to import
 
 RawPasteMode = Literal["auto", "always", "never"]
 VerifyMode = Literal["auto", "always", "never"]
