@@ -48,9 +48,10 @@ STEP_TEXT: dict[StepKind, _StepText] = {
         "CTRL-C (0x03) raises KeyboardInterrupt in whatever the board is running: a loop in "
         "main.py, code left over from another tool. At an idle friendly prompt it cancels the "
         "line typed so far (a CR would run it, so none is sent) and brings a fresh '>>> '; an "
-        "idle raw REPL answers nothing. The host waits until the board has been quiet for the "
-        "profile's interrupt delay, so no stale output is mistaken for an answer to what comes "
-        "next. When no '>>> ' came, a second CTRL-C follows as a step of its own: a program may "
+        "idle raw REPL answers nothing. The host reads until the friendly prompt '>>> ' is the last "
+        "thing the board sent (a REPL waiting for a line sends nothing more), else until the board "
+        "has been quiet for the profile's interrupt delay, so no stale output is mistaken for an "
+        "answer to what comes next. When no '>>> ' came, a second CTRL-C follows as a step of its own: a program may "
         "have caught the first, and CTRL-Cs sent together count as one.",
     ),
     "enter_raw": _StepText(

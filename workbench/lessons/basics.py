@@ -20,7 +20,7 @@ PLAIN_RAW = Profile(raw_paste="never")
 ENTER_RAW = LessonStep(
     "Enter the raw REPL",
     "The workbench sends CTRL-C (stop whatever runs, cancel a half-typed line: see the raw-repl "
-    "lesson), waits until the board is quiet, then CR CTRL-A. The board leaves the friendly REPL "
+    "lesson), waits for the prompt '>>> ' (or, without one, until the board is quiet), then CR CTRL-A. The board leaves the friendly REPL "
     "and answers with the banner 'raw REPL; CTRL-B to exit' and the raw prompt '>'.",
     actions.enter_raw,
 )
@@ -52,8 +52,9 @@ RAW_REPL = Lesson(
         LessonStep(
             "Enter the raw REPL (CTRL-A)",
             "The workbench repeats the CTRL-C (it does so before every CTRL-A, in case something "
-            "started meanwhile) and waits until the board has been quiet for a moment, so that a "
-            "late prompt is not taken for an answer. Then it sends CR CTRL-A. CTRL-A is a command "
+            "started meanwhile) and reads until the board's '>>> ' comes back (a REPL waiting for a "
+            "line sends nothing more), or until it has been quiet for a moment when no prompt comes, "
+            "so that stale output is not taken for an answer. Then it sends CR CTRL-A. CTRL-A is a command "
             "only on an empty line (after 'abc' it would move the cursor to the start of the "
             "line), which the CTRL-C made sure of; on that empty line the CR only brings one more "
             "'>>> '. CTRL-A switches the board to the raw REPL: it prints a new line, the banner "
