@@ -153,7 +153,9 @@ def test_a_saved_profile_is_kept_and_the_flags_apply_on_top(tmp_path: Path) -> N
     (tmp_path / "profiles.toml").write_text(f'["url:{url}"]\nname = "mine"\nraw_paste = "never"\n', encoding="utf-8")
     kept = run()
     assert kept.returncode == 0 and kept.stdout.strip() == "7"
-    assert kept.stderr == f"workbench: profile 'mine': URL {url}: saved profile 'mine'\n"
+    first, *rest = kept.stderr.splitlines()
+    assert first == f"workbench: profile 'mine': URL {url}: saved profile 'mine'"
+    assert rest and all(line.startswith("workbench: learned: ") for line in rest)  # the fingerprint of the first run
     assert "raw-paste" not in cli("trace", str(tmp_path / "t.jsonl")).stdout
 
 # ---------------------------------------------------------------------------- finding the device

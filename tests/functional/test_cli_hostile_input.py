@@ -81,14 +81,20 @@ def test_probe_report_is_inert(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
 
     def fake_probe(url: str, *, round_trips: int, on_step: object) -> SimpleNamespace:
         on_step("asking the board " + ESC_SEQUENCES)  # type: ignore[operator]
-        return SimpleNamespace(format_text=lambda: f"Probe of {url}\n  device  {ESC_SEQUENCES}\n  end")
+        return SimpleNamespace(
+            format_text=lambda: f"Probe of {url}\n  device  {ESC_SEQUENCES}\n  end",
+            # What the board said it is, remembered and shown as learned facts.
+            implementation=ESC_SEQUENCES, version="1.22", platform=ESC_SEQUENCES, machine=ESC_SEQUENCES,
+            raw_paste_supported=None, flow_control_reliable=None, window=None,
+        )
 
     monkeypatch.setattr(workbench.profiles.probe, "probe", fake_probe)
     assert cli_main(["probe", "sim://generic"]) == 0
     out, err = capsys.readouterr()
     assert_inert(out)
     assert_inert(err)
-    assert out.splitlines() == ["Probe of sim://generic", "  device  ^[[2J^[[H^[]0;pwned^G^[]52;c;aGVsbG8=^G\\x9b31m", "  end"]
+    assert out.splitlines()[:3] == ["Probe of sim://generic", "  device  ^[[2J^[[H^[]0;pwned^G^[]52;c;aGVsbG8=^G\\x9b31m", "  end"]
+    assert "  firmware: ^[[2J" in out  # the learned facts quote the board too
 
 
 def test_ports_table_is_inert(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from workbench.engine import Profile, Session
     from workbench.manager import ManagedSession, RunOutcome, SessionManager
     from workbench.profiles import ProfileChoice, ProfileStore
+    from workbench.profiles.learned import LearnedStore
 
 EXIT_OK = 0
 EXIT_RAISED = 1
@@ -168,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
         "probe",
         help="measure a device and propose a protocol profile",
         description="Adaptive detection: raw REPL test, response timing, raw-paste and window, "
-        "flow-control validation, and a proposed profile. Nothing is stored without --save.",
+        "flow-control validation, and a proposed profile. Nothing is stored without --save. "
+        "What the workbench learned about the device (its firmware, whether raw-paste works, "
+        "plain raw pacing) is shown, and kept for the next connection; --forget drops it.",
         epilog=URL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -178,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the device, as an option (the same as DEVICE)")
     probe.add_argument("--json", action="store_true", help="machine-readable output")
     probe.add_argument("--save", action="store_true", help="store the proposed profile for this device")
+    probe.add_argument("--forget", action="store_true",
+                       help="forget what the workbench learned about this device (after reflashing it), "
+                       "without probing")
     probe.add_argument("--round-trips", type=int, default=20, metavar="N", help="timing samples (default 20)")
 
     trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
@@ -384,14 +390,51 @@ def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | 
         out.flush()
 
     with connect(url, profile) as session:
-        _use_platform_preset(args, url, choice, session.set_profile, session)
         try:
+            _use_platform_preset(args, url, choice, session.set_profile, session)
             with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
                 result = session.exec(code, timeout=args.timeout, on_output=on_output, source_name=source_name)
+            _leave_raw(session)
         finally:
+            _remember_findings(url, session.findings())
             if args.trace:
                 _save_trace(session, args.trace)
     return EXIT_OK if result.ok else EXIT_RAISED
+
+
+def _leave_raw(session: Session) -> None:
+    """Back to the friendly REPL when done, as a person at a terminal expects the board (and
+    as mpremote leaves it): the next command then finds the prompt at once, where a board left
+    in the raw REPL answers CTRL-C with nothing and costs the interrupt delay twice. Best
+    effort: the run's result is what counts."""
+    with contextlib.suppress(WorkbenchError):
+        session.leave_raw()
+
+
+@functools.cache
+def _learned_store() -> LearnedStore:
+    """What was learned about the boards, read once per command; its problems are said once."""
+    from workbench.profiles.learned import LearnedStore
+
+    store = LearnedStore()
+    for problem in store.problems:
+        _error(problem)
+    return store
+
+
+def _remember_findings(url: str, findings: dict[str, object]) -> None:
+    """Keep what the session found out about the board (raw-paste works, absent, broken)."""
+    from workbench.profiles.learned import learned_key, remember_findings
+
+    store = _learned_store()
+    remember_findings(store, learned_key(url, _port_for(url)), findings)
+    for problem in store.problems[len(_SAID_PROBLEMS) :]:
+        _error(problem)
+        _SAID_PROBLEMS.append(problem)
+
+
+#: Problems of the learned store already said (a failed write is said once per command).
+_SAID_PROBLEMS: list[str] = []
 
 
 def _command_profile(
@@ -404,7 +447,17 @@ def _command_profile(
     choice = _matched_profile(url, report_problems=report_problems)
     if args.verbose and choice.users_own:
         _error(f"{label}profile {choice.describe()}")
+        _say_learned(url, label)
     return _with_overrides(args, choice.profile.to_engine_profile()), choice
+
+
+def _say_learned(url: str, label: str = "") -> None:
+    """``-v``: what was learned about the board, one line per fact."""
+    from workbench.profiles.learned import learned_key
+
+    learned = _learned_store().get(learned_key(url, _port_for(url)))
+    for line in learned.describe() if learned is not None else ():
+        _error(f"{label}learned: {line}")
 
 
 def _with_overrides(args: argparse.Namespace, profile: Profile) -> Profile:
@@ -429,17 +482,22 @@ def _use_platform_preset(
     platform's preset applies from the user's code on (as in the app), the command line's
     overrides still on top. The user's own profile is left alone. Never fatal: a board that
     does not say keeps the generic preset."""
-    from workbench.profiles import refine_by_fingerprint
+    from workbench.profiles.choice import refine_by_fingerprint
 
     if choice.users_own:
         return
+    from workbench.errors import RawPasteBroken
+
     try:
-        chosen = refine_by_fingerprint(choice, _profile_store(), url, _port_for(url), session)
+        chosen = refine_by_fingerprint(choice, _profile_store(), url, _port_for(url), session, _learned_store())
+    except RawPasteBroken:
+        raise  # the board now answers nothing: this is the user's answer
     except WorkbenchError:
         return  # the user's code will meet the same problem and report it properly
     set_profile(_with_overrides(args, chosen.profile.to_engine_profile()))
     if args.verbose:
         _error(f"{label}profile {chosen.describe()}")
+        _say_learned(url, label)
 
 
 def _exec_several(
@@ -468,12 +526,19 @@ def _exec_several(
     with SessionManager(profile_for=profiles.__getitem__) as manager:
         failed_opens = _open_all(manager, urls)
         opened = [url for url in urls if url not in failed_opens]
-        for url in opened:
+        for url in list(opened):
             managed = manager.get(url)
             if managed is not None and managed.session is not None:
-                _use_platform_preset(
-                    args, url, matched[url][1], managed.set_profile, managed.session, label=f"[{labels[url]}] "
-                )
+                try:
+                    _use_platform_preset(
+                        args, url, matched[url][1], managed.set_profile, managed.session, label=f"[{labels[url]}] "
+                    )
+                except WorkbenchError as exc:  # a broken raw-paste: this board is out of the run
+                    from workbench.manager import RunOutcome
+
+                    _remember_findings(url, managed.session.findings())
+                    failed_opens[url] = (RunOutcome(url, None, str(exc), 0.0), exc.exit_code)
+                    opened.remove(url)
         try:
             with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
                 outcomes = manager.run_on(
@@ -481,6 +546,11 @@ def _exec_several(
                 )
         finally:
             printer.flush([labels[url] for url in urls])
+            for url in opened:
+                managed = manager.get(url)
+                if managed is not None and managed.session is not None:
+                    _remember_findings(url, managed.session.findings())
+                    _leave_raw(managed.session)
             if args.trace:
                 for index, url in enumerate(urls, start=1):
                     managed = manager.get(url)
@@ -634,12 +704,14 @@ def _matched_profile(url: str, *, report_problems: bool = True) -> ProfileChoice
     A problem with the profiles file is reported and the defaults are used: a broken
     settings file must not stop anyone from running code.
     """
-    from workbench.profiles import choose_before_connect
+    from workbench.profiles.choice import choose_before_connect
+    from workbench.profiles.learned import learned_key
 
     store = _profile_store()
     for problem in store.problems if report_problems else ():
         _error(problem)
-    return choose_before_connect(store, url, _port_for(url))
+    port = _port_for(url)
+    return choose_before_connect(store, url, port, learned=_learned_store().get(learned_key(url, port)))
 
 
 def _save_trace(session: Session | ManagedSession, path: str) -> None:
@@ -682,18 +754,40 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         if not args.json:
             _show(f"  {step} ...", file=sys.stderr)
 
+    from workbench.profiles.learned import learned_key, remember_probe
+
     url = _command_devices(args.urls)[0].url
+    key = learned_key(url, _port_for(url))
+    store = _learned_store()
+    if args.forget:
+        known = store.get(key)
+        if not store.forget(key):
+            print(f"nothing was learned about {url}")
+        else:
+            print(f"forgot what was learned about {url} ({key}):")
+            for line in known.describe() if known is not None else ():
+                _show(f"  {line}")
+        for problem in store.problems:
+            _error(problem)
+        return EXIT_OK if not store.problems else EXIT_DEVICE
     report = probe(url, round_trips=max(1, args.round_trips), on_step=on_step)
     saved = _save_probed_profile(url, report) if args.save else None
+    learned = remember_probe(store, key, report)
+    for problem in store.problems:
+        _error(problem)
     if args.json:
         data = report.to_json()
         if saved is not None:
             data["saved_as"] = saved
+        data["learned"] = {"key": key, **learned.to_table()}
         print(json.dumps(data, indent=2))
     else:
         _show(report.format_text())  # quotes the board: its banner, platform, answers
         if saved is not None:
             print(f"saved as {saved!r} in the profiles file")
+        print(f"learned about this device ({key}; `workbench probe --forget` drops it):")
+        for line in learned.describe():
+            _show(f"  {line}")
     return EXIT_OK
 
 

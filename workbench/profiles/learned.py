@@ -219,7 +219,8 @@ class LearnedStore:
     def _write(self) -> None:
         tables = {key: learned.to_table() for key, learned in sorted(self._boards.items())}
         try:
-            atomic_write_text(self.path, _HEADER + dumps_toml(tables))
+            text = dumps_toml(tables)
+            atomic_write_text(self.path, _HEADER + text + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
             self.problems.append(f"could not save what was learned about the boards to {self.path}: {exc}")
 
