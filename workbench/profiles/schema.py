@@ -15,7 +15,6 @@ constructed profile is always valid (``__post_init__`` runs the same checks as
 from __future__ import annotations
 
 import codecs
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -319,6 +318,8 @@ class DeviceProfile(Profile):
         values: dict[str, Any] = base.to_dict() if base is not None else {}
         for key, raw in data.items():
             if key not in _RULES:
+                import difflib  # only for a misspelt key: not on every profile read
+
                 close = difflib.get_close_matches(str(key), FIELD_NAMES, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 issues.append((str(key), f"unknown field{hint}"))
@@ -482,6 +483,8 @@ def from_seed_settings(
     for key, raw in flat.items():
         target = SEED_SETTINGS.get(key)
         if target is None:
+            import difflib  # only for a misspelt key: not on every profile read
+
             close = difflib.get_close_matches(str(key), list(SEED_SETTINGS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             issues.append((str(key), f"unknown seed setting{hint}"))
