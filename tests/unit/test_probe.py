@@ -1,23 +1,48 @@
 """Adaptive protocol detection (workbench.profiles.probe) against the real interpreter and simulated boards.
 
-Each board is probed once per module (a probe takes a fraction of a second with ``boot_ms=0``)
-and the tests check the report's figures and the profile it proposes; the no-flow-control
-board also proves the proposal works where the default profile does not.
+Each board is probed once per module (a probe takes a fraction of a second with ``boot_ms=0``,
+a few seconds where it searches the plain-raw pacing) and the tests check the report's figures
+and the profile it proposes; the no-flow-control board and the board that loses bytes also
+prove the proposal works where the default profile does not. The fingerprint, which also runs
+at every connect, is checked on its own: small, in plain raw mode, read safely.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from tests.conftest import requires_micropython
 from workbench.engine.profile import DEFAULT_PROFILE
 from workbench.engine.session import connect
-from workbench.errors import ConnectError, DeviceTimeout
-from workbench.profiles.probe import ProbeError, ProbeReport, flow_control_code, probe, propose_profile
+from workbench.errors import ConnectError, DeviceDisconnected, DeviceTimeout, WorkbenchError
+from workbench.profiles import probe as probe_module
+from workbench.profiles.pacing import Pacing
+from workbench.profiles.probe import (
+    FINGERPRINT_CHUNK_DELAY_S,
+    FINGERPRINT_CHUNK_SIZE,
+    FINGERPRINT_CODE,
+    Fingerprint,
+    ProbeError,
+    ProbeReport,
+    fingerprint,
+    flow_control_code,
+    parse_fingerprint,
+    probe,
+    propose_profile,
+)
 
 NO_FLOW = "sim://generic?no_flow_control=1"
+#: Firmware before raw-paste whose 64-byte receive FIFO is emptied every 10 ms: bytes written
+#: faster are lost (issue 15).
+LOSSY = "sim://legacy?rx_fifo=64&boot_ms=0"
+#: A 1 KB program of 100 assignments and a print of their sum, and what it prints.
+PROGRAM = "\n".join(f"a{i} = {i * 37 % 1000}" for i in range(100)) + (
+    "\nprint(sum(globals()['a%d' % i] for i in range(100)))\n"
+)
+PROGRAM_SUM = str(sum(i * 37 % 1000 for i in range(100)))
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +72,7 @@ def test_real_interpreter(reports: dict[str, ProbeReport]) -> None:
     assert report.start_needed_extra_time is False
     assert report.proposed.raw_paste == "auto"
     assert report.proposed.chunk_size == 128
+    assert report.plain_raw_chunk_size is None and report.plain_raw_bytes_per_s is None  # raw-paste works
     assert all(step.ok for step in report.steps), report.format_text()
     assert [s.split(" ")[0] for s in steps] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
 
@@ -77,6 +103,10 @@ def test_legacy_has_no_raw_paste(reports: dict[str, ProbeReport]) -> None:
     assert report.version.startswith("1.12")
     json.dumps(report.to_json())
     assert "not supported" in report.format_text()
+    # No loss at any pacing on this board: the top of the search, validated.
+    assert (report.plain_raw_chunk_size, report.plain_raw_chunk_delay_s) == (256, 0.001)
+    assert report.proposed.chunk_delay_s == 0.001
+    assert report.plain_raw_bytes_per_s is not None and report.plain_raw_bytes_per_s > 1000
 
 
 def test_slow_bridge_gets_longer_timeouts(reports: dict[str, ProbeReport]) -> None:
@@ -105,6 +135,9 @@ def test_no_flow_control_is_unreliable(reports: dict[str, ProbeReport]) -> None:
     assert not next(s for s in report.steps if s.name == "flow control").ok
     assert "UNRELIABLE" in report.format_text()
     json.dumps(report.to_json())
+    # Plain raw mode from now on: its pacing was measured too.
+    assert report.plain_raw_chunk_size == report.proposed.chunk_size
+    assert next(s for s in report.steps if s.name == "plain-raw pacing").ok
 
 
 def test_proposal_runs_a_big_script_where_the_default_fails(reports: dict[str, ProbeReport]) -> None:
@@ -179,3 +212,133 @@ def test_device_that_stops_answering_fails_with_the_step() -> None:
         probe(
             "sim://stm32?boot_ms=0&hang_after=400", base=DEFAULT_PROFILE.with_changes(response_timeout_s=0.5)
         )
+
+
+def test_propose_profile_takes_the_measured_plain_raw_pacing() -> None:
+    figures = {"entered_raw_s": 0.05, "start_needed_extra_time": False, "median_ms": 20, "p95_ms": 21, "window": None}
+    plain = propose_profile(
+        DEFAULT_PROFILE, raw_paste_supported=False, flow_control_reliable=None, plain_raw=Pacing(36, 0.01), **figures
+    )
+    assert (plain.chunk_size, plain.chunk_delay_s, plain.raw_paste) == (36, 0.01, "never")
+    assert plain.verify_code == "always"  # plain raw mode: the board checks the code first
+    paste = propose_profile(
+        DEFAULT_PROFILE,
+        raw_paste_supported=True,
+        flow_control_reliable=True,
+        plain_raw=Pacing(36, 0.01),
+        **{**figures, "window": 128},
+    )
+    assert (paste.chunk_size, paste.raw_paste, paste.verify_code) == (128, "auto", "never")
+
+
+# ---------------------------------------------------------------------- a board that loses bytes
+def test_probe_of_a_board_that_loses_bytes_proposes_a_pacing_that_works() -> None:
+    """Issue 15's acceptance check: the probe's own fingerprint works on the board, and the
+    pacing it proposes runs a 1 KB program right 5 times out of 5, where the default loses."""
+    started = time.monotonic()
+    report = probe(LOSSY)
+    took = time.monotonic() - started
+    assert took < 15, report.format_text()
+    assert (report.implementation, report.version, report.platform) == ("micropython", "1.12.0", "esp8266")
+    assert next(s for s in report.steps if s.name == "fingerprint").ok
+    pacing = next(s for s in report.steps if s.name == "plain-raw pacing")
+    assert pacing.ok and "LOST" in pacing.detail and "a margin below" in pacing.detail
+    proposed = report.proposed
+    assert proposed.raw_paste == "never" and proposed.verify_code == "always"
+    assert (proposed.chunk_size, proposed.chunk_delay_s) == (report.plain_raw_chunk_size, report.plain_raw_chunk_delay_s)
+    # Below what the board can take: 64 bytes (its FIFO) every 10 ms, CTRL-D included.
+    assert proposed.chunk_size < 64 and proposed.chunk_delay_s >= 0.01
+    assert report.plain_raw_bytes_per_s is not None and 1000 < report.plain_raw_bytes_per_s < 6400
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["plain_raw_chunk_size"] == proposed.chunk_size
+    assert data["proposed"]["chunk_size"] == proposed.chunk_size
+    assert f"plain raw      {proposed.chunk_size} B every 10 ms arrived intact" in report.format_text()
+
+    assert len(PROGRAM) > 1000
+    with connect(LOSSY, proposed) as session:
+        outputs = [session.exec(PROGRAM, timeout=10).stdout.strip() for _ in range(5)]
+        assert outputs == [PROGRAM_SUM] * 5
+        assert session.raw_paste_supported is None  # never asked: plain raw mode throughout
+        # The same program with the engine's default pacing (256 B every 10 ms) and no check:
+        # the board loses bytes, the closing CTRL-D included.
+        session.set_profile(proposed.with_changes(chunk_size=256, chunk_delay_s=0.01, verify_code="never"))
+        try:
+            result = session.exec(PROGRAM, timeout=10)
+        except WorkbenchError:
+            pass
+        else:
+            assert result.stdout.strip() != PROGRAM_SUM
+
+
+# ---------------------------------------------------------------------- the fingerprint
+def test_fingerprint_code_is_two_small_writes() -> None:
+    assert len(FINGERPRINT_CODE) + 1 <= 2 * FINGERPRINT_CHUNK_SIZE  # the code and its CTRL-D
+    assert FINGERPRINT_CHUNK_SIZE <= 48 and FINGERPRINT_CHUNK_DELAY_S >= 0.01
+
+
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        (
+            "WBFP esp32 (name='micropython', version=(1, 22, 2, ''), _machine='ESP32 module', _mpy=10502)",
+            Fingerprint("micropython", "1.22.2", "esp32", "ESP32 module"),
+        ),
+        (
+            "WBFP linux (name='micropython', version=(1, 29, 0, 'preview'), _machine='linux', _build='standard')",
+            Fingerprint("micropython", "1.29.0-preview", "linux", "linux"),
+        ),
+        (
+            "WBFP RP2040 (name='circuitpython', version=(8, 2, 9), _machine='Raspberry Pi Pico with rp2040', _mpy=517)",
+            Fingerprint("circuitpython", "8.2.9", "RP2040", "Raspberry Pi Pico with rp2040"),
+        ),
+        ("WBFP esp8266 (name='micropython', version=(1, 12, 0), mpy=10757)", Fingerprint("micropython", "1.12.0", "esp8266", "")),
+        # A port built without attribute tuples, and one without sys.platform.
+        ("WBFP minimal ('micropython', (1, 9, 4))", Fingerprint("micropython", "1.9.4", "minimal", "")),
+        ("WBFP  (name='micropython', version=(1, 20, 0), _machine='x')", Fingerprint("micropython", "1.20.0", "", "x")),
+        # No sys.implementation; output that is not a literal is read as nothing, never run.
+        ("WBFP zephyr ", Fingerprint("", "", "zephyr", "")),
+        ("WBFP x (name=__import__('os').system('false'), version=(1, 2))", Fingerprint("", "1.2", "x", "")),
+        ("WBFP x (name='a', version=(1, 2", Fingerprint("", "", "x", "")),
+        ("boot noise\r\nWBFP p (name=\"it's\", version=(1, 0, 0))", Fingerprint("it's", "1.0.0", "p", "")),
+    ],
+)
+def test_parse_fingerprint(printed: str, expected: Fingerprint) -> None:
+    assert parse_fingerprint(printed) == expected
+
+
+def test_parse_fingerprint_without_its_line() -> None:
+    assert parse_fingerprint("") is None
+    assert parse_fingerprint("Traceback (most recent call last):\nNameError: name 'x' isn't defined") is None
+
+
+def test_fingerprint_on_a_board_that_loses_bytes_is_small_writes_in_plain_raw_mode() -> None:
+    with connect(LOSSY) as session:
+        before = session.profile
+        assert before.chunk_size > 64  # the profile's own pacing would lose the fingerprint
+        assert fingerprint(session) == Fingerprint("micropython", "1.12.0", "esp8266", "")
+        assert session.profile == before  # restored
+        assert session.raw_paste_supported is None  # raw-paste not asked for
+        code = FINGERPRINT_CODE.encode() + b"\x04"
+        writes = [r.data for r in session.trace.records() if r.dir == "tx"]
+        start = next(i for i, data in enumerate(writes) if code.startswith(data) and len(data) > 8)
+        assert writes[start : start + 2] == [code[:48], code[48:]]
+        assert not any(b"\x05A\x01" in data for data in writes)
+
+
+def test_fingerprint_restores_the_profile_when_it_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def times_out(*_args: object) -> None:
+        raise DeviceTimeout("waiting for OK", "'OK'", b"", 0.5)
+
+    with connect("sim://generic") as session:
+        before = session.profile
+        monkeypatch.setattr(probe_module, "_exec", times_out)
+        assert fingerprint(session) == Fingerprint("", "", "", "")
+        assert session.profile == before
+
+        def unplugged(*_args: object) -> None:
+            raise DeviceDisconnected("gone")
+
+        monkeypatch.setattr(probe_module, "_exec", unplugged)
+        with pytest.raises(DeviceDisconnected):
+            fingerprint(session)
+        assert session.profile == before

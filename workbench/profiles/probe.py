@@ -11,15 +11,22 @@ user cannot be expected to know which. :func:`probe` finds out in five steps:
 3. raw-paste: does the device accept it, and with what window;
 4. flow control: a paste of several windows whose result the probe knows in advance, with a
    short response timeout, so a device that advertises raw-paste but loses bytes or never
-   grants credit is found quickly and marked unreliable;
+   grants credit is found quickly and marked unreliable; for a device that will get plain
+   raw mode instead (no raw-paste, or its flow control failed), the pacing plain raw mode
+   may write at: known payloads at growing speed until one is lost, a margin below that
+   (:mod:`workbench.profiles.pacing`);
 5. a proposed :class:`~workbench.engine.profile.Profile` derived from the figures.
 
 It also fingerprints the firmware (implementation, version, platform, machine) with one
-exec that cannot fail on the device side.
+small exec that cannot fail on the device side, sent in plain raw mode with small writes so
+that it works on a board that loses bytes and before raw-paste is ever asked for
+(:func:`fingerprint`, also used when a board is connected).
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import dataclasses
 import math
 import statistics
@@ -32,7 +39,9 @@ from typing import Any, NamedTuple
 from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.session import Session, connect
+from workbench.engine.verify import DROP_HELD, check_problem, stage_code
 from workbench.errors import ConnectError, DeviceTimeout, SessionClosed, TransferError, WorkbenchError
+from workbench.profiles.pacing import LADDER, Attempt, Pacing, PacingResult, find_pacing, known_payload
 from workbench.trace.record import TraceRecorder
 
 #: Entering the raw REPL slower than this means the board did something first (reset on open).
@@ -45,6 +54,10 @@ FLOW_MIN_BYTES = 1024
 FLOW_MAX_BYTES = 64 * 1024
 #: Bound on the flow-control run itself (sending plus running the assignments).
 FLOW_RUN_TIMEOUT_S = 15.0
+#: Plain-raw pacing: no faster rung is started after this many seconds of the search...
+PACING_BUDGET_S = 10.0
+#: ...and each payload (at most 2 KB, sent and reported) has this long.
+PACING_RUN_TIMEOUT_S = 5.0
 #: Slack of the probe's own watchdog beyond the engine's deadlines.
 WATCHDOG_MARGIN_S = 2.0
 #: Bound on each of the small execs (trivial statement, fingerprint, round trips).
@@ -54,37 +67,27 @@ MAX_RESPONSE_TIMEOUT_S = 10.0
 MAX_INTERRUPT_DELAY_S = 1.0
 MAX_STARTUP_DELAY_S = 5.0
 #: Marker of the fingerprint line, so boot noise or a board's own prints are not misread.
-_FP_MARK = "WBPROBE"
+_FP_MARK = "WBFP"
 
-#: Runs on the device; every lookup is guarded because ports differ (no os.uname on some,
-#: no sys.implementation._machine before 1.20, CircuitPython's three-part version).
-_FINGERPRINT_CODE = f"""
-def _wbprobe():
-    import sys
-    name = version = platform = machine = ''
-    try:
-        impl = sys.implementation
-        name = impl.name
-        version = '.'.join(str(p) for p in impl.version[:3])
-        if len(impl.version) > 3 and impl.version[3]:
-            version += '-' + str(impl.version[3])
-        machine = getattr(impl, '_machine', '') or ''
-    except Exception:
-        pass
-    try:
-        platform = sys.platform
-    except Exception:
-        pass
-    if not machine:
-        try:
-            import os
-            machine = os.uname().machine
-        except Exception:
-            pass
-    print('{_FP_MARK}', '|'.join(str(v).replace('|', '/') for v in (name, version, platform, machine)))
-_wbprobe()
-del _wbprobe
-"""
+#: Runs on the device, as small as it can be (it is sent in small, spaced writes on every
+#: connection to a board not known yet: these 85 bytes and the CTRL-D are two writes of 48):
+#: one line that leaves no name behind and prints the marker, ``sys.platform`` and
+#: ``sys.implementation`` as the firmware shows it. Both lookups have a default, so an odd
+#: port prints empty fields, never an error. The host reads the fields
+#: (:func:`parse_fingerprint`): MicroPython and CircuitPython print an attribute tuple,
+#: ``(name='micropython', version=(1, 22, 2, ''), _machine='...', _mpy=...)`` (no
+#: ``_machine`` before 1.20; a three-part version on CircuitPython and before 1.22, a
+#: fourth part, a pre-release word or '', since), ports built without attribute tuples a
+#: plain ``('micropython', (1, 12, 0))``.
+FINGERPRINT_CODE = (
+    f"print('{_FP_MARK}',*(getattr(__import__('sys'),a,'')for a in('platform','implementation')))"
+)
+#: The fingerprint's writes: no more than this many bytes...
+FINGERPRINT_CHUNK_SIZE = 48
+#: ...at least this far apart (a 64-byte receive buffer emptied every 10 ms takes them).
+FINGERPRINT_CHUNK_DELAY_S = 0.01
+#: Longest fingerprint line read (anything longer is not ours).
+_FP_MAX_LINE = 1024
 
 
 class ProbeError(WorkbenchError):
@@ -122,6 +125,14 @@ class ProbeReport:
     platform: str
     machine: str
     proposed: Profile
+    plain_raw_chunk_size: int | None = None
+    """Plain raw mode pacing the probe validated (a margin below the fastest lossless), when
+    the device gets plain raw mode; None when not measured or nothing was lossless."""
+    plain_raw_chunk_delay_s: float | None = None
+    plain_raw_bytes_per_s: float | None = None
+    """Code bytes per second measured at that pacing (first write to the board's OK)."""
+    plain_raw_detail: str = ""
+    """What the pacing search tried and found, in words ("" when it did not run)."""
     steps: list[ProbeStep] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -164,8 +175,16 @@ class ProbeReport:
             ),
             f"  raw-paste      {paste}",
             f"  flow control   {flow}",
-            "Steps",
         ]
+        if self.plain_raw_chunk_size is not None and self.plain_raw_chunk_delay_s is not None:
+            rate = f", {self.plain_raw_bytes_per_s:,.0f} B/s measured" if self.plain_raw_bytes_per_s else ""
+            lines.append(
+                f"  plain raw      {self.plain_raw_chunk_size} B every {self.plain_raw_chunk_delay_s * 1000:g} ms"
+                f" arrived intact{rate}"
+            )
+        elif self.plain_raw_detail:
+            lines.append(f"  plain raw      {self.plain_raw_detail}")
+        lines.append("Steps")
         width = max((len(step.name) for step in self.steps), default=0)
         lines += [
             f"  [{'ok' if step.ok else '!!'}] {step.name.ljust(width)}  {step.detail}" for step in self.steps
@@ -263,8 +282,15 @@ def probe(
         url, base.with_changes(startup_delay_s=startup), supported, window, p95_ms, trace
     )
     steps.append(ProbeStep("flow control", reliable is not False, flow_detail))
+    pacing: PacingResult | None = None
+    pacing_detail = ""
+    if not _uses_raw_paste(supported, reliable):
+        announce("4/5 flow-control validation: plain-raw pacing")
+        pacing, pacing_detail = _plain_raw_pacing(url, base.with_changes(startup_delay_s=startup), p95_ms, trace)
+        steps.append(ProbeStep("plain-raw pacing", pacing is not None and pacing.proposed is not None, pacing_detail))
 
     announce("5/5 proposing a profile")
+    measured = pacing.proposed if pacing is not None else None
     proposed = propose_profile(
         base,
         entered_raw_s=entered_raw_s,
@@ -274,13 +300,16 @@ def probe(
         raw_paste_supported=supported,
         window=window,
         flow_control_reliable=reliable,
+        # Nothing was lossless: the most cautious pacing, and the board checks the code.
+        plain_raw=measured or (LADDER[0] if pacing is not None else None),
     )
     steps.append(
         ProbeStep(
             "proposed profile",
             True,
             f"raw_paste={proposed.raw_paste}, response_timeout_s={proposed.response_timeout_s:.2f}, "
-            f"chunk_size={proposed.chunk_size}",
+            f"chunk_size={proposed.chunk_size}"
+            + (f", chunk_delay_s={proposed.chunk_delay_s:g}" if pacing is not None else ""),
         )
     )
     return ProbeReport(
@@ -298,6 +327,10 @@ def probe(
         platform=platform,
         machine=machine,
         proposed=proposed,
+        plain_raw_chunk_size=measured.chunk_size if measured is not None else None,
+        plain_raw_chunk_delay_s=measured.chunk_delay_s if measured is not None else None,
+        plain_raw_bytes_per_s=round(pacing.bytes_per_s, 1) if pacing is not None and pacing.bytes_per_s else None,
+        plain_raw_detail=pacing_detail,
         steps=steps,
     )
 
@@ -312,14 +345,16 @@ def propose_profile(
     raw_paste_supported: bool | None,
     window: int | None,
     flow_control_reliable: bool | None,
+    plain_raw: Pacing | None = None,
 ) -> Profile:
     """Step 5: settings derived from the measurements, the rest taken from ``base``.
 
     The response timeout keeps a half-second floor (host scheduling and garbage-collection
     pauses do not show in 20 round trips) plus twenty slow round trips of margin, so a slow
     bridge gets proportionally more; the interrupt delay must outlast the gap between two
-    output chunks, which grows with latency. Plain raw mode writes one window at a time
-    (half the device's input buffer, so it cannot overflow) spaced by half a round trip.
+    output chunks, which grows with latency. Plain raw mode writes at ``plain_raw``, the
+    pacing the probe validated, when it is used and was measured; otherwise one window at a
+    time (half the device's input buffer, so it cannot overflow) spaced by half a round trip.
     """
     p95_s = p95_ms / 1000
     median_s = median_ms / 1000
@@ -328,19 +363,28 @@ def propose_profile(
     startup = base.startup_delay_s
     if start_needed_extra_time:
         startup = min(MAX_STARTUP_DELAY_S, max(startup, math.ceil((entered_raw_s + 0.2) * 10) / 10))
-    use_paste = bool(raw_paste_supported) and flow_control_reliable is not False
+    use_paste = _uses_raw_paste(raw_paste_supported, flow_control_reliable)
     # A link that lost data, or plain raw mode (no flow control at all): the board checks
-    # the code before it runs.
+    # every run's code before it runs.
     lossy = flow_control_reliable is False or raw_paste_supported is False
+    verify = "always" if lossy else base.verify_code
+    chunk_size, chunk_delay_s = window or 256, round(min(0.05, max(0.001, median_s / 2)), 4)
+    if plain_raw is not None and not use_paste:
+        chunk_size, chunk_delay_s = plain_raw.chunk_size, plain_raw.chunk_delay_s
     return base.with_changes(
-        verify_code=base.verify_code or lossy,
+        verify_code=verify,
         response_timeout_s=round(response, 3),
         interrupt_delay_s=round(interrupt, 3),
         startup_delay_s=startup,
         raw_paste="auto" if use_paste else "never",
-        chunk_size=window or 256,
-        chunk_delay_s=round(min(0.05, max(0.001, median_s / 2)), 4),
+        chunk_size=chunk_size,
+        chunk_delay_s=chunk_delay_s,
     )
+
+
+def _uses_raw_paste(raw_paste_supported: bool | None, flow_control_reliable: bool | None) -> bool:
+    """Whether the proposed profile sends code in raw-paste (else plain raw mode)."""
+    return bool(raw_paste_supported) and flow_control_reliable is not False
 
 
 # ---------------------------------------------------------------------- the steps
@@ -382,29 +426,105 @@ class Fingerprint(NamedTuple):
 def fingerprint(session: Session) -> Fingerprint:
     """One small exec that identifies the firmware (used to pick a preset at connect).
 
-    Never raises for an odd device: a failed or unreadable answer gives an empty fingerprint
-    (the generic preset then applies). A lost device still raises, as any exec would.
+    Sent in plain raw mode with small, spaced writes (:func:`_fingerprint_profile`), so it
+    works on a board that loses bytes and before raw-paste is ever asked for; the session's
+    profile is restored afterwards, also when it fails. Never raises for an odd device: a
+    failed or unreadable answer gives an empty fingerprint (the generic preset then
+    applies). A lost device still raises, as any exec would.
     """
     name, version, platform, machine, _step = _fingerprint(session)
     return Fingerprint(name, version, platform, machine)
 
 
+def _fingerprint_profile(profile: Profile) -> Profile:
+    """The settings of the fingerprint's one exec, from the session's ``profile``: plain raw
+    mode (raw-paste not asked for yet: a board may break it, and presets can turn it off
+    for firmware known to), writes of a few dozen bytes 10 ms apart (a small receive buffer
+    takes them whole: the code is two such writes), and no integrity check (the reply
+    itself shows damage, and the check would cost a round trip on every connect)."""
+    return profile.with_changes(
+        raw_paste="never",
+        chunk_size=min(profile.chunk_size, FINGERPRINT_CHUNK_SIZE),
+        chunk_delay_s=max(profile.chunk_delay_s, FINGERPRINT_CHUNK_DELAY_S),
+        verify_code="never",
+    )
+
+
 def _fingerprint(session: Session) -> tuple[str, str, str, str, ProbeStep]:
     """Implementation, version, platform, machine; empty strings for whatever is unknown."""
+    before = session.profile
+    session.set_profile(_fingerprint_profile(before))
     try:
-        result = _exec(session, _FINGERPRINT_CODE, SMALL_EXEC_TIMEOUT_S)
+        result = _exec(session, FINGERPRINT_CODE, SMALL_EXEC_TIMEOUT_S)
     except (DeviceTimeout, TransferError) as exc:
         return "", "", "", "", ProbeStep("fingerprint", False, f"failed: {exc}")
-    for line in result.stdout.splitlines():
-        if line.startswith(_FP_MARK + " "):
-            parts = (line[len(_FP_MARK) + 1 :].split("|") + ["", "", "", ""])[:4]
-            name, version, platform, machine = (part.strip() for part in parts)
-            detail = " ".join(x for x in (name, version, platform) if x) + (
-                f" ({machine})" if machine else ""
-            )
-            return name, version, platform, machine, ProbeStep("fingerprint", True, detail)
+    finally:
+        with contextlib.suppress(WorkbenchError):  # a lost device: the exec's error tells
+            session.set_profile(before)
+    found = parse_fingerprint(result.stdout)
+    if found is not None:
+        name, version, platform, machine = found
+        detail = " ".join(x for x in (name, version, platform) if x) + (f" ({machine})" if machine else "")
+        return name, version, platform, machine, ProbeStep("fingerprint", True, detail)
     why = result.exception or f"no fingerprint line in {result.stdout[-80:]!r}"
     return "", "", "", "", ProbeStep("fingerprint", False, f"unknown firmware: {why}")
+
+
+def parse_fingerprint(stdout: str) -> Fingerprint | None:
+    """What :data:`FINGERPRINT_CODE` printed, read on the host; None without its line.
+
+    The line is ``WBFP <platform> <sys.implementation>``. The implementation's text is parsed
+    as a call (``f(name='micropython', version=(1, 22, 2, ''), ...)``), never evaluated:
+    only the literal values of its fields are read, and anything odd gives empty fields.
+    """
+    for line in stdout.splitlines():
+        if not line.startswith(_FP_MARK + " ") or len(line) > _FP_MAX_LINE:
+            continue
+        platform, _, shown = line[len(_FP_MARK) + 1 :].partition(" ")
+        fields = _implementation_fields(shown.strip())
+        return Fingerprint(
+            _field(fields.get("name")),
+            _version_text(fields.get("version")),
+            platform.strip(),
+            _field(fields.get("_machine")),
+        )
+    return None
+
+
+def _implementation_fields(shown: str) -> dict[str, object]:
+    """``name``, ``version``, ``_machine``... from the text of ``sys.implementation``: an
+    attribute tuple's ``(name=..., ...)`` or a plain tuple's ``(name, version)``."""
+    if not shown.startswith("("):
+        return {}
+    try:
+        call = ast.parse("f" + shown, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return {}
+    if not isinstance(call, ast.Call):
+        return {}
+    fields: dict[str, object] = {}
+    named = [(keyword.arg, keyword.value) for keyword in call.keywords if keyword.arg]
+    for name, node in [*zip(("name", "version"), call.args, strict=False), *named]:
+        try:
+            fields[name] = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue  # a field that is not a literal: left empty
+    return fields
+
+
+def _field(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _version_text(version: object) -> str:
+    """``(1, 22, 2, '')`` -> ``1.22.2``, ``(1, 24, 0, 'preview')`` -> ``1.24.0-preview``,
+    CircuitPython's ``(8, 2, 9)`` -> ``8.2.9``; anything else: its text, or ""."""
+    if isinstance(version, tuple | list):
+        text = ".".join(str(part) for part in version[:3])
+        if len(version) > 3 and version[3]:
+            text += "-" + str(version[3])
+        return text
+    return _field(version)
 
 
 def _round_trip_ms(session: Session) -> float:
@@ -500,6 +620,49 @@ def _flow_control(
     if not result.ok:
         return False, f"{size} was damaged: the device raised {result.exception}"
     return False, f"{size} was damaged: expected checksum {expected}, device printed {got[-80:]!r}"
+
+
+def _plain_raw_pacing(
+    url: str, profile: Profile, p95_ms: float, trace: TraceRecorder | None = None
+) -> tuple[PacingResult | None, str]:
+    """Find how fast plain raw mode may write to the device (:func:`find_pacing`), on a
+    connection of its own; the result (None: the test could not run) and a line saying so.
+
+    Each payload is a verify stage (:func:`~workbench.engine.verify.stage_code`): the board
+    prints the length and byte sum of a bytes literal, which any firmware can. A loss shows
+    as a wrong length or sum, a syntax error, or no 'OK' at all when the CTRL-D itself was
+    lost: the response timeout is short for that (ten slow round trips), and the next
+    payload enters the raw REPL afresh.
+    """
+    response = max(0.5, 10 * p95_ms / 1000)
+    plain = profile.with_changes(raw_paste="never", verify_code="never", response_timeout_s=response)
+    try:
+        session = connect(url, plain, trace=trace)
+    except WorkbenchError as exc:
+        return None, f"could not reopen the device for the test: {exc}"
+    overhead = len(stage_code(b"")) + len(DROP_HELD)
+
+    def attempt(pacing: Pacing, size: int) -> Attempt:
+        payload = known_payload(max(16, size - overhead), salt=size + pacing.chunk_size)
+        session.set_profile(plain.with_changes(chunk_size=pacing.chunk_size, chunk_delay_s=pacing.chunk_delay_s))
+        try:
+            result = _exec(session, (stage_code(payload) + DROP_HELD).decode("ascii"), PACING_RUN_TIMEOUT_S)
+        except DeviceTimeout as exc:
+            return Attempt(pacing, False, f"no answer ({exc.step}: expected {exc.expected})")
+        except TransferError as exc:
+            return Attempt(pacing, False, str(exc))
+        problem = check_problem(result, payload)
+        if problem is not None:
+            return Attempt(pacing, False, problem)
+        return Attempt(pacing, True, "", result.bytes_sent / result.send_s if result.send_s > 0 else None)
+
+    try:
+        found = find_pacing(attempt, budget_s=PACING_BUDGET_S)
+    except WorkbenchError as exc:
+        return None, f"the device stopped answering during the test: {exc}"
+    finally:
+        session.close()
+    return found, found.summary()
 
 
 def _exec(session: Session, code: str, timeout: float) -> ExecResult:
