@@ -249,7 +249,7 @@ class Engine:
             raise DeviceDisconnected(f"{self.url}: writing to the device failed: {exc}") from exc
         if self.trace.enabled:
             aside = self._reasoning() if self.profile.verbose_trace else ""
-            self.trace.record("tx", data, events=events, aside=aside)
+            self.trace.record_events("tx", data, events, aside)
 
     def _write_interrupt(self, reason: InterruptReason, now: float | None = None) -> None:
         """CTRL-C as the core says (see RawReplConnection.interrupt), for ``reason``."""
@@ -283,7 +283,7 @@ class Engine:
         self._events.extend(events)
         if self.trace.enabled:
             aside = f"state {conn.state.value}" if self.profile.verbose_trace else ""
-            self.trace.record("rx", data, events=tuple(events), aside=aside)
+            self.trace.record_events("rx", data, tuple(events), aside)
 
     # ------------------------------------------------------------------ the loop
     def _next(self, on_event: Callable[[Event], None] | None = None) -> Event:
