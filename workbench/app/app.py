@@ -35,13 +35,14 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.app.board import Board, Boards, DeviceBoard, LessonBoard
-from workbench.app.board_work import BoardWork
+from workbench.app.board_work import BoardWork, SharedLearnedStore
 from workbench.app.bridge import BridgeFlush
 from workbench.app.messages import (
     BoardNotice,
     BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
+    LearnedAboutBoard,
     LessonOpened,
     LessonStepDone,
     ProbeFinished,
@@ -88,6 +89,7 @@ from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.lifecycle import OPEN_STATES
 from workbench.manager.manager import ManagedSession, StepCallback
 from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port
+from workbench.profiles.learned import LearnedStore
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
 
 SOFT_RESET_DONE = "Soft reset done: the board restarted its interpreter; variables and imports are gone."
@@ -150,6 +152,7 @@ class WorkbenchApp(App[None]):
         status_clock: Callable[[], float] = time.monotonic,
         initial_code: str = DEFAULT_CODE,
         profiles: ProfileStore | None = None,
+        learned: LearnedStore | None = None,
     ) -> None:
         super().__init__()
         self.manager = SessionManager(find_port=find_port, list_ports=list_ports)
@@ -160,9 +163,12 @@ class WorkbenchApp(App[None]):
         #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
         self._auto_reconnect: set[str] = set(self.settings.auto_reconnect)
         self.profiles = profiles if profiles is not None else ProfileStore.load()
+        #: What the workbench learned about each board (raw-paste broken, its firmware...).
+        self.learned = learned if learned is not None else SharedLearnedStore()
         self.board_work = BoardWork(
             self.manager,
             self.profiles,
+            self.learned,
             post=self.post_message,
             auto_reconnect=lambda key: key in self._auto_reconnect,
             trace_clock=trace_clock,
@@ -271,6 +277,7 @@ class WorkbenchApp(App[None]):
             *apply_saved_theme(self, self.settings),
             *self.settings.problems,
             *self.profiles.problems,
+            *self.board_work.store_problems(),
         ]
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         for problem in problems:
@@ -356,6 +363,7 @@ class WorkbenchApp(App[None]):
         self.select_board(message.url)
         if isinstance(self.screen, SettingsScreen):
             self.screen.show_active(message.choice.profile, message.choice.reason)
+            self.screen.show_learned(self.board_work.learned_about(message.url))
 
     def on_device_status(self, message: DeviceStatus) -> None:
         devices = self.query_one("#devices", DevicesPane)
@@ -796,7 +804,15 @@ class WorkbenchApp(App[None]):
         if isinstance(self.screen, SettingsScreen):
             return
         board = self.boards.selected
-        self.push_screen(SettingsScreen(board.url, board.profile, board.reason, report=board.probe_report))
+        self.push_screen(
+            SettingsScreen(
+                board.url,
+                board.profile,
+                board.reason,
+                report=board.probe_report,
+                learned=self.board_work.learned_about(board.url),
+            )
+        )
 
     def on_settings_screen_apply_requested(self, message: SettingsScreen.ApplyRequested) -> None:
         board = self.boards.selected
@@ -851,6 +867,38 @@ class WorkbenchApp(App[None]):
         if screen is not None and screen.url == message.url:
             screen.show_probe(message.report)
         self.notify("Detection finished: the proposal is beside each setting.", timeout=6)
+
+    def on_learned_about_board(self, message: LearnedAboutBoard) -> None:
+        """A run, connection or probe found something out about a board: a changed profile is
+        the board's now (the worker applied it to the session already); the settings screen
+        shows what is known."""
+        board = self.boards.device(message.url)
+        if message.choice is not None:
+            board.choice = message.choice
+            if board is self.boards.selected:
+                self.query_one("#status", StatusBar).set_profile(message.choice.profile.name)
+        screen = self.screen if isinstance(self.screen, SettingsScreen) else None
+        if screen is not None and screen.url == message.url:
+            if message.choice is not None:
+                screen.show_active(message.choice.profile, message.choice.reason)
+            screen.show_learned(message.learned)
+
+    def on_settings_screen_forget_requested(self, message: SettingsScreen.ForgetRequested) -> None:
+        """Forget what was learned about the board (a reflashed board): the next connection
+        finds it out again, which costs a fingerprint at most."""
+        forgotten = self.board_work.forget_learned(message.url)
+        for problem in self.board_work.store_problems():
+            self.notify(problem, severity="warning", timeout=10)
+        if isinstance(self.screen, SettingsScreen) and self.screen.url == message.url:
+            self.screen.show_learned(self.board_work.learned_about(message.url))
+        if forgotten is None:
+            self.notify(f"Nothing was learned about {message.url} yet.", timeout=5)
+            return
+        facts = "; ".join(forgotten.describe()) or "what was known"
+        self.notify(
+            f"Forgot what was learned about {message.url} ({facts}). The next connection finds it out again.",
+            timeout=8,
+        )
 
     def notify(
         self,

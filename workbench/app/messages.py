@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from workbench.manager import SessionEvent
     from workbench.manager.manager import RunOutcome
     from workbench.profiles.choice import ProfileChoice
+    from workbench.profiles.learned import Learned
     from workbench.profiles.probe import ProbeReport
     from workbench.trace.record import TraceRecord
 
@@ -88,6 +89,19 @@ class RunFinished(WorkerMessage):
         self.result = result
         self.error = error
         self.lost = lost
+
+
+class LearnedAboutBoard(WorkerMessage):
+    """What is known about the board at ``url`` changed (kept under ``key`` in the learned
+    store): a run, connection or probe found something out. ``choice``: the profile it changed,
+    already in force on the open session (None: the profile stays as it was)."""
+
+    def __init__(self, url: str, key: str, learned: Learned, choice: ProfileChoice | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.key = key
+        self.learned = learned
+        self.choice = choice
 
 
 class StepPending(WorkerMessage):

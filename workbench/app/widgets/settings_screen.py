@@ -1,8 +1,10 @@
-"""The settings screen: the active profile as a form, detection beside it, and what to do.
+"""The settings screen: the active profile as a form, detection beside it, what the workbench
+learned about the board, and what to do.
 
 The screen never talks to the device itself: Apply, Save and Probe become messages that
 the app handles on its worker threads (one thread owns the port), and the app reports back
-with :meth:`SettingsScreen.show_probe` / :meth:`SettingsScreen.show_active`.
+with :meth:`SettingsScreen.show_probe` / :meth:`SettingsScreen.show_active` /
+:meth:`SettingsScreen.show_learned`. Forget is a message too: the app owns the store.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Select, Static
@@ -29,7 +31,11 @@ from workbench.profiles import (
     export_profile,
     import_profile,
 )
+from workbench.profiles.learned import Learned
 from workbench.profiles.probe import ProbeReport
+
+#: What the learned section says about a board nothing is known about.
+NOTHING_LEARNED = "nothing learned yet: runs, connections and Probe (Alt+P) find out what this board can do"
 
 
 class SettingsScreen(Screen[None]):
@@ -45,6 +51,7 @@ class SettingsScreen(Screen[None]):
         Binding("alt+u", "use_proposed", "Use proposed", priority=True),
         Binding("alt+e", "export", "Export", show=False, priority=True),
         Binding("alt+i", "import", "Import", show=False, priority=True),
+        Binding("alt+f", "forget", "Forget learned", show=False, priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -75,6 +82,24 @@ class SettingsScreen(Screen[None]):
         width: 22;
         margin: 1 1 0 0;
     }
+    SettingsScreen #learned {
+        height: auto;
+        padding: 0 1;
+    }
+    SettingsScreen #learned-text {
+        width: 1fr;
+        height: auto;
+    }
+    SettingsScreen #learned-title {
+        color: $text;
+        text-style: bold;
+    }
+    SettingsScreen #learned-lines {
+        color: $text-muted;
+    }
+    SettingsScreen #forget {
+        min-width: 10;
+    }
     """
 
     class ApplyRequested(Message):
@@ -88,6 +113,13 @@ class SettingsScreen(Screen[None]):
     class ProbeRequested(Message):
         """Measure the device (the app closes the session for the probe, then reconnects)."""
 
+    class ForgetRequested(Message):
+        """Forget what was learned about the board at ``url`` (the app owns the store)."""
+
+        def __init__(self, url: str) -> None:
+            super().__init__()
+            self.url = url
+
     def __init__(
         self,
         url: str,
@@ -95,18 +127,31 @@ class SettingsScreen(Screen[None]):
         why: str,
         *,
         report: ProbeReport | None = None,
+        learned: Learned | None = None,
     ) -> None:
         super().__init__()
         self.url = url
         self._profile = profile
         self._why = why
         self._report = report
+        self._learned = learned
 
     def compose(self) -> ComposeResult:
         yield Static(f"Protocol profile for {self.url}", id="settings-title")
         yield Static(self._why_text(), id="settings-why")
         yield Static("No detection yet: Probe (Alt+P) measures the device and proposes values.", id="probe-summary")
         yield ProfileForm(self._profile, id="profile-form")
+        with Horizontal(id="learned"):
+            with Vertical(id="learned-text"):
+                yield Static("Learned about this board", id="learned-title")
+                # Device text (platform, machine): never markup.
+                yield Static(self._learned_text(), id="learned-lines", markup=False)
+            yield Button(
+                "Forget",
+                id="forget",
+                disabled=not self._learned_lines(),
+                tooltip="Forget what was learned about this board; the next connection finds out again  [Alt+F]",
+            )
         with Horizontal(id="settings-buttons"):
             yield Button("Apply", id="apply", variant="primary", tooltip="Use these values for this session")
             yield Button("Save", id="save", variant="success", tooltip="Use and remember them for this device")
@@ -136,6 +181,12 @@ class SettingsScreen(Screen[None]):
         self._profile = profile
         self._why = why
         self.query_one("#settings-why", Static).update(self._why_text())
+
+    def show_learned(self, learned: Learned | None) -> None:
+        """What is known about the board now (after a run, a probe, or Forget)."""
+        self._learned = learned
+        self.query_one("#learned-lines", Static).update(self._learned_text())
+        self.query_one("#forget", Button).disabled = not self._learned_lines()
 
     def show_probe(self, report: ProbeReport) -> None:
         """Detection finished: summary on top, proposal beside each field, differences lit."""
@@ -197,6 +248,11 @@ class SettingsScreen(Screen[None]):
             self.post_message(self.ProbeRequested())
 
         self.app.push_screen(ConfirmDialog("Probe this device?", probe_warning(self.url), go_label="Probe"), answered)
+
+    def action_forget(self) -> None:
+        """Forget the board's learned facts: no confirmation, since it costs at most a
+        fingerprint (and one broken raw-paste) the next time."""
+        self.post_message(self.ForgetRequested(self.url))
 
     def action_use_proposed(self) -> None:
         proposed = self.proposed_profile()
@@ -265,6 +321,7 @@ class SettingsScreen(Screen[None]):
             "use-proposed": self.action_use_proposed,
             "export": self.action_export,
             "import": self.action_import,
+            "forget": self.action_forget,
             "close": self.action_close,
         }
         action = actions.get(event.button.id or "")
@@ -280,6 +337,12 @@ class SettingsScreen(Screen[None]):
     # ------------------------------------------------------------------ helpers
     def _why_text(self) -> str:
         return f"Active: {self._profile.name!r}, chosen by {self._why}"
+
+    def _learned_lines(self) -> list[str]:
+        return self._learned.describe() if self._learned is not None else []
+
+    def _learned_text(self) -> str:
+        return "\n".join(self._learned_lines()) or NOTHING_LEARNED
 
     def _preset_guess(self) -> str:
         return self._profile.name if self._profile.name in PRESET_NAMES else "generic"
