@@ -118,6 +118,8 @@ class _WordsOnDemand:
 
 _NOTE_SLOT = TraceRecord.note  # the slots themselves, under the words-on-demand wrappers
 _MEANING_SLOT = TraceRecord.meaning
+#: Whether events of a type hold bytes (``data``: output, stray bytes), charged to a record.
+_HOLDS_DATA: dict[type, bool] = {}
 #: Words without an aside, for every record (an :class:`_Unworded` is never changed).
 _UNWORDED = _Unworded("")
 # record_events fills a record slot by slot: the dataclass __init__ would set the texts through
@@ -216,7 +218,11 @@ class TraceRecorder:
         if events:
             charge += len(events) * (EVENT_OVERHEAD + WORDS_PER_EVENT)
             for event in events:
-                charge += len(getattr(event, "data", b""))
+                holds = _HOLDS_DATA.get(type(event))
+                if holds is None:
+                    holds = _HOLDS_DATA[type(event)] = hasattr(event, "data")
+                if holds:
+                    charge += len(event.data)  # type: ignore[union-attr]
             if aside:
                 words: Any = _Unworded(aside)
                 charge += len(aside) + 3  # " [aside]"
