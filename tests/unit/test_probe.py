@@ -33,6 +33,7 @@ from workbench.profiles.probe import (
     probe,
     propose_profile,
 )
+from workbench.trace.record import TraceRecorder
 
 NO_FLOW = "sim://generic?no_flow_control=1"
 #: Firmware before raw-paste whose 64-byte receive FIFO is emptied every 10 ms: bytes written
@@ -342,3 +343,13 @@ def test_fingerprint_restores_the_profile_when_it_fails(monkeypatch: pytest.Monk
         with pytest.raises(DeviceDisconnected):
             fingerprint(session)
         assert session.profile == before
+
+
+def test_the_probes_own_execs_are_not_verified_and_the_proposal_keeps_the_setting() -> None:
+    """A profile that checks code (the presets' verify_code) would make every round trip two
+    execs and stage the payloads under test: the probe measures with single execs."""
+    trace = TraceRecorder()
+    report = probe("sim://generic?boot_ms=0", base=DEFAULT_PROFILE.with_changes(verify_code="always"), trace=trace)
+    assert report.proposed.verify_code == "always"
+    notes = [record.meaning for record in trace.records() if record.dir == "note"]
+    assert not any("verify_code" in note for note in notes), notes

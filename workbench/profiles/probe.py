@@ -213,7 +213,8 @@ def probe(
     """Measure the device at ``url`` and propose a profile for it; see the module docstring.
 
     ``base`` supplies everything the probe does not measure (baud rate, DTR/RTS, retries,
-    encoding) and the settings used while probing. ``on_step`` is told, in words, which step
+    encoding, verify_code) and the settings used while probing (without verify_code: the
+    probe's execs are single execs). ``on_step`` is told, in words, which step
     starts (for a progress line). ``trace`` records the probe's bytes (the app keeps them in
     the board's trace). Opens and closes its own session; every wait is bounded
     by the profile's timeouts or the probe's own. Raises :class:`ConnectError` when the
@@ -232,8 +233,11 @@ def probe(
         if on_step is not None:
             on_step(text)
 
+    # The probe's own execs go bare: a verified run (verify_code) is two execs, which would
+    # double every round trip and stage the payloads whose arrival is being tested.
+    bare = base.with_changes(verify_code="never")
     # Plain raw mode for steps 1-2: the timings must be the device's, not the negotiation's.
-    plain = base.with_changes(raw_paste="never")
+    plain = bare.with_changes(raw_paste="never")
     announce("1/5 basic raw REPL test")
     started = time.perf_counter()
     session = connect(url, plain, trace=trace)
@@ -258,7 +262,7 @@ def probe(
         )
 
         announce("3/5 raw-paste support and window")
-        supported, window, paste_step = _raw_paste(session, base)
+        supported, window, paste_step = _raw_paste(session, bare)
         steps.append(paste_step)
     except ConnectError:
         raise
@@ -279,14 +283,14 @@ def probe(
         flow_control_reliable=None,
     ).startup_delay_s
     reliable, flow_detail = _flow_control(
-        url, base.with_changes(startup_delay_s=startup), supported, window, p95_ms, trace
+        url, bare.with_changes(startup_delay_s=startup), supported, window, p95_ms, trace
     )
     steps.append(ProbeStep("flow control", reliable is not False, flow_detail))
     pacing: PacingResult | None = None
     pacing_detail = ""
     if not _uses_raw_paste(supported, reliable):
         announce("4/5 flow-control validation: plain-raw pacing")
-        pacing, pacing_detail = _plain_raw_pacing(url, base.with_changes(startup_delay_s=startup), p95_ms, trace)
+        pacing, pacing_detail = _plain_raw_pacing(url, bare.with_changes(startup_delay_s=startup), p95_ms, trace)
         steps.append(ProbeStep("plain-raw pacing", pacing is not None and pacing.proposed is not None, pacing_detail))
 
     announce("5/5 proposing a profile")
