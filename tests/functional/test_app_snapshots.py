@@ -7,6 +7,7 @@ varies from run to run; the transcript does not).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from workbench.app.recovery import RecoveryStore
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.engine.profile import Profile
+from workbench.profiles import url_key
 from workbench.profiles.probe import ProbeReport
 
 CODE = 'import machine\nled = machine.Pin(2, machine.Pin.OUT)\nled.on()\nprint("LED", led.value())\n'
@@ -87,6 +89,10 @@ def fixed_probe_report(url: str) -> ProbeReport:
     )
 
 
+#: When the settings snapshot's board said what firmware it runs: 2024-06-01 12:00 in any time zone.
+FINGERPRINT_AT = time.mktime((2024, 6, 1, 12, 0, 0, 0, 0, -1))
+
+
 def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
     app = snapshot_app(tmp_path)
 
@@ -96,6 +102,7 @@ def test_settings_screen_with_detection(snap_compare, tmp_path: Path) -> None:
                 break
             await pilot.pause(0.01)
         app.boards.device("sim://generic").probe_report = fixed_probe_report("sim://generic")
+        app.learned.remember(url_key("sim://generic"), fingerprint_at=FINGERPRINT_AT)  # a fixed date on screen
         await pilot.press("f4")
         await pilot.pause()
         app.screen.query_one("#field-chunk_size").value = "0"  # a refused value, with its reason

@@ -35,7 +35,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.app.board import Board, Boards, DeviceBoard, LessonBoard
-from workbench.app.board_work import BoardWork, SharedLearnedStore
+from workbench.app.board_work import BoardWork
 from workbench.app.bridge import BridgeFlush
 from workbench.app.messages import (
     BoardNotice,
@@ -164,7 +164,7 @@ class WorkbenchApp(App[None]):
         self._auto_reconnect: set[str] = set(self.settings.auto_reconnect)
         self.profiles = profiles if profiles is not None else ProfileStore.load()
         #: What the workbench learned about each board (raw-paste broken, its firmware...).
-        self.learned = learned if learned is not None else SharedLearnedStore()
+        self.learned = learned if learned is not None else LearnedStore()
         self.board_work = BoardWork(
             self.manager,
             self.profiles,
@@ -227,8 +227,12 @@ class WorkbenchApp(App[None]):
         status.set_state(snapshot.state)
         status.set_credit(snapshot.paste_credit)
         status.set_trace_drops(snapshot.trace_drops)
-        # The profile asked for raw-paste and the board said no: no flow control from here on.
-        downgraded = snapshot.raw_paste_supported is False and self.active_profile.raw_paste != "never"
+        # The profile asked for raw-paste and the board said no, or the workbench turned it off
+        # for this board (old firmware, a broken raw-paste learned): no flow control from here on.
+        choice = self.boards.selected.choice
+        downgraded = (snapshot.raw_paste_supported is False and self.active_profile.raw_paste != "never") or bool(
+            choice is not None and choice.no_raw_paste and self.active_profile.raw_paste == "never"
+        )
         status.set_downgrade("plain raw: no raw-paste" if downgraded else None)
 
     def select_board(self, url: str) -> None:

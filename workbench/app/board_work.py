@@ -17,11 +17,9 @@ because the worker that applies a finding must not wait for the UI thread to lea
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -55,33 +53,6 @@ from workbench.trace.record import TraceRecorder
 
 #: Why an edit applied in the settings screen is in force.
 APPLIED_REASON = "your edit in the settings screen (this run of the app only; Save keeps it)"
-
-
-class SharedLearnedStore(LearnedStore):
-    """The app's store of learned board facts, written by several workers: one write at a time.
-
-    Why: every write re-reads the file, changes one board's facts and writes the file back;
-    two workers doing that at once (two boards connecting, a run on several boards) could
-    each write the file without the other's facts.
-    """
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self._lock = threading.RLock()
-        super().__init__(path)
-
-    def remember(self, key: str, **facts: object) -> Learned:
-        with self._lock:
-            return super().remember(key, **facts)
-
-    def forget(self, key: str) -> bool:
-        with self._lock:
-            return super().forget(key)
-
-    def take_problems(self) -> list[str]:
-        """What went wrong with the file since the last call (for the user), and clear it."""
-        with self._lock:
-            problems, self.problems[:] = list(self.problems), []
-        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,10 +272,7 @@ class BoardWork:
 
     def store_problems(self) -> list[str]:
         """What went wrong with the learned store's file since last asked (cleared)."""
-        if isinstance(self._learned, SharedLearnedStore):
-            return self._learned.take_problems()
-        problems, self._learned.problems[:] = list(self._learned.problems), []
-        return problems
+        return self._learned.take_problems()
 
     def _store_problems(self, url: str) -> list[Message]:
         return [BoardNotice(url, problem, "warning") for problem in self.store_problems()]

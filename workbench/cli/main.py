@@ -417,7 +417,7 @@ def _learned_store() -> LearnedStore:
     from workbench.profiles.learned import LearnedStore
 
     store = LearnedStore()
-    for problem in store.problems:
+    for problem in store.take_problems():
         _error(problem)
     return store
 
@@ -428,13 +428,8 @@ def _remember_findings(url: str, findings: dict[str, object]) -> None:
 
     store = _learned_store()
     remember_findings(store, learned_key(url, _port_for(url)), findings)
-    for problem in store.problems[len(_SAID_PROBLEMS) :]:
+    for problem in store.take_problems():
         _error(problem)
-        _SAID_PROBLEMS.append(problem)
-
-
-#: Problems of the learned store already said (a failed write is said once per command).
-_SAID_PROBLEMS: list[str] = []
 
 
 def _command_profile(
@@ -767,13 +762,14 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             print(f"forgot what was learned about {url} ({key}):")
             for line in known.describe() if known is not None else ():
                 _show(f"  {line}")
-        for problem in store.problems:
+        problems = store.take_problems()
+        for problem in problems:
             _error(problem)
-        return EXIT_OK if not store.problems else EXIT_DEVICE
+        return EXIT_DEVICE if problems else EXIT_OK
     report = probe(url, round_trips=max(1, args.round_trips), on_step=on_step)
     saved = _save_probed_profile(url, report) if args.save else None
     learned = remember_probe(store, key, report)
-    for problem in store.problems:
+    for problem in store.take_problems():
         _error(problem)
     if args.json:
         data = report.to_json()

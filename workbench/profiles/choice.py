@@ -22,6 +22,7 @@ with the profile so the UI and ``-v`` can say why a timeout is what it is.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class ProfileChoice:
     """Why, in words ("URL sim://x: saved profile 'mine'", "preset esp32 for platform 'esp32'")."""
     users_own: bool
     """An edit applied in this run or a saved profile: the firmware's platform never overrides it."""
+    no_raw_paste: str = ""
+    """Why raw-paste is off when the workbench turned it off (firmware rule, learned fact), not
+    the profile itself: the board then runs without flow control, which the UI says."""
 
     def describe(self) -> str:
         """The profile's name and why, in one line (``'esp32': preset esp32 for ...``)."""
@@ -128,7 +132,12 @@ def _apply_firmware_rules(choice: ProfileChoice, implementation: str | None, ver
                 reasons.append(rule.reason + ": " + ", ".join(f"{k} {v}" for k, v in changes.items()))
     if not reasons:
         return choice
-    return ProfileChoice(profile, choice.reason + "; " + "; ".join(reasons), choice.users_own)
+    off = choice.no_raw_paste or _first_raw_paste_off(reasons)
+    return ProfileChoice(profile, choice.reason + "; " + "; ".join(reasons), choice.users_own, off)
+
+
+def _first_raw_paste_off(reasons: list[str]) -> str:
+    return next((reason for reason in reasons if "raw_paste never" in reason), "")
 
 
 def choose_after_fingerprint(
@@ -162,17 +171,18 @@ def apply_learned(choice: ProfileChoice, learned: Learned | None) -> ProfileChoi
     """
     if learned is None:
         return choice
-    profile, notes = choice.profile, []
+    profile, notes, off = choice.profile, [], choice.no_raw_paste
     if learned.raw_paste in ("broken", "absent") and profile.raw_paste == "auto":
         profile = profile.with_changes(raw_paste="never")
         notes.append(f"raw-paste {learned.raw_paste} on this board (learned), so raw_paste never")
+        off = off or f"raw-paste {learned.raw_paste} on this board"
     pacing = (learned.plain_raw_chunk_size, learned.plain_raw_chunk_delay_s)
     if not choice.users_own and None not in pacing and pacing != (profile.chunk_size, profile.chunk_delay_s):
         profile = profile.with_changes(chunk_size=pacing[0], chunk_delay_s=pacing[1])
         notes.append(f"plain raw pacing measured by a probe: chunk_size {pacing[0]}, chunk_delay_s {pacing[1]:g}")
     if not notes:
         return choice
-    return ProfileChoice(profile, choice.reason + "; " + "; ".join(notes), choice.users_own)
+    return ProfileChoice(profile, choice.reason + "; " + "; ".join(notes), choice.users_own, off)
 
 
 def refine_by_fingerprint(
@@ -215,5 +225,5 @@ def refine_by_fingerprint(
             )
     refined = choose_after_fingerprint(choice, store, url, port, platform, implementation, version)
     if cached and refined is not choice:
-        refined = ProfileChoice(refined.profile, refined.reason + " (firmware as learned earlier)", refined.users_own)
+        refined = dataclasses.replace(refined, reason=refined.reason + " (firmware as learned earlier)")
     return apply_learned(refined, known)

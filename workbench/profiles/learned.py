@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -157,6 +158,9 @@ class LearnedStore:
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else learned_path()
         self.problems: list[str] = []
+        #: One change at a time: each re-reads the file, changes one board and writes it back,
+        #: so two threads at once (two boards connecting) could each drop the other's facts.
+        self._lock = threading.RLock()
         self._boards: dict[str, Learned] = {}
         self._read()
 
@@ -198,6 +202,10 @@ class LearnedStore:
         unknown = set(facts) - known
         if unknown:
             raise TypeError(f"unknown learned facts: {sorted(unknown)}")
+        with self._lock:
+            return self._remember(key, facts)
+
+    def _remember(self, key: str, facts: dict[str, Any]) -> Learned:
         self._read()  # another process may have learned something meanwhile
         current = self._boards.get(key, Learned())
         updated = dataclasses.replace(current, **facts)
@@ -210,11 +218,18 @@ class LearnedStore:
 
     def forget(self, key: str) -> bool:
         """Drop everything known about ``key``; whether there was anything."""
-        self._read()
-        if self._boards.pop(key, None) is None:
-            return False
-        self._write()
-        return True
+        with self._lock:
+            self._read()
+            if self._boards.pop(key, None) is None:
+                return False
+            self._write()
+            return True
+
+    def take_problems(self) -> list[str]:
+        """What went wrong with the file since the last call (for the user), and clear it."""
+        with self._lock:
+            problems, self.problems[:] = list(self.problems), []
+        return problems
 
     def _write(self) -> None:
         tables = {key: learned.to_table() for key, learned in sorted(self._boards.items())}
