@@ -74,6 +74,11 @@ class State(enum.Enum):
     SOFT_RESETTING = "soft reset"
     LEAVING_RAW = "leaving the raw REPL"
 
+    # Members are singletons compared by identity, so the identity hash is theirs too, and it
+    # is computed in C: Enum's own hashes the name in Python, several times per read and write
+    # (the sets and tables of states below), a fifth of the core's time during a paste.
+    __hash__ = object.__hash__
+
 
 #: States in which code may be running on the device: only an interrupt makes sense.
 RUNNING_STATES = frozenset(
