@@ -96,3 +96,18 @@ async def test_the_settings_screen_shows_what_was_learned_and_forgets_it(tmp_pat
             "Forgot what was learned about sim://generic" in n.message and "raw-paste: works" in n.message
             for n in app._notifications
         )
+
+
+def test_the_settings_screen_says_what_plain_raw_pacing_detection_found() -> None:
+    from dataclasses import replace
+
+    from tests.functional.test_app_snapshots import fixed_probe_report
+    from workbench.app.widgets.settings_screen import probe_summary
+
+    report = replace(
+        fixed_probe_report("sim://legacy"), raw_paste_supported=False, window=None, flow_control_reliable=None,
+        plain_raw_chunk_size=36, plain_raw_chunk_delay_s=0.01, plain_raw_bytes_per_s=3360.0,
+    )
+    summary = probe_summary(report)
+    assert "no raw-paste; plain raw without loss: 36 B every 10 ms (3.3 KB/s)" in summary
+    assert "plain raw" not in probe_summary(fixed_probe_report("sim://generic"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import os
 import signal
 import sys
@@ -274,6 +275,25 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and ``python -m workbench``."""
     args = build_parser().parse_args(argv)
+    as_program = argv is None
+    if as_program and args.command in ("exec", "run"):
+        # A one-shot command spends most of its life importing: objects that live until exit.
+        # The collector would walk them again and again meanwhile; it is back on before the
+        # code runs (_collect_again), and at exit it skips them (gc.freeze).
+        gc.disable()
+    try:
+        return _main(args)
+    finally:
+        if as_program:
+            gc.freeze()
+
+
+def _collect_again() -> None:
+    """The collector back on (see main) before a run that may last, and make garbage."""
+    gc.enable()
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command is None:
             from workbench.app.main import run_app
@@ -392,6 +412,7 @@ def _exec_one(args: argparse.Namespace, url: str, code: str, source_name: str | 
     with connect(url, profile) as session:
         try:
             _use_platform_preset(args, url, choice, session.set_profile, session)
+            _collect_again()
             with _ctrl_c_interrupts(session.interrupt, "the code on the device"):
                 result = session.exec(code, timeout=args.timeout, on_output=on_output, source_name=source_name)
             _leave_raw(session)
@@ -534,6 +555,7 @@ def _exec_several(
                     _remember_findings(url, managed.session.findings())
                     failed_opens[url] = (RunOutcome(url, None, str(exc), 0.0), exc.exit_code)
                     opened.remove(url)
+        _collect_again()
         try:
             with _ctrl_c_interrupts(lambda: _interrupt_running(manager), "the code on every device"):
                 outcomes = manager.run_on(

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import serial.tools.list_ports
-from serial.tools.list_ports_common import ListPortInfo
+if TYPE_CHECKING:
+    from serial.tools.list_ports_common import ListPortInfo
 
 __all__ = [
     "PortInfo",
@@ -213,6 +213,8 @@ def list_ports(include_links: bool = False) -> list[PortInfo]:
     raises ``OSError`` and we report "no ports" instead of crashing the CLI.
     """
     try:
+        import serial.tools.list_ports  # only when ports are listed: a few ms of every command
+
         raw = serial.tools.list_ports.comports(include_links=include_links)
     except OSError:
         return []

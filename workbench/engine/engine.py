@@ -84,7 +84,6 @@ from workbench.protocol.constants import END_OF_INPUT
 from workbench.protocol.events import Event as _EventBase
 from workbench.protocol.host_events import CodeMode
 from workbench.trace.record import TraceRecorder
-from workbench.trace.wording import note_of, phrase
 from workbench.transports import has_modem_lines
 from workbench.transports.port_io import POLL_SLICE_S, PortIO
 
@@ -217,6 +216,8 @@ class Engine:
 
         ``owed``: ``out`` is the CTRL-D the host owes a board that ended a paste early.
         """
+        from workbench.trace.wording import note_of  # the words, only for step mode: import time
+
         conn = self.conn
         if owed:
             self._gate("end_paste", out, note_of((OwedEndOfPaste(),)))
@@ -762,6 +763,8 @@ class Engine:
         if mode == "always":
             raise NotSupported(f"{self.url}: the device refused raw-paste (profile says always)")
         # Said where a person looks: every run from now on is plain raw mode, no flow control.
+        from workbench.trace.wording import phrase
+
         self.trace.mark(
             f"raw-paste off for this connection: {phrase(answer)} (asked {attempt} time"
             f"{'s' if attempt > 1 else ''}); code goes in plain raw mode, paced by the profile's "

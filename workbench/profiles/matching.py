@@ -116,7 +116,12 @@ def choose_profile(
 
 
 def find_port(url: str, ports: list[PortInfo] | None = None) -> PortInfo | None:
-    """The serial port behind ``url`` (its USB serial number and VID:PID), if it is one."""
+    """The serial port behind ``url`` (its USB serial number and VID:PID), if it is one.
+
+    A URL with a scheme (sim://, spawn://, socket://, rfc2217://) names no local port: the
+    ports are not even listed for it."""
+    if "://" in url:
+        return None
     if ports is None:
         from workbench.discovery.ports import list_ports
 

@@ -363,6 +363,12 @@ def probe_summary(report: ProbeReport) -> str:
         paste += ", flow control UNRELIABLE"
     elif report.flow_control_reliable:
         paste += ", flow control reliable"
+    if report.plain_raw_chunk_size is not None and report.plain_raw_chunk_delay_s is not None:
+        rate = f" ({report.plain_raw_bytes_per_s / 1024:.1f} KB/s)" if report.plain_raw_bytes_per_s else ""
+        paste += (
+            f"; plain raw without loss: {report.plain_raw_chunk_size} B every "
+            f"{report.plain_raw_chunk_delay_s * 1000:g} ms{rate}"
+        )
     start = "start needed extra time" if report.start_needed_extra_time else "quick start"
     return (
         f"Detection: {firmware}; round trip median {report.round_trip_ms_median:.2f} ms, "
