@@ -41,10 +41,17 @@ async def _until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
     raise RuntimeError("the app did not reach the state to photograph")
 
 
+def _output(app: object) -> list[str]:
+    from workbench.app.widgets.output_pane import OutputPane
+
+    return app.query_one("#output", OutputPane).lines_text()  # type: ignore[attr-defined, no-any-return]
+
+
 async def _main_screen(pilot: Pilot[None]) -> None:
     app = pilot.app
     await pilot.press("f5")
-    await _until(pilot, lambda: not app._code_running and app._run_count == 1)  # type: ignore[attr-defined]
+    board = app.boards.selected  # type: ignore[attr-defined]
+    await _until(pilot, lambda: not board.busy and any(line.startswith("── raw") for line in _output(app)))
     await pilot.pause(0.2)
 
 
@@ -57,9 +64,9 @@ async def _step_mode(pilot: Pilot[None]) -> None:
     app = pilot.app
     await pilot.press("f7", "f5")
     for _ in range(2):
-        await _until(pilot, lambda: app._pending_step is not None)  # type: ignore[attr-defined]
+        await _until(pilot, lambda: app.boards.selected.pending_step is not None)  # type: ignore[attr-defined]
         await pilot.press("space")
-    await _until(pilot, lambda: app._pending_step is not None)  # type: ignore[attr-defined]
+    await _until(pilot, lambda: app.boards.selected.pending_step is not None)  # type: ignore[attr-defined]
     await pilot.pause(0.2)
 
 
@@ -78,6 +85,7 @@ async def _shoot(name: str, prepare: Callable[[Pilot[None]], Awaitable[None]], f
 
     with tempfile.TemporaryDirectory() as config:
         os.environ["WORKBENCH_CONFIG_DIR"] = config
+        os.environ["WORKBENCH_STATE_DIR"] = str(Path(config) / "state")  # nothing learned before
         app = WorkbenchApp(
             "sim://generic",
             discover=lambda: available_devices(include_serial=False),

@@ -526,12 +526,31 @@ class Engine:
         timeout: float | None = None,
         on_output: OutputCallback | None = None,
         source_name: str | None = None,
+        profile: Profile | None = None,
     ) -> ExecResult:
         """Run ``code`` in the raw REPL; see :meth:`Session.exec`.
 
         ``timeout`` (else the profile's exec timeout) bounds the whole call: entering the raw
-        REPL, the upload and the run.
+        REPL, the upload and the run. ``profile``: settings for this call only.
         """
+        if profile is None:
+            return self._exec_call(code, timeout, on_output, source_name)
+        saved = self.profile
+        self.profile = profile
+        self.conn.timeouts = self._timeouts(profile)
+        try:
+            return self._exec_call(code, timeout, on_output, source_name)
+        finally:
+            self.profile = saved
+            self.conn.timeouts = self._timeouts(saved)
+
+    def _exec_call(
+        self,
+        code: str | bytes,
+        timeout: float | None,
+        on_output: OutputCallback | None,
+        source_name: str | None,
+    ) -> ExecResult:
         started = self.clock()
         payload = encode_code(code, self.profile.encoding)
         if not payload.strip():

@@ -218,6 +218,7 @@ class Session:
         on_output: OutputCallback | None = None,
         *,
         source_name: str | None = None,
+        profile: Profile | None = None,
     ) -> ExecResult:
         """Run code in the raw REPL and return its output, exception and timings.
 
@@ -230,8 +231,12 @@ class Session:
         instead of ``<stdin>``: in the stderr passed to ``on_output``, in ``result.stderr``
         and in ``result.exception`` (whose ``stdin_line`` still gives the line in the code).
         The bytes on the wire, and so the trace, are unchanged.
+
+        ``profile``: settings for this run only (the workbench's own small execs, such as the
+        fingerprint, go in plain raw mode with small writes). Unlike :meth:`set_profile` before
+        and after, no other command can run in between with the wrong settings.
         """
-        return self._call(self._engine.exec, code, timeout, on_output, source_name)
+        return self._call(self._engine.exec, code, timeout, on_output, source_name, profile)
 
     def interrupt(self) -> None:
         """CTRL-C: stop the running exec (from any thread), or whatever the device runs."""

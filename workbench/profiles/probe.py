@@ -26,7 +26,6 @@ that it works on a board that loses bytes and before raw-paste is ever asked for
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import math
 import statistics
@@ -456,15 +455,10 @@ def _fingerprint_profile(profile: Profile) -> Profile:
 
 def _fingerprint(session: Session) -> tuple[str, str, str, str, ProbeStep]:
     """Implementation, version, platform, machine; empty strings for whatever is unknown."""
-    before = session.profile
-    session.set_profile(_fingerprint_profile(before))
     try:
-        result = _exec(session, FINGERPRINT_CODE, SMALL_EXEC_TIMEOUT_S)
+        result = _exec(session, FINGERPRINT_CODE, SMALL_EXEC_TIMEOUT_S, _fingerprint_profile(session.profile))
     except (DeviceTimeout, TransferError) as exc:
         return "", "", "", "", ProbeStep("fingerprint", False, f"failed: {exc}")
-    finally:
-        with contextlib.suppress(WorkbenchError):  # a lost device: the exec's error tells
-            session.set_profile(before)
     found = parse_fingerprint(result.stdout)
     if found is not None:
         name, version, platform, machine = found
@@ -669,7 +663,7 @@ def _plain_raw_pacing(
     return found, found.summary()
 
 
-def _exec(session: Session, code: str, timeout: float) -> ExecResult:
+def _exec(session: Session, code: str, timeout: float, profile: Profile | None = None) -> ExecResult:
     """``session.exec`` with a watchdog on top of the engine's own deadlines.
 
     Every engine wait should have a deadline, but a probe runs against unknown (and possibly
@@ -688,7 +682,7 @@ def _exec(session: Session, code: str, timeout: float) -> ExecResult:
     watchdog.daemon = True
     watchdog.start()
     try:
-        return session.exec(code, timeout=timeout)
+        return session.exec(code, timeout=timeout, profile=profile)
     except SessionClosed as exc:
         if fired.is_set():
             raise DeviceTimeout(
