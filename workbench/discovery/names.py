@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from workbench.protocol.records import Record, record
 
 __all__ = [
     "DeviceRef",
@@ -42,8 +44,8 @@ _URL_WITH_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 _PORT_PATH = re.compile(r"/dev/\S+|COM[0-9]+", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceRef:
+@record
+class DeviceRef(Record):
     """A device as the user named it: the URL to open and, for a named device, its name."""
 
     url: str
@@ -59,8 +61,8 @@ class DeviceRef:
         return f"{self.name} ({self.url})" if self.name else self.url
 
 
-@dataclass(frozen=True)
-class NamedDevices:
+@record
+class NamedDevices(Record):
     """The ``[devices]`` table as read: the usable names, and what was wrong with the rest."""
 
     names: dict[str, str] = field(default_factory=dict)

@@ -18,8 +18,9 @@ holds a port open.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from workbench.protocol.records import Record, record
 
 if TYPE_CHECKING:
     from serial.tools.list_ports_common import ListPortInfo
@@ -114,8 +115,8 @@ _TEXT_HINTS: tuple[tuple[str, str], ...] = (
     ("micropython", "MicroPython board"),
 )
 
-@dataclass(frozen=True)
-class PortInfo:
+@record
+class PortInfo(Record):
     """One serial port as the workbench shows it.
 
     A frozen copy decoupled from pyserial's ``ListPortInfo`` so that the rest

@@ -12,17 +12,18 @@ Defaults suit a board on native USB and the local interpreter; slower boards get
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 from workbench.limits import DEFAULT_TRACE_BUDGET_BYTES  # a leaf: the trace package costs ~10 ms to import
+from workbench.protocol.records import Record, record
 
 RawPasteMode = Literal["auto", "always", "never"]
 VerifyMode = Literal["auto", "always", "never"]
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+@record
+class Profile(Record):
     """Protocol settings for one device. Units are in the names."""
 
     response_timeout_s: float = 2.0

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from workbench.protocol.records import Record, record
 from workbench.protocol.tracebacks import RemoteException
 
 
-@dataclass(frozen=True, slots=True)
-class ExecResult:
+@record
+class ExecResult(Record):
     """Output, exception and timings of one :meth:`Session.exec`.
 
     ``send_s`` covers writing the code (including raw-paste flow control), ``run_s`` from

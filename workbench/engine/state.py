@@ -15,9 +15,9 @@ reading one attribute that is replaced atomically is safe from any thread.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from workbench.protocol.connection import State
+from workbench.protocol.records import Record, record
 
 __all__ = ["DeviceState", "SessionSnapshot", "device_state"]
 
@@ -56,8 +56,8 @@ def device_state(state: State) -> DeviceState:
     return DeviceState[state.name]
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSnapshot:
+@record
+class SessionSnapshot(Record):
     """What the status bar shows of a session, as the worker last saw it."""
 
     state: DeviceState

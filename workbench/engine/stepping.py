@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
 
 from workbench.errors import WorkbenchError
+from workbench.protocol.records import Record, record
 from workbench.transports.port_io import POLL_SLICE_S
 
 StepKind = Literal[
@@ -34,8 +34,8 @@ StepKind = Literal[
 
 
 
-@dataclass(frozen=True, slots=True)
-class _StepText:
+@record
+class _StepText(Record):
     title: str
     expect: str
     explanation: str
@@ -136,8 +136,8 @@ STEP_TEXT: dict[StepKind, _StepText] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PendingStep:
+@record
+class PendingStep(Record):
     """What the engine is about to do, waiting for the person to say go."""
 
     number: int

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from workbench.discovery.ports import PortInfo
@@ -33,6 +32,7 @@ from workbench.profiles.learned import Learned, LearnedStore, learned_key
 from workbench.profiles.matching import choose_profile, saved_profile
 from workbench.profiles.schema import DeviceProfile
 from workbench.profiles.store import ProfileStore
+from workbench.protocol.records import Record, record
 
 if TYPE_CHECKING:
     from workbench.engine.session import Session
@@ -48,8 +48,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileChoice:
+@record
+class ProfileChoice(Record):
     """A profile for one board and why it was chosen."""
 
     profile: DeviceProfile
@@ -90,8 +90,8 @@ def choose_before_connect(
     return apply_learned(choice, learned)
 
 
-@dataclass(frozen=True, slots=True)
-class FirmwareRule:
+@record
+class FirmwareRule(Record):
     """Settings a firmware family needs whatever board it runs on, and why."""
 
     implementation: str

@@ -26,13 +26,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal
 
 from workbench.config import state_dir
 from workbench.discovery.ports import PortInfo
 from workbench.profiles.store import serial_key, url_key, usb_key
+from workbench.protocol.records import Record, record
 from workbench.storage import atomic_write_text
 from workbench.tomlfiles import dumps_toml, read_toml_file
 
@@ -48,8 +49,8 @@ RawPasteFinding = Literal["works", "absent", "broken"]
 _RAW_PASTE_FINDINGS = ("works", "absent", "broken")
 
 
-@dataclass(frozen=True, slots=True)
-class Learned:
+@record
+class Learned(Record):
     """The facts known about one board; empty strings and None for what is not known."""
 
     implementation: str = ""

@@ -18,15 +18,14 @@ board announces the window its buffer can take, and capping it only costs round 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from workbench.profiles.schema import DeviceProfile
+from workbench.protocol.records import Record, record
 
 __all__ = ["PRESETS", "PRESET_NAMES", "Preset", "get_preset", "preset_reason"]
 
 
-@dataclass(frozen=True, slots=True)
-class Preset:
+@record
+class Preset(Record):
     """A built-in profile and why its values are what they are (shown in the UI and docs)."""
 
     profile: DeviceProfile

@@ -17,10 +17,11 @@ from __future__ import annotations
 import codecs
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any, Literal
 
 from workbench.engine.profile import Profile, RawPasteMode
+from workbench.protocol.records import Record, record
 
 __all__ = [
     "ENGINE_FIELD_NAMES",
@@ -83,8 +84,8 @@ class ProfileError(ValueError):
 Kind = Literal["float", "int", "bool", "str", "choice", "encoding"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
+@record
+class _Rule(Record):
     """How one field is typed and checked; shared by construction, from_dict and validate_field."""
 
     kind: Kind
@@ -252,7 +253,7 @@ def _check_value(name: str, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeviceProfile(Profile):
     """Every protocol setting for one device, named and validated on construction.
 

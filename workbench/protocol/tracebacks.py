@@ -20,15 +20,17 @@ the sent code (:attr:`RemoteException.source`), so the editor can still jump to 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
+
+from workbench.protocol.records import Record, record
 
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]*)", line (?P<line>\d+)(?:, in (?P<func>.*))?$')
 #: The file name MicroPython gives the code the raw REPL ran.
 STDIN = "<stdin>"
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+@record
+class Frame(Record):
     """One ``File "...", line N, in f`` entry."""
 
     file: str
@@ -36,8 +38,8 @@ class Frame:
     function: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteException:
+@record
+class RemoteException(Record):
     """An exception raised on the device, as far as its printed traceback tells."""
 
     type_name: str

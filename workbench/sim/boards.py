@@ -7,11 +7,11 @@ times. ``docs/simulated-boards.md`` has the same table for people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from workbench.protocol.records import Record, record
 
 
-@dataclass(frozen=True)
-class BoardSpec:
+@record
+class BoardSpec(Record):
     """Everything a simulated board needs to behave like its real counterpart."""
 
     name: str

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
+from workbench.protocol.records import Record, record
 from workbench.sim.boards import BoardSpec, board
 
 
-@dataclass(frozen=True)
-class SimOptions:
+@record
+class SimOptions(Record):
     """Fault injection and overrides; None means "as the board has it"."""
 
     latency_ms: float | None = None
