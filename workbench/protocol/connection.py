@@ -51,6 +51,7 @@ from workbench.protocol.events import (
     WindowCredit,
 )
 from workbench.protocol.reboot import find_reboot
+from workbench.protocol.records import Record, record
 from workbench.protocol.scanner import scan
 from workbench.protocol.tracebacks import parse_traceback
 
@@ -98,8 +99,8 @@ _PASTE_WRITABLE = frozenset({State.PASTE_SENDING, State.PASTE_NEGOTIATING, State
 _STDERR_KEEP = 64 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
+@record
+class Timeouts(Record):
     """How long the host waits for each kind of answer, in seconds.
 
     ``response_s`` bounds every wait for a protocol reply (banner, ``OK``, window credit,
@@ -110,8 +111,8 @@ class Timeouts:
     reset_s: float = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class Expectation:
+@record
+class Expectation(Record):
     """What the host waits for: the step, the bytes expected, and until when."""
 
     step: str

@@ -9,35 +9,35 @@ its own events, :mod:`.host_events`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from workbench.protocol.records import Record, record
 from workbench.protocol.tracebacks import RemoteException
 
 Stream = Literal["stdout", "stderr"]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+@record
+class Event(Record):
     """Base class of everything :meth:`RawReplConnection.next_event` returns."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FriendlyPrompt(Event):
     """The friendly REPL printed its ``>>> `` prompt."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawReady(Event):
     """The raw REPL banner and its ``>`` prompt arrived: the device waits for code."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecAccepted(Event):
     """``OK``: the device took the code (plain raw mode) and starts compiling it."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Output(Event):
     """A chunk of a run's output. ``stdout`` is the first section: everything the code
     printed, what it wrote to ``sys.stderr`` included (boards have one serial stream).
@@ -47,34 +47,34 @@ class Output(Event):
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StdoutEnded(Event):
     """The first ``CTRL-D`` after the code ran: the output section is complete, the error
     section (an uncaught exception's report, or nothing) follows."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExecFinished(Event):
     """The second ``CTRL-D``: the run is over; ``exception`` is parsed from the error section."""
 
     exception: RemoteException | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawPasteAccepted(Event):
     """``R\\x01`` + little-endian window size: raw-paste is on."""
 
     window: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawPasteRefused(Event):
     """The device cannot do raw-paste; ``old_firmware`` when it re-printed the banner."""
 
     old_firmware: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WindowCredit(Event):
     """``CTRL-A`` during raw-paste: the device freed one window of its input buffer."""
 
@@ -82,20 +82,20 @@ class WindowCredit(Event):
     credit: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PasteAcknowledged(Event):
     """The device's ``CTRL-D`` after the host's end of paste: sent the moment it read the
     host's CTRL-D, before compiling ends (compile errors follow it). An early end that
     crossed the host's CTRL-D reads the same: it is the same byte."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PasteEndedEarly(Event):
     """The device sent ``CTRL-D`` before the host finished: an error found while reading
     (lexer, parser, out of memory) stopped it; the host owes it one CTRL-D."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SoftReboot(Event):
     """``MPY: soft reboot`` (MicroPython; ``PYB: soft reboot`` in 1.10 and older) or ``soft
     reboot`` (CircuitPython)."""
@@ -103,7 +103,7 @@ class SoftReboot(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeviceRebooted(Event):
     """A whole boot banner and prompt in the middle of a run (see :mod:`.reboot`): the board
     reset under the running code; ``text`` is the banner line."""
@@ -111,7 +111,7 @@ class DeviceRebooted(Event):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnexpectedBytes(Event):
     """Bytes outside any frame: boot noise, echo, banners, or a protocol problem."""
 
@@ -119,8 +119,8 @@ class UnexpectedBytes(Event):
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class NeedData:
+@record
+class NeedData(Record):
     """Sentinel: nothing more can be decided until more bytes arrive (h11's NEED_DATA)."""
 
 

@@ -15,10 +15,10 @@ Like the device events they are frozen dataclasses that compare by value, hold n
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Literal
 
 from workbench.protocol import constants as c
+from workbench.protocol.records import Record, record
 
 CodeMode = Literal["raw", "raw-paste"]
 """How code goes to the device: plain raw mode (code, then CTRL-D) or raw-paste (flow controlled)."""
@@ -48,12 +48,12 @@ class InterruptReason(enum.Enum):
     """The exec timeout ended a plain raw upload half way: the device drops the code."""
 
 
-@dataclass(frozen=True, slots=True)
-class HostEvent:
+@record
+class HostEvent(Record):
     """Base class of what a host's write meant (see the module docstring)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Interrupt(HostEvent):
     """CTRL-C (``ctrl_c`` of them), after a CR when ``cr``: stop what runs, cancel the line.
 
@@ -73,14 +73,14 @@ class Interrupt(HostEvent):
         return cls(data.count(c.CTRL_C), data.startswith(b"\r"), running, reason)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnterRaw(HostEvent):
     """CTRL-A (after a CR when ``cr``): enter the raw REPL, or re-print its banner."""
 
     cr: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RawPasteRequest(HostEvent):
     """CTRL-E A CTRL-A at the raw prompt: ask for raw-paste.
 
@@ -93,7 +93,7 @@ class RawPasteRequest(HostEvent):
     code_follows: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CodeSent(HostEvent):
     """``size`` bytes of program text, in plain raw mode or raw-paste.
 
@@ -109,7 +109,7 @@ class CodeSent(HostEvent):
     ahead: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndOfCode(HostEvent):
     """The host's CTRL-D after the code: run it (raw mode) or end of the paste (raw-paste).
 
@@ -120,32 +120,32 @@ class EndOfCode(HostEvent):
     ahead: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OwedEndOfPaste(HostEvent):
     """The host's CTRL-D after the device ended a paste early: the end of paste it still owed."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SoftReset(HostEvent):
     """CTRL-D on an empty line: soft reset."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LeaveRaw(HostEvent):
     """CTRL-B: leave the raw REPL for the friendly one."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FriendlyPasteMode(HostEvent):
     """CTRL-E at the friendly REPL: its own paste mode (not raw-paste)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FriendlyPasteEnd(HostEvent):
     """CTRL-D in the friendly REPL's paste mode: run the pasted lines."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Typed(HostEvent):
     """``size`` bytes typed at the friendly REPL, as a person would.
 
@@ -157,7 +157,7 @@ class Typed(HostEvent):
     key: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnplacedWrite(HostEvent):
     """``size`` bytes sent while no protocol step expects any (``state`` as the host saw it)."""
 
