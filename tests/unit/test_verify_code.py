@@ -115,9 +115,11 @@ def test_auto_checks_plain_raw_runs_so_damaged_code_never_runs() -> None:
 
 
 def test_without_the_check_a_timeout_in_plain_raw_mode_says_bytes_were_probably_lost() -> None:
-    with workbench.connect("sim://legacy?rx_fifo=64&boot_ms=0", _legacy_with_fifo(verify_code="never")) as session:
-        with pytest.raises(DeviceTimeout) as caught:
-            session.exec(PROGRAM_1K)
+    with (
+        workbench.connect("sim://legacy?rx_fifo=64&boot_ms=0", _legacy_with_fifo(verify_code="never")) as session,
+        pytest.raises(DeviceTimeout) as caught,
+    ):
+        session.exec(PROGRAM_1K)
     message = str(caught.value)
     assert "waiting for OK" in message and "bytes were probably lost" in message
     assert "chunk_size / chunk_delay_s" in message and "workbench probe" in message

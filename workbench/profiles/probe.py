@@ -68,21 +68,20 @@ MAX_STARTUP_DELAY_S = 5.0
 #: Marker of the fingerprint line, so boot noise or a board's own prints are not misread.
 _FP_MARK = "WBFP"
 
-#: Runs on the device, as small as it can be (it is sent in small, spaced writes on every
-#: connection to a board not known yet: these 85 bytes and the CTRL-D are two writes of 48):
-#: one line that leaves no name behind and prints the marker, ``sys.platform`` and
-#: ``sys.implementation`` as the firmware shows it. Both lookups have a default, so an odd
-#: port prints empty fields, never an error. The host reads the fields
+#: Runs on the device, as small as it can be: on every connection to a board not known yet it
+#: goes, with its CTRL-D, as one write that a 64-byte receive buffer takes whole (no pause
+#: between writes, which would cost every first connection 10 ms). It prints the marker,
+#: ``sys.platform`` and ``sys.implementation`` as the firmware shows it, and leaves no name
+#: behind. A port without one of them raises instead: no marker line, an empty fingerprint
+#: (the generic preset), nothing the user sees. The host reads the fields
 #: (:func:`parse_fingerprint`): MicroPython and CircuitPython print an attribute tuple,
 #: ``(name='micropython', version=(1, 22, 2, ''), _machine='...', _mpy=...)`` (no
 #: ``_machine`` before 1.20; a three-part version on CircuitPython and before 1.22, a
 #: fourth part, a pre-release word or '', since), ports built without attribute tuples a
 #: plain ``('micropython', (1, 12, 0))``.
-FINGERPRINT_CODE = (
-    f"print('{_FP_MARK}',*(getattr(__import__('sys'),a,'')for a in('platform','implementation')))"
-)
+FINGERPRINT_CODE = f"import sys as s;print('{_FP_MARK}',s.platform,s.implementation);del s"
 #: The fingerprint's writes: no more than this many bytes...
-FINGERPRINT_CHUNK_SIZE = 48
+FINGERPRINT_CHUNK_SIZE = 64
 #: ...at least this far apart (a 64-byte receive buffer emptied every 10 ms takes them).
 FINGERPRINT_CHUNK_DELAY_S = 0.01
 #: Longest fingerprint line read (anything longer is not ours).
@@ -442,8 +441,8 @@ def fingerprint(session: Session) -> Fingerprint:
 def _fingerprint_profile(profile: Profile) -> Profile:
     """The settings of the fingerprint's one exec, from the session's ``profile``: plain raw
     mode (raw-paste not asked for yet: a board may break it, and presets can turn it off
-    for firmware known to), writes of a few dozen bytes 10 ms apart (a small receive buffer
-    takes them whole: the code is two such writes), and no integrity check (the reply
+    for firmware known to), writes of at most 64 bytes 10 ms apart (a small receive buffer
+    takes them whole: the code is one such write), and no integrity check (the reply
     itself shows damage, and the check would cost a round trip on every connect)."""
     return profile.with_changes(
         raw_paste="never",
