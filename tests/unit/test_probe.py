@@ -18,21 +18,16 @@ from tests.conftest import requires_micropython
 from workbench.engine.profile import DEFAULT_PROFILE
 from workbench.engine.session import connect
 from workbench.errors import ConnectError, DeviceDisconnected, DeviceTimeout, WorkbenchError
-from workbench.profiles import probe as probe_module
-from workbench.profiles.pacing import Pacing
-from workbench.profiles.probe import (
+from workbench.profiles.fingerprint import (
     FINGERPRINT_CHUNK_DELAY_S,
     FINGERPRINT_CHUNK_SIZE,
     FINGERPRINT_CODE,
     Fingerprint,
-    ProbeError,
-    ProbeReport,
     fingerprint,
-    flow_control_code,
     parse_fingerprint,
-    probe,
-    propose_profile,
 )
+from workbench.profiles.pacing import Pacing
+from workbench.profiles.probe import ProbeError, ProbeReport, flow_control_code, probe, propose_profile
 from workbench.trace.record import TraceRecorder
 
 NO_FLOW = "sim://generic?no_flow_control=1"
@@ -327,23 +322,27 @@ def test_fingerprint_on_a_board_that_loses_bytes_is_small_writes_in_plain_raw_mo
         assert not any(b"\x05A\x01" in data for data in writes)
 
 
-def test_fingerprint_restores_the_profile_when_it_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    def times_out(*_args: object) -> None:
-        raise DeviceTimeout("waiting for OK", "'OK'", b"", 0.5)
-
+def test_a_failed_fingerprint_is_empty_a_lost_board_raises_and_the_profile_never_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with connect("sim://generic") as session:
         before = session.profile
-        monkeypatch.setattr(probe_module, "_exec", times_out)
-        assert fingerprint(session) == Fingerprint("", "", "", "")
-        assert session.profile == before
 
-        def unplugged(*_args: object) -> None:
+        def times_out(*_args: object, **_kwargs: object) -> None:
+            raise DeviceTimeout("waiting for OK", "'OK'", b"", 0.5)
+
+        monkeypatch.setattr(session, "exec", times_out)
+        assert fingerprint(session) == Fingerprint("", "", "", "")
+
+        def unplugged(*_args: object, **_kwargs: object) -> None:
             raise DeviceDisconnected("gone")
 
-        monkeypatch.setattr(probe_module, "_exec", unplugged)
+        monkeypatch.setattr(session, "exec", unplugged)
         with pytest.raises(DeviceDisconnected):
             fingerprint(session)
-        assert session.profile == before
+        monkeypatch.undo()
+        assert fingerprint(session).implementation == "micropython"
+        assert session.profile == before  # its settings were for its own exec only
 
 
 def test_the_probes_own_execs_are_not_verified_and_the_proposal_keeps_the_setting() -> None:

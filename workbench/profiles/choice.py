@@ -209,7 +209,7 @@ def refine_by_fingerprint(
         implementation, version, platform = known.implementation, known.version, known.platform
         cached = True
     else:
-        from workbench.profiles.probe import fingerprint  # the engine session, only once connected
+        from workbench.profiles.fingerprint import fingerprint  # the engine session, only once connected
 
         found = fingerprint(session)
         implementation, version, platform = found.implementation, found.version, found.platform
