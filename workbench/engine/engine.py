@@ -379,9 +379,10 @@ class Engine:
             except DeviceDisconnected:
                 pass
 
-    def _drain_quiet(self, quiet_s: float, limit_s: float) -> int:
-        """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``); the
-        number of bytes that came."""
+    def _drain_quiet(self, quiet_s: float, limit_s: float, *, until_prompt: bool = False) -> int:
+        """Read until the device has been silent for ``quiet_s`` (at most ``limit_s``), or, with
+        ``until_prompt``, until the friendly prompt is the last thing it sent; the number of
+        bytes that came."""
         end = self.clock() + limit_s
         last = self.clock()
         received = 0
@@ -393,6 +394,8 @@ class Engine:
             if data:
                 received += len(data)
                 self._feed(data)
+                if until_prompt and self._ends_at_prompt() and not self.conn.pending_bytes:
+                    return received
                 last = self.clock()
 
     # ------------------------------------------------------------------ operations
@@ -496,20 +499,8 @@ class Engine:
         still printing, a CircuitPython banner) costs the full quiet time. This is what makes
         a command-line call on an idle board quick.
         """
-        end = self.clock() + limit_s
-        last = self.clock()
-        received = 0
-        while True:
-            now = self.clock()
-            if now - last >= quiet_s or now >= end:
-                return received, self._ends_at_prompt()
-            data = self._read(min(quiet_s - (now - last), end - now))
-            if data:
-                received += len(data)
-                self._feed(data)
-                if self._ends_at_prompt() and not self.conn.pending_bytes:
-                    return received, True
-                last = self.clock()
+        received = self._drain_quiet(quiet_s, limit_s, until_prompt=True)
+        return received, self._ends_at_prompt()
 
     def _ends_at_prompt(self) -> bool:
         return bool(self._events) and isinstance(self._events[-1], FriendlyPrompt)
