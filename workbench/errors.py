@@ -84,3 +84,37 @@ class DeviceTimeout(WorkbenchError):
 
 class ExecTimeout(DeviceTimeout):
     """The code ran longer than the exec timeout; it was interrupted."""
+
+
+class BoardFileError(WorkbenchError):
+    """A file operation on the board failed for a reason of the board's filesystem (a missing
+    file, a folder where a file was expected, a full or read-only filesystem). The message
+    names the path with mpremote's ``:`` and says what to do; exit code 1, as for code that
+    raised on the board."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, path: str = "", errno: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+
+class BoardFileNotFound(BoardFileError):
+    """No such file or folder on the board (ENOENT)."""
+
+
+class BoardReadOnly(BoardFileError):
+    """The board's filesystem is read-only (CircuitPython while it is mounted as a USB drive,
+    EROFS); nothing was changed."""
+
+
+class NoFolders(BoardFileError):
+    """The board's filesystem is flat (the micro:bit's): it has files but no folders."""
+
+
+class TransferCancelled(WorkbenchError):
+    """A file transfer was stopped (Ctrl-C, Esc, Stop); the board is usable and an upload's
+    old file is intact."""
+
+    exit_code = 1
