@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import serial
 
@@ -87,7 +87,11 @@ from workbench.trace.record import TraceRecorder
 from workbench.transports import has_modem_lines
 from workbench.transports.port_io import POLL_SLICE_S, PortIO
 
+if TYPE_CHECKING:
+    from workbench.engine.conversation import Conversation
+
 OutputCallback = Callable[[str, str], None]
+T = TypeVar("T")
 
 #: Resend CTRL-C if a run has not ended this long after the last one.
 INTERRUPT_RETRY_S = 0.5
@@ -534,6 +538,62 @@ class Engine:
         finally:
             self.profile = saved
             self.conn.timeouts = self._timeouts(saved)
+
+    def converse(self, code: str | bytes, talk: Callable[[Conversation], T]) -> T:
+        """Start ``code`` on the board and hand the running program to ``talk``, which writes
+        to its stdin and reads its stdout (see :mod:`workbench.engine.conversation`); then
+        wait for the program's end and the raw prompt. ``talk``'s value is returned.
+
+        When ``talk`` raises (a timeout, a cancel, a lost cable), the program is stopped with
+        CTRL-C and the board brought back to the raw prompt, best effort, before the error
+        goes on. The code goes as any exec does (raw-paste where the board has it), but is
+        never verified: it is the workbench's own small program, not the user's.
+        """
+        from workbench.engine.conversation import Conversation, ProgramEnded
+
+        payload = encode_code(code, self.profile.encoding)
+        check_control_bytes(payload, PASTE_CONTROL_BYTES, "raw-paste or plain raw mode")
+        self.conn.set_budget(None)
+        try:
+            self.ensure_raw()
+            raw_paste = self._negotiate_raw_paste()
+            if not raw_paste:
+                check_control_bytes(payload, RAW_CONTROL_BYTES, "plain raw mode")
+            elif self.conn.state is State.STDOUT:
+                self._paste_broken(before_code=True)
+            self._interrupts_sent = 0
+            self._interrupt_retry_at = None
+            self.conn.send_code(
+                payload,
+                self.clock(),
+                chunk_size=self.profile.chunk_size,
+                chunk_delay_s=self.profile.chunk_delay_s,
+                paste_write_limit=self.profile.window_size_override or 0,
+            )
+            conversation = Conversation(self)
+            started = self._wait_for((ExecAccepted, PasteAcknowledged, PasteEndedEarly, ExecFinished, DeviceRebooted))
+            if isinstance(started, PasteEndedEarly):
+                started = self._wait_for((ExecFinished, DeviceRebooted))
+            if isinstance(started, ExecFinished):
+                conversation.finished = started
+            elif isinstance(started, DeviceRebooted):
+                conversation.rebooted = True
+            try:
+                if conversation.finished is not None or conversation.rebooted:
+                    raise conversation._ended()  # noqa: SLF001 - it never ran (did not compile)
+                value = talk(conversation)
+                exception = conversation.finish(self.profile.response_timeout_s + 5.0)
+            except BaseException:
+                conversation.abandon()
+                raise
+            if exception is not None:
+                raise ProgramEnded(exception, b"")
+            return value
+        except WorkbenchError:
+            self.needs_resync = self.needs_resync or self.conn.state is not State.RAW_READY
+            raise
+        finally:
+            self._interrupt_retry_at = None
 
     def _exec_call(
         self,

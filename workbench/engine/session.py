@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import serial
 
@@ -33,6 +33,9 @@ from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, Us
 from workbench.trace.record import TraceRecord, TraceRecorder
 from workbench.transports import has_modem_lines, open_port
 from workbench.transports.port_io import POLL_SLICE_S
+
+if TYPE_CHECKING:
+    from workbench.engine.conversation import Conversation
 
 T = TypeVar("T")
 _STOP = object()
@@ -237,6 +240,13 @@ class Session:
         and after, no other command can run in between with the wrong settings.
         """
         return self._call(self._engine.exec, code, timeout, on_output, source_name, profile)
+
+    def converse(self, code: str | bytes, talk: Callable[[Conversation], T]) -> T:
+        """Run ``code`` and talk to it while it runs: ``talk(conversation)`` is called on the
+        worker thread, writes to the program's stdin and reads its stdout (see
+        :mod:`workbench.engine.conversation`; the file transfers use it). :meth:`interrupt`
+        from another thread sets ``conversation.cancel_requested``."""
+        return self._call(self._engine.converse, code, talk)
 
     def interrupt(self) -> None:
         """CTRL-C: stop the running exec (from any thread), or whatever the device runs."""

@@ -382,6 +382,19 @@ class RawReplConnection:
             return max(self._now, self._next_chunk_at) if self._paste_limit else self._now
         return None
 
+    def program_input(self, data: bytes, now: float) -> bytes:
+        """``data`` for the running code's stdin (the blocks of a file transfer, read by a small
+        program on the board): allowed only while the code runs and prints its first section.
+
+        No state changes: the bytes go to the program, not to the REPL. The caller must keep
+        out the bytes the board acts on while code runs (CTRL-C raises KeyboardInterrupt) and
+        those the raw REPL would act on should the program end early (the file transfer
+        escapes them, see :mod:`workbench.files.codec`).
+        """
+        self._now = now
+        self._require(State.STDOUT, "send input to the running code")
+        return data
+
     def soft_reset(self, now: float) -> bytes:
         """CTRL-D on an empty line: soft reboot (raw REPL: the board stays in raw mode)."""
         self._now = now
