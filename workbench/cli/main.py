@@ -198,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
         "board and prints a handout: each step's explanation, the bytes exchanged and the outcome.",
     )
     lesson.add_argument("name", metavar="NAME", nargs="?", help="the lesson to run (see the list)")
+
+    # fs has actions of its own (ls, cp, sync ...), each with its options, parsed by
+    # workbench.cli.fs (imported only to run it): here every word after `fs` is handed on
+    # as it is, so no option ("-r", "--help") is taken for one of this parser's.
+    fs = sub.add_parser("fs", help="list, copy, remove and sync files on the board (`workbench fs --help`)",
+                        add_help=False, prefix_chars="\0")
+    fs.add_argument("words", nargs="*")
     return parser
 
 
@@ -309,6 +316,10 @@ def _main(args: argparse.Namespace) -> int:
             return _cmd_probe(args)
         if args.command == "lesson":
             return _cmd_lesson(args)
+        if args.command == "fs":
+            from workbench.cli.fs import cmd_fs
+
+            return cmd_fs(args)
     except WorkbenchError as exc:
         _error(str(exc))
         return exc.exit_code
