@@ -1,0 +1,145 @@
+"""``workbench fs`` as a person uses it: mpremote's ``:`` paths, output, exit status, Ctrl-C.
+
+In-process runs of the CLI against a board whose filesystem is a folder of the test's, so
+what the board holds is checked on the host's disk: the MicroPython unix port started in that
+folder (until the simulated boards take ``sim://generic?fs=DIR``, which needs no interpreter).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import requires_micropython
+from workbench.cli import main as cli_main
+
+Run = Callable[..., tuple[int, bytes, bytes]]
+
+
+@pytest.fixture
+def board(tmp_path: Path) -> Path:
+    """The board's filesystem."""
+    folder = tmp_path / "board"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def fs(board: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``fs(*words)``: ``workbench fs URL *words``, its exit status, stdout and stderr."""
+    url = "spawn://micropython"
+    monkeypatch.chdir(board)  # the interpreter's current folder is the board's
+
+    def run(*words: str) -> tuple[int, bytes, bytes]:
+        for cached in (cli_main._profile_store, cli_main._port_for, cli_main._learned_store):
+            cached.cache_clear()  # each run reads this test's config and state folders, as a process would
+        code = cli_main.main(["fs", url, *words])
+        out, err = capsysbinary.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_a_path_on_the_wrong_side_is_a_usage_error_that_shows_the_right_form(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # u97 is /dev/ttyUSB97, which is not there: exit 2 and not 3 shows nothing was opened.
+    for words, right in (
+        (["cat", "main.py"], "(workbench fs cat :main.py)"),
+        (["rm", "-r", "lib"], "(workbench fs rm :lib)"),
+        (["cp", "a.py", "b.py"], "(workbench fs cp a.py :)"),
+        (["sync", "src", "lib"], "(workbench fs sync src :lib)"),
+        (["sync", ":src", ":"], "(workbench fs sync src :)"),
+    ):
+        assert cli_main.main(["fs", "u97", *words]) == 2, words
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("workbench: fs ") and err.rstrip().endswith(right), err
+
+
+@requires_micropython
+def test_cp_up_and_down_keeps_every_byte_and_ls_lists_it(fs: Run, board: Path, tmp_path: Path) -> None:
+    data = bytes(range(256)) * 8  # CTRL-C, CTRL-D and every other byte value, 2,048 bytes
+    (tmp_path / "all.bin").write_bytes(data)
+    assert fs("cp", str(tmp_path / "all.bin"), ":")[0] == 0
+    assert (board / "all.bin").read_bytes() == data
+    assert fs("cp", ":all.bin", str(tmp_path / "back.bin")) == (0, b"", b"")
+    assert (tmp_path / "back.bin").read_bytes() == data
+    assert fs("cat", ":all.bin") == (0, data, b"")
+    assert fs("mkdir", ":lib")[0] == 0
+    assert fs("ls", ":") == (0, b"           0 lib/\n        2048 all.bin\n", b"")
+
+
+@requires_micropython
+def test_a_missing_file_is_one_line_naming_it_with_exit_1(fs: Run, tmp_path: Path) -> None:
+    for words in (("cat", ":nosuch.py"), ("cp", ":nosuch.py", str(tmp_path))):
+        code, out, err = fs(*words)
+        assert (code, out) == (1, b""), words
+        assert err.count(b"\n") == 1 and err.startswith(b"workbench: ") and b":nosuch.py" in err, err
+    assert not (tmp_path / "nosuch.py").exists()
+
+
+@requires_micropython
+def test_sync_uploads_what_differs_and_a_dry_run_changes_nothing(
+    fs: Run, board: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    (src / "lib").mkdir(parents=True)
+    (src / "main.py").write_text("print('v1')\n")
+    (src / "lib" / "util.py").write_text("X = 1\n")
+    code, out, _err = fs("sync", str(src), ":")
+    lines = out.decode().splitlines()
+    assert code == 0
+    assert "mkdir :lib" in lines and "upload main.py -> :main.py (12 B)" in lines
+    assert (board / "lib" / "util.py").read_text() == "X = 1\n"
+    code, out, _err = fs("sync", str(src), ":")
+    assert code == 0 and b"upload" not in out and out.decode().splitlines()[-1] == "2 unchanged"
+    (src / "main.py").write_text("print('v2')\n")
+    code, out, _err = fs("sync", str(src), ":", "--dry-run")
+    assert code == 0 and "would upload main.py -> :main.py (12 B)" in out.decode().splitlines()
+    assert (board / "main.py").read_text() == "print('v1')\n"
+
+
+@requires_micropython
+def test_rm_needs_r_for_a_folder(fs: Run, board: Path) -> None:
+    (board / "lib" / "deep").mkdir(parents=True)
+    (board / "lib" / "deep" / "x.py").write_text("x = 1\n")
+    code, _out, err = fs("rm", ":lib")
+    assert code == 1 and err.count(b"\n") == 1 and (board / "lib" / "deep" / "x.py").exists()
+    assert fs("rm", "-r", ":lib") == (0, b"", b"")
+    assert not (board / "lib").exists()
+
+
+@requires_micropython
+def test_ctrl_c_cancels_an_upload_and_leaves_the_old_file(
+    fs: Run, board: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.cli.fs import Board
+    from workbench.engine.session import Session
+
+    (board / "big.bin").write_bytes(b"old")
+    (tmp_path / "big.bin").write_bytes(os.urandom(64 * 1024))
+    interrupted = threading.Event()
+    original_interrupt, original_progress = Session.interrupt, Board.on_progress
+
+    def interrupt(self: Session) -> None:
+        original_interrupt(self)
+        interrupted.set()
+
+    def on_progress(self: Board, progress: object) -> None:
+        original_progress(self, progress)  # type: ignore[arg-type]
+        if not interrupted.is_set():  # the first block is on its way: Ctrl-C, as a person would
+            os.kill(os.getpid(), signal.SIGINT)
+            assert interrupted.wait(5)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Session, "interrupt", interrupt)
+        patched.setattr(Board, "on_progress", on_progress)
+        code, _out, err = fs("cp", str(tmp_path / "big.bin"), ":")
+    assert (code, err) == (1, b"workbench: cancelled: :big.bin unchanged on the board\n")
+    assert (board / "big.bin").read_bytes() == b"old"
+    assert fs("ls", ":") == (0, b"           3 big.bin\n", b"")  # the board answers, no leftovers
