@@ -99,14 +99,16 @@ def _upload_tree(board: Board, source: Path, target: str) -> None:
             board.fs.mkdir(path)
             made.add(path)
 
+    # The whole listing first: should the board's folder be this one (spawn:// runs in the
+    # current folder), the copies made on the way must not be walked and copied again.
+    walked = [(root, sorted(folders), sorted(files)) for root, folders, files in os.walk(source)]
     ensure_folder(target, False)
-    for root, folders, files in os.walk(source):
-        folders.sort()
+    for root, folders, files in walked:
         relative = Path(root).relative_to(source).as_posix()
         here = target if relative == "." else board_join(target, relative)
         for folder in folders:
             ensure_folder(board_join(here, folder), here in made)
-        for name in sorted(files):
+        for name in files:
             path = Path(root) / name
             remote = board_join(here, name)
             board.upload(read_local(path), remote, f"{path} -> {shown(remote)}")
