@@ -143,3 +143,26 @@ def test_ctrl_c_cancels_an_upload_and_leaves_the_old_file(
     assert (code, err) == (1, b"workbench: cancelled: :big.bin unchanged on the board\n")
     assert (board / "big.bin").read_bytes() == b"old"
     assert fs("ls", ":") == (0, b"           3 big.bin\n", b"")  # the board answers, no leftovers
+
+
+def test_the_bar_shows_only_on_a_terminal_after_a_second_and_is_wiped_at_the_end() -> None:
+    import io
+
+    from workbench.cli.progress import CLEAR_LINE, ProgressBar
+    from workbench.files.model import TransferProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def steps(bar: ProgressBar) -> None:
+        for done, elapsed in ((10_000, 0.5), (34_000, 1.2), (100_000, 2.9)):
+            bar.update(TransferProgress("main.py", "upload", done, 100_000, elapsed))
+
+    terminal, pipe = Terminal(), io.StringIO()
+    steps(ProgressBar(terminal))
+    steps(ProgressBar(pipe))
+    assert pipe.getvalue() == ""
+    drawn = terminal.getvalue()
+    assert drawn.startswith(CLEAR_LINE + "main.py   34%  [==========") and drawn.endswith(CLEAR_LINE)
+    assert "27.7 KB/s" in drawn and "10%" not in drawn  # 34,000 B in 1.2 s; nothing in the first second
