@@ -36,6 +36,7 @@ FIELD_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
     "raw_paste": st.sampled_from(["auto", "always", "never"]),
     "window_size_override": st.none() | st.integers(8, 65536),
     "chunk_size": st.integers(1, 65536),
+    "file_block_size": st.none() | st.integers(16, 500_000),
     "chunk_delay_s": seconds,
     "retries": st.integers(0, 20),
     "soft_reset_before_run": st.booleans(),

@@ -56,6 +56,11 @@ class Profile(Record):
     """Raw-paste: write at most this many bytes at a time, ``chunk_delay_s`` apart, always
     within the board's credit. None writes a whole window at once; a cap works around USB
     bridges that lose bytes in bursts."""
+    file_block_size: int | None = None
+    """File transfers (``workbench fs``, the Files pane) stream a file in blocks of this many
+    bytes, two ahead of the board's answers. None: chosen from the board (32 KB for the unix
+    port, which reads a pty; the raw-paste window on a board, whose receive buffer holds two).
+    Smaller for a bridge that loses bytes in bursts."""
     soft_reset_before_run: bool = False
     """Soft-reset (CTRL-D at the raw prompt) before each run, for a fresh interpreter."""
     verify_code: VerifyMode | bool = "never"

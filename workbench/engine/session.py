@@ -159,6 +159,12 @@ class Session:
         return self.snapshot.paste_credit
 
     @property
+    def raw_paste_window(self) -> int:
+        """The raw-paste window the board announced on this connection (0: not asked yet, or
+        no raw-paste): half its input buffer, which sizes a file transfer's blocks."""
+        return self._engine.conn.window or 0
+
+    @property
     def raw_paste_supported(self) -> bool | None:
         """What the device answered to raw-paste (None: not asked yet on this connection)."""
         return self.snapshot.raw_paste_supported

@@ -48,8 +48,9 @@ SLOW_CHUNK = 192
 class BoardFS:
     """The files of the board behind ``session``.
 
-    ``block_size``: payload bytes per transfer block (default: chosen from the board's
-    platform, see :func:`workbench.files.transfer.block_size`).
+    ``block_size``: payload bytes per transfer block (default: the profile's
+    ``file_block_size``, else chosen from the board, see
+    :func:`workbench.files.transfer.block_size`).
     """
 
     def __init__(self, session: Session, *, block_size: int | None = None) -> None:
@@ -128,7 +129,7 @@ class BoardFS:
         entry = self.stat(path)
         if entry.is_dir:
             raise BoardFileError(f"cannot read :{path}: it is a folder", path)
-        block = transfer.block_size(self.platform or "", self.block_size)
+        block = transfer.block_size(self.platform or "", self._block_override(), self.session.raw_paste_window)
         name = basename(path)
 
         def talk(conversation: Any) -> tuple[bytes, str | None]:
@@ -160,7 +161,8 @@ class BoardFS:
 
         def talk(conversation: Any) -> str | None:
             return transfer.upload(
-                conversation, data, name, progress=progress, wait_s=self._wait_s(), link_bps=self._link_bps(), block=self.block_size
+                conversation, data, name, progress=progress, wait_s=self._wait_s(), link_bps=self._link_bps(),
+                block=self._block_override(), window=self.session.raw_paste_window,
             )
 
         code = programs.with_hash(programs.call(programs.UPLOAD, "_wbu", tmp, path))
@@ -265,6 +267,9 @@ class BoardFS:
         return report
 
     # ------------------------------------------------------------------ internals
+    def _block_override(self) -> int | None:
+        return self.block_size or self.session.profile.file_block_size
+
     def _wait_s(self) -> float:
         return self.session.profile.response_timeout_s + 1.0
 

@@ -41,17 +41,22 @@ IN_FLIGHT = 2
 #: Platforms of MicroPython's unix-like ports, which read a pty or pipe with a large buffer.
 HOST_PLATFORMS = frozenset({"linux", "darwin", "freebsd", "win32", "windows", "cygwin"})
 HOST_BLOCK = 32768
-BOARD_BLOCK = 256
+#: A board without raw-paste: the window most boards announce (half a 256-byte buffer).
+BOARD_BLOCK = 128
 #: What the board answers for each block it wrote. Not a letter: at the start of a line the
 #: protocol core holds back bytes that may begin a reboot banner ("Adafruit CircuitPython").
 ACK = ord(".")
 
 
-def block_size(platform: str, override: int | None = None) -> int:
-    """Payload bytes per block for a board that reports ``platform``."""
+def block_size(platform: str, override: int | None = None, window: int = 0) -> int:
+    """Payload bytes per block for a board that reports ``platform``: ``override`` (the
+    profile's ``file_block_size``) if given; else large for the unix port; else the board's
+    raw-paste ``window``, half its input buffer, so the two blocks in flight fit in it."""
     if override:
         return max(16, min(override, 500_000))
-    return HOST_BLOCK if platform in HOST_PLATFORMS else BOARD_BLOCK
+    if platform in HOST_PLATFORMS:
+        return HOST_BLOCK
+    return window or BOARD_BLOCK
 
 
 class _Stream:
@@ -107,6 +112,7 @@ def upload(
     wait_s: float,
     link_bps: float,
     block: int | None = None,
+    window: int = 0,
 ) -> str | None:
     """Send ``data`` to the board's UPLOAD program (see the module docstring). Returns None
     when the board put the file in place, else what went wrong: the board then drops its
@@ -114,7 +120,7 @@ def upload(
     started = time.monotonic()
     stream = _Stream(conversation, wait_s)
     platform = _platform(stream, name)
-    size = block_size(platform, block)
+    size = block_size(platform, block, window)
     total = len(data)
     unanswered: deque[int] = deque()
     sent = done = 0

@@ -45,6 +45,8 @@ MAX_RETRIES = 20
 #: Smallest raw-paste window cap: the protocol's flow control byte plus a few bytes of code.
 MIN_WINDOW_SIZE = 8
 MAX_WINDOW_SIZE = 65536
+MIN_FILE_BLOCK = 16
+MAX_FILE_BLOCK = 500_000
 MIN_BAUDRATE = 300
 #: FTDI's FT232H tops out at 12 Mbaud; anything above is a typo.
 MAX_BAUDRATE = 12_000_000
@@ -171,6 +173,7 @@ _RULES: dict[str, _Rule] = {
     "window_size_override": _Rule("int", optional=True, check=_window),
     "chunk_size": _Rule("int", check=_between(1, MAX_CHUNK_SIZE, " bytes")),
     "chunk_delay_s": _Rule("float", check=_delay),
+    "file_block_size": _Rule("int", optional=True, check=_between(MIN_FILE_BLOCK, MAX_FILE_BLOCK, " bytes")),
     "retries": _Rule("int", check=_between(0, MAX_RETRIES)),
     "soft_reset_before_run": _Rule("bool"),
     "verify_code": _Rule("choice", choices=_VERIFY_MODES, from_bool=_VERIFY_FROM_BOOL),
@@ -368,6 +371,7 @@ FIELD_HELP: dict[str, str] = {
     "window_size_override": "raw-paste: write at most this many bytes at a time; none: a whole window",
     "chunk_size": "plain raw mode writes code in pieces of this many bytes...",
     "chunk_delay_s": "...this far apart (also between capped raw-paste writes)",
+    "file_block_size": "file transfers send blocks of this many bytes; none: chosen from the board",
     "retries": "extra attempts at entering the raw REPL before giving up",
     "soft_reset_before_run": "soft-reset before each run, for a fresh interpreter",
     "verify_code": "board checks length and sum of the code before running it: auto (plain raw only), always, never",

@@ -1,0 +1,136 @@
+"""File operations on every conformance device: the real interpreter and each simulated board.
+
+What a user relies on: every byte value arrives unchanged, names with spaces and accents work,
+folders nest, a sync sends only what changed, a missing file is named, and a transfer that
+fails (a lost byte, a pulled cable, a cancel) leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+import workbench
+from tests.conftest import CONFORMANCE_DEVICES, requires_micropython
+from workbench.errors import BoardFileError, BoardFileNotFound, TransferCancelled
+from workbench.files import BoardFS
+
+EVERY_BYTE = bytes(range(256)) * 2
+NAME = "ünï cödé.py"
+
+
+def _writable(url: str) -> str:
+    """CircuitPython's filesystem is read-only for code while it is a USB drive (the default)."""
+    return url + "?usb_drive=0" if url == "sim://circuitpython" else url
+
+
+@pytest.fixture(params=CONFORMANCE_DEVICES)
+def board_url(request: pytest.FixtureRequest) -> str:
+    return _writable(request.param)
+
+
+def test_files_round_trip_unchanged(board_url: str) -> None:
+    with workbench.connect(board_url) as session:
+        fs = BoardFS(session)
+        fs.write("every.bin", EVERY_BYTE)
+        fs.write("empty.txt", b"")
+        fs.write(NAME, "print('ü')\n".encode())
+        fs.write("every.bin", EVERY_BYTE[::-1])  # over an existing file
+        assert fs.read("every.bin") == EVERY_BYTE[::-1]
+        assert fs.read("empty.txt") == b""
+        assert fs.read(NAME) == "print('ü')\n".encode()
+        listed = {entry.name: entry.size for entry in fs.ls("")}
+        assert listed["every.bin"] == 512 and listed["empty.txt"] == 0 and NAME in listed
+        assert not any(name.endswith(".wbtmp") for name in listed)
+        board_hash = fs.hash("every.bin")
+        assert board_hash in ("sha256:" + hashlib.sha256(EVERY_BYTE[::-1]).hexdigest(), f"sum:512:{sum(EVERY_BYTE)}")
+        with pytest.raises(BoardFileNotFound, match=r":nope\.py"):
+            fs.read("nope.py")
+        # The board is usable as before: its REPL state is untouched by the transfers.
+        assert session.exec("print(6 * 7)").stdout.strip() == "42"
+
+
+def test_folders_nest_rename_and_remove(board_url: str) -> None:
+    with workbench.connect(board_url) as session:
+        fs = BoardFS(session)
+        fs.mkdir("wb_t")
+        fs.mkdir("wb_t/lib sub")
+        fs.write("wb_t/lib sub/m.py", b"x = 1\n")
+        fs.write("wb_t/a.py", b"a")
+        tree = {entry.path: entry.is_dir for entry in fs.tree("wb_t")}
+        assert tree == {"wb_t/lib sub": True, "wb_t/lib sub/m.py": False, "wb_t/a.py": False}
+        fs.rename("wb_t/a.py", "wb_t/b.py")
+        assert [entry.name for entry in fs.ls("wb_t")] == ["lib sub", "b.py"]  # folders first
+        with pytest.raises(BoardFileError, match="folder"):
+            fs.rm("wb_t")
+        fs.rm("wb_t", recursive=True)
+        assert not fs.exists("wb_t")
+
+
+def test_sync_twice_sends_nothing_the_second_time(board_url: str, tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "main.py").write_text("import helper\n")
+    (tmp_path / "lib" / "helper.py").write_text("X = 1\n")
+    with workbench.connect(board_url) as session:
+        fs = BoardFS(session)
+        first = fs.sync(tmp_path, "wb_sync")
+        assert {a.remote for a in first.of("upload")} == {"wb_sync/main.py", "wb_sync/lib/helper.py"}
+        second = fs.sync(tmp_path, "wb_sync")
+        assert second.of("upload") == () and len(second.of("unchanged")) == 2
+        (tmp_path / "main.py").write_text("import helper  # changed\n")
+        (tmp_path / "lib" / "helper.py").unlink()
+        third = fs.sync(tmp_path, "wb_sync", delete=True)
+        assert [a.remote for a in third.of("upload")] == ["wb_sync/main.py"]
+        assert [a.remote for a in third.of("delete")] == ["wb_sync/lib/helper.py"]
+        assert fs.read("wb_sync/main.py") == b"import helper  # changed\n"
+        fs.rm("wb_sync", recursive=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [pytest.param("spawn://micropython", marks=requires_micropython, id="micropython"), pytest.param("sim://generic", id="sim-generic")],
+)
+def test_one_megabyte_both_ways(url: str) -> None:
+    data = os.urandom(1 << 20)
+    with workbench.connect(url) as session:
+        fs = BoardFS(session)
+        fs.write("big.bin", data)
+        assert fs.read("big.bin") == data
+
+
+@pytest.mark.parametrize(
+    "url",
+    [pytest.param("spawn://micropython", marks=requires_micropython, id="micropython"), pytest.param("sim://generic", id="sim-generic")],
+)
+def test_cancel_mid_upload_keeps_the_old_file_and_the_board_usable(url: str) -> None:
+    data = os.urandom(400_000)
+    with workbench.connect(url) as session:
+        fs = BoardFS(session, block_size=4096)
+        fs.write("keep.bin", b"old contents")
+        asked = threading.Event()
+
+        def progress(p) -> None:  # noqa: ANN001
+            if p.done >= 100_000 and not asked.is_set():
+                asked.set()
+                threading.Thread(target=session.interrupt).start()
+
+        with pytest.raises(TransferCancelled, match="unchanged"):
+            fs.write("keep.bin", data, progress=progress)
+        assert fs.read("keep.bin") == b"old contents"
+        assert [e.name for e in fs.ls("") if e.name.startswith("keep")] == ["keep.bin"]
+        assert session.exec("print('still here')").stdout.strip() == "still here"
+
+
+def test_transfer_blocks_are_named_steps_in_the_trace() -> None:
+    from workbench.trace import TraceRecorder
+
+    trace = TraceRecorder()
+    with workbench.connect("sim://generic", trace=trace) as session:
+        BoardFS(session, block_size=1024).write("main.py", b"#" * 4096)
+    notes = [record.note for record in trace.records() if record.direction == "tx"]
+    assert "file data 1,024 B of main.py, 25 %" in notes
+    assert "file data 1,024 B of main.py, 100 %" in notes
