@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import queue
 import threading
+from threading import get_ident
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -107,6 +108,8 @@ class Session:
         # Built here, before the worker exists (so no other thread is in the core yet); from
         # now on only the worker replaces it.
         self._snapshot = self._take_snapshot()
+        self._snapshot_key: tuple[object, ...] = ()
+        self._thread_ident: int | None = None  # set by the worker as it starts
         self.trace.listeners.append(self._publish_after_record)
         self._thread.start()
 
@@ -309,6 +312,7 @@ class Session:
         return job.wait()  # type: ignore[no-any-return]
 
     def _run(self) -> None:
+        self._thread_ident = get_ident()
         engine = self._engine
         delay = self._started_at - time.monotonic()
         if delay > 0:
@@ -369,7 +373,16 @@ class Session:
         )
 
     def _publish(self) -> None:
-        """(worker) Replace the snapshot, when something in it changed."""
+        """(worker) Replace the snapshot, when something in it changed.
+
+        Called after every trace record, so it first compares the few plain values a snapshot
+        is made of and builds a new one only when they changed (most records change nothing)."""
+        engine = self._engine
+        conn = engine.conn
+        key = (conn.state, conn.credit, engine.raw_paste_supported, self.trace.dropped_records)
+        if key == self._snapshot_key:
+            return
+        self._snapshot_key = key
         snapshot = self._take_snapshot()
         if snapshot != self._snapshot:
             self._snapshot = snapshot
@@ -378,7 +391,7 @@ class Session:
         """(trace listener) Every byte sent or read is recorded, after the core took note of
         it: the moment to publish. Records of other threads (a probe's session on the same
         recorder) are not ours to describe."""
-        if threading.current_thread() is self._thread:
+        if get_ident() == self._thread_ident:
             self._publish()
 
     def _recover_after_stop(self) -> None:

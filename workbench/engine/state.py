@@ -48,12 +48,19 @@ class DeviceState(enum.StrEnum):
     @property
     def pasting(self) -> bool:
         """Whether a raw-paste is in flight (the window credit means something)."""
-        return self.name.startswith("PASTE")
+        return self in _PASTING
+
+
+_PASTING = frozenset(
+    {DeviceState.PASTE_NEGOTIATING, DeviceState.PASTE_WINDOW, DeviceState.PASTE_SENDING, DeviceState.PASTE_ENDING}
+)
+#: The core's state to the session's, by a dict lookup: asked after every trace record.
+_OF_CORE: dict[State, DeviceState] = {state: DeviceState[state.name] for state in State}
 
 
 def device_state(state: State) -> DeviceState:
     """The session state for the protocol core's ``state``."""
-    return DeviceState[state.name]
+    return _OF_CORE[state]
 
 
 @record
