@@ -33,9 +33,9 @@ EVENT_OVERHEAD = 48
 #: the words are not made when the record is, and a record's charge never changes.
 WORDS_PER_EVENT = 32
 
-#: How much trace a recorder keeps before it drops the oldest records (8 MiB). The one
-#: default: the profile field ``trace_budget_bytes`` starts from it and the user's setting wins.
-DEFAULT_TRACE_BUDGET_BYTES = 8 * 1024 * 1024
+#: How much trace a recorder keeps before it drops the oldest records: one default, kept in
+#: workbench/limits.py (the profile field ``trace_budget_bytes`` starts from it too).
+from workbench.limits import DEFAULT_TRACE_BUDGET_BYTES  # noqa: E402 - beside its explanation
 
 
 @dataclass(slots=True)
