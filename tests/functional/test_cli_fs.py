@@ -1,7 +1,7 @@
 """``workbench fs`` as a person uses it: mpremote's ``:`` paths, output, exit status, Ctrl-C.
 
 In-process runs of the CLI against a board whose filesystem is a folder of the test's, so
-what the board holds is checked on the host's disk: the MicroPython unix port started in that
+what the board holds is checked on the host's disk: the MicroPython unix port running in that
 folder (until the simulated boards take ``sim://generic?fs=DIR``, which needs no interpreter).
 """
 
@@ -30,10 +30,9 @@ def board(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fs(board: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> Run:
+def fs(board: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> Run:
     """``fs(*words)``: ``workbench fs URL *words``, its exit status, stdout and stderr."""
-    url = "spawn://micropython"
-    monkeypatch.chdir(board)  # the interpreter's current folder is the board's
+    url = f"spawn://micropython?cwd={board}"  # the interpreter's current folder is the board's
 
     def run(*words: str) -> tuple[int, bytes, bytes]:
         for cached in (cli_main._profile_store, cli_main._port_for, cli_main._learned_store):
