@@ -1,8 +1,9 @@
 """The simulated boards and what makes each one different.
 
 Values follow MicroPython's ports (board names, ``sys.platform``, the raw-paste window of
-half ``MICROPY_REPL_STDIN_BUFFER_MAX``) and the background notes on USB bridges and boot
-times. ``docs/simulated-boards.md`` has the same table for people.
+half ``MICROPY_REPL_STDIN_BUFFER_MAX``, the filesystem each port formats its flash with and
+``sys.path``) and the background notes on USB bridges and boot times.
+``docs/simulated-boards.md`` has the same table for people.
 """
 
 from __future__ import annotations
@@ -33,6 +34,24 @@ class BoardSpec(Record):
     mem_total: int
     freq_hz: int
     usb_vid_pid: str  # what `workbench ports` would show for the real board
+    #: How the flash is formatted, which decides what ``os`` offers and which errors it
+    #: raises: "littlefs" (MicroPython 1.13 and later on ESP and RP2), "fat" (the Pyboard,
+    #: MicroPython before 1.13 on the ESP8266, CircuitPython's CIRCUITPY drive) or "flat"
+    #: (the BBC micro:bit: one folder, ``os.listdir``/``remove``/``size`` only).
+    filesystem: str = "littlefs"
+    #: Where the flash filesystem is mounted; also the current folder at boot. "/" on most
+    #: ports; "/flash" on the Pyboard, whose "/" is a virtual folder listing its mounts.
+    mount: str = "/"
+    sys_path: tuple[str, ...] = ("", ".frozen", "/lib")
+    #: ``MICROPY_GIT_TAG`` when the banner shows more than ``v`` + release (a build past a tag).
+    git_tag: str = ""
+    #: ``os.uname()``'s release, version and machine where the port does not derive them from
+    #: the MicroPython release and the board (the micro:bit reports its own release).
+    uname: tuple[str, str, str] | None = None
+    #: Modules the firmware lacks although CPython has them (``import`` raises ImportError).
+    missing_modules: tuple[str, ...] = ()
+    #: ``sys.stdin.buffer`` and ``sys.stdout.buffer`` exist (``MICROPY_PY_SYS_STDIO_BUFFER``).
+    stdio_buffer: bool = True
 
     @property
     def machine(self) -> str:
@@ -49,7 +68,7 @@ class BoardSpec(Record):
         if self.implementation == "circuitpython":
             head = f"Adafruit CircuitPython {self.release} on {self.build_date}; {self.machine}\r\n"
         else:
-            head = f"MicroPython v{self.release} on {self.build_date}; {self.machine}\r\n"
+            head = f"MicroPython {self.git_tag or 'v' + self.release} on {self.build_date}; {self.machine}\r\n"
             head += 'Type "help()" for more information.\r\n'
         return head.encode()
 
@@ -96,18 +115,33 @@ BOARDS: dict[str, BoardSpec] = {
             "micropython", (1, 22, 2), "2024-02-22", "PYBv1.1", "STM32F405RG",
             "pyboard", "pyboard", 128, None, 1.0, 0.2, b"", False,
             b"MPY: soft reboot\r\n", 100 * 1024, 168_000_000, "f055:9800",
+            filesystem="fat", mount="/flash", sys_path=("", ".frozen", "/flash", "/flash/lib"),
         ),
         BoardSpec(
             "circuitpython", "CircuitPython 8 on a Raspberry Pi Pico (auto-reload, 'soft reboot')",
             "circuitpython", (8, 2, 9), "2023-12-06", "Raspberry Pi Pico", "rp2040",
             "RP2040", "rp2040", 128, None, 1.0, 0.5, b"", False,
             b"soft reboot\r\n", 180 * 1024, 125_000_000, "239a:80f4",
+            filesystem="fat", sys_path=("", "/", ".frozen", "/lib"),
         ),
         BoardSpec(
             "legacy", "MicroPython 1.12 (before raw-paste) on an ESP8266 at 115200 baud",
             "micropython", (1, 12, 0), "2019-12-20", "ESP module", "ESP8266",
             "esp8266", "esp8266", None, 115200, 8.0, 0.6, b"", True,
             b"MPY: soft reboot\r\n", 36 * 1024, 80_000_000, "1a86:7523",
+            filesystem="fat", sys_path=("", "/lib", "/"),
+        ),
+        BoardSpec(
+            "microbit", "BBC micro:bit v1 (MicroPython 1.9.2) behind its DAPLink at 115200 baud; flat filesystem",
+            "micropython", (1, 9, 2), "2018-12-13", "micro:bit v1.0.1", "nRF51822",
+            "microbit", "microbit", None, 115200, 5.0, 0.4, b"", False,
+            b"soft reboot\r\n", 10 * 1024, 16_000_000, "0d28:0204",
+            filesystem="flat", sys_path=("",), git_tag="v1.9.2-34-gd64154c73",
+            uname=("1.0.1", "micro:bit v1.0.1+b0bf4a3 on 2018-12-13; MicroPython v1.9.2-34-gd64154c73 on 2018-12-13",
+                   "micro:bit with nRF51822"),
+            missing_modules=("hashlib", "uhashlib", "binascii", "ubinascii", "io", "uio", "json", "ujson",
+                             "re", "ure", "errno", "uerrno", "select", "uselect", "zlib", "uzlib"),
+            stdio_buffer=False,
         ),
     )
 }

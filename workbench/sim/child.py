@@ -49,9 +49,12 @@ EVT_WANT_INPUT = b"W"  # payload: 4-byte count; the code waits for up to that ma
 EVT_TRACEBACK = b"T"  # payload: a piece of the traceback text; the rest follows in EVT_DONE
 EVT_DONE = b"D"  # payload: the end of the traceback text (empty: no exception)
 EVT_RESET = b"R"  # payload: b"hard" or b"soft"
+EVT_KBD_INTR = b"C"  # payload: 4-byte signed interrupt character set by micropython.kbd_intr()
 
 #: CPython's own, before the board's stand in for the user's code (see ``Board.compile_builtin``).
 _HOST_COMPILE, _HOST_EXEC, _HOST_EVAL = builtins.compile, builtins.exec, builtins.eval
+#: CPython's ``open``: the board's ``open`` (its files only) replaces the builtin.
+_HOST_OPEN = builtins.open
 
 HEADER_SIZE = 5
 #: The smallest PIPE_BUF POSIX allows; used if the real one cannot be asked.
@@ -159,15 +162,18 @@ class BoardOutput:
 
     Every write is forwarded at once (nothing is buffered), so a ``print()`` in a loop
     reaches the host while the loop runs. Like MicroPython's, ``write`` takes text or any
-    bytes-like object and returns the number of bytes written.
+    bytes-like object and returns the number of bytes written; its ``\n`` reach the host as
+    ``\r\n`` (``mp_hal_stdout_tx_strn_cooked``). ``buffer`` writes bytes as they are, on
+    firmware that has it (``MICROPY_PY_SYS_STDIO_BUFFER``).
     """
 
     encoding = "utf-8"
     errors = "surrogatepass"
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, buffered: bool = True) -> None:
         self._board = board
-        self.buffer = self
+        if buffered:
+            self.buffer = _BinaryOutput(board)
 
     def write(self, data: object) -> int:
         raw = _as_bytes(data)
@@ -184,18 +190,38 @@ class BoardOutput:
         return True
 
 
+BoardOutput.__name__ = BoardOutput.__qualname__ = "FileIO"  # what MicroPython's errors call sys.stdout
+
+
+class _BinaryOutput:
+    """``sys.stdout.buffer``: bytes to the UART as they are, ``\n`` not cooked (``mp_hal_stdout_tx_strn``)."""
+
+    def __init__(self, board: Board) -> None:
+        self._board = board
+
+    def write(self, data: object) -> int:
+        raw = _as_bytes(data)
+        self._board.raw_output(raw)
+        return len(raw)
+
+    def flush(self) -> None:
+        pass
+
+
 class BoardInput:
     """``sys.stdin``: the host's bytes, as they reach the board's UART while the code runs.
 
     A read waits for the host, as on a board (until CTRL-C, or the host's exec timeout).
-    ``read(n)`` counts characters of text; ``sys.stdin.buffer.read(n)`` bytes.
+    ``read(n)`` counts characters of text; ``sys.stdin.buffer.read(n)`` bytes, on firmware
+    that has it.
     """
 
     encoding = "utf-8"
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, buffered: bool = True) -> None:
         self._board = board
-        self.buffer = _BinaryInput(board)
+        if buffered:
+            self.buffer = _BinaryInput(board)
 
     def read(self, size: int | None = -1) -> str:
         if size is None or size < 0:
@@ -219,6 +245,9 @@ class BoardInput:
         return False
 
 
+BoardInput.__name__ = BoardInput.__qualname__ = "FileIO"  # what MicroPython's errors call sys.stdin
+
+
 class _BinaryInput:
     """``sys.stdin.buffer``: the host's bytes as they are."""
 
@@ -226,13 +255,17 @@ class _BinaryInput:
         self._board = board
 
     def read(self, size: int = -1) -> bytes:
+        """Exactly ``size`` bytes: waits until they have all arrived, as MicroPython's does."""
         if size < 0:
             while True:
                 self._board.read_stdin(1)
-        data = b""
-        while len(data) < size:
-            data += self._board.read_stdin(size - len(data))
-        return data
+        data = self._board.read_stdin(size) if size else b""
+        if len(data) == size:
+            return data
+        parts = bytearray(data)
+        while len(parts) < size:
+            parts += self._board.read_stdin(size - len(parts))
+        return bytes(parts)
 
 
 # ---------------------------------------------------------------------------- memory
@@ -308,7 +341,7 @@ class _Lifted:
 def _data_size() -> int | None:
     """The process's data segment now (``VmData``), as ``RLIMIT_DATA`` counts it; None off Linux."""
     try:
-        with open("/proc/self/status", "rb") as status:
+        with _HOST_OPEN("/proc/self/status", "rb") as status:
             for line in status:
                 if line.startswith(b"VmData:"):
                     return int(line.split()[1]) * 1024
@@ -329,18 +362,27 @@ class Board:
         main.__file__ = STDIN
         self.namespace: dict[str, Any] = main.__dict__
         self.main_module = main
-        self.output_stream = BoardOutput(self)
-        self.input_stream = BoardInput(self)
+        buffered = identity.get("stdio_buffer", "True") == "True"
+        self.output_stream = BoardOutput(self, buffered)
+        self.input_stream = BoardInput(self, buffered)
         self.running = False
         self.silenced = False
         self.memory = MemoryCap(4 * 1024 * 1024 + 8 * int(identity.get("mem_total", 0)))
         self.errors: Any = None
         self._translation_loaded = False
+        self.files: Any = None  # the board's filesystem (micro_files.Volume)
+        self.finder: Any = None  # micro_files.BoardFinder
+        self.os_module: Any = None  # the board's ``os``
+        self.missing_modules: frozenset[str] = frozenset()
 
-    def install(self, micro_modules: Any, micro_errors: Any, builtin_slots: Any) -> None:
+    def install(self, micro_modules: Any, micro_errors: Any, builtin_slots: Any, micro_files: Any = None) -> None:
         """Make the process look like the board; ``__main__`` becomes the user's namespace."""
         self.errors = micro_errors
-        micro_modules.install(self.identity, self.namespace, self.hard_reset, self.print_exception)
+        micro_modules.install(self.identity, self.namespace, self.hard_reset, self.print_exception, self.kbd_intr)
+        if self.identity.get("implementation") == "circuitpython":
+            micro_errors.use_circuitpython_words()
+        if micro_files is not None:
+            self._install_files(micro_files, micro_modules)
         exceptions = micro_errors.BUILTIN_EXCEPTIONS
         builtin_slots.install(
             [(exceptions, "__str__", micro_errors.exception_str), (exceptions, "__repr__", micro_errors.exception_repr),
@@ -359,6 +401,26 @@ class Board:
         warnings.simplefilter("ignore")
         _thread.stack_size(256 * 1024)  # user threads must fit in the board's memory cap
         self._restore_streams()
+
+    def _install_files(self, micro_files: Any, micro_modules: Any) -> None:
+        """The board's files: its ``os``, ``open``, ``sys.path`` and imports of its modules."""
+        ident = self.identity
+        flavour = ident.get("filesystem", "littlefs")
+        volume_class = micro_files.FlatVolume if flavour == "flat" else micro_files.Volume
+        self.files = volume = volume_class(ident.get("fs_root") or os.getcwd(), flavour, ident.get("mount", "/"),
+                                          ident.get("read_only") == "True")
+        volume.chdir(volume.mount)
+        self.os_module = micro_files.os_module(volume, os.uname, os, ident.get("implementation") == "circuitpython")
+        sys.modules["uos"] = self.os_module
+        builtins.open = volume.open
+        self.missing_modules = frozenset(name for name in ident.get("missing_modules", "").split(_LIST) if name)
+        self.finder = micro_files.BoardFinder(volume, self._compile_file, micro_errors_add(self.errors))
+        paths = ident.get("sys_path")
+        micro_files.install_imports(self.finder, paths.split(_LIST) if paths is not None else ["", ".frozen", "/lib"])
+
+    def _compile_file(self, source: bytes, filename: str) -> CodeType:
+        """A board file imported as a module: compiled as the board compiles (its errors)."""
+        return self._board_compile(source, filename, "exec")
 
     def _restore_streams(self) -> None:
         sys.stdout = sys.stderr = self.output_stream
@@ -381,6 +443,11 @@ class Board:
         self.silenced = True
         raise HardReset
 
+    def kbd_intr(self, char: int) -> None:
+        """``micropython.kbd_intr(char)``: the firmware interrupts on ``char`` (-1: never) until
+        the run ends; it is told at once, before any output that follows."""
+        self.wire.send(EVT_KBD_INTR, int(char).to_bytes(4, "big", signed=True))
+
     def print_exception(self, exc: BaseException, file: Any) -> None:
         with self.memory.lifted():
             text = self.errors.format_exception(exc, always_header=exc.__traceback__ is not None)
@@ -391,8 +458,26 @@ class Board:
 
         On a board, ``asyncio``, ``json`` and friends are frozen into flash and cost little
         RAM; CPython's take megabytes. Only what the code itself allocates counts.
+
+        An import made by the code on the board (not by CPython's library or the simulation)
+        gets the board's ``os``, finds the board's files first (``micro_files.BoardFinder``)
+        and fails for modules the firmware lacks.
         """
+        importer = args[0] if args else kwargs.get("globals")
+        user = self._imported_by_code(importer)
+        finder = self.finder
+        was_active = finder.active if finder is not None else False
         try:
+            level = args[3] if len(args) > 3 else kwargs.get("level", 0)
+            if user and not level and finder is not None:
+                base = name.partition(".")[0]
+                if base in self.missing_modules or name == "os.path" or name == "uos.path":
+                    raise ModuleNotFoundError(f"No module named '{name}'")
+                if name in ("os", "uos"):
+                    return self.os_module
+                finder.active = True
+            elif finder is not None:
+                finder.active = False
             if name in sys.modules:
                 return self._host_import(name, *args, **kwargs)
             with self.memory.lifted():
@@ -401,6 +486,21 @@ class Board:
             # MicroPython has no ModuleNotFoundError: a missing module is a plain ImportError
             # (``type(e).__name__`` in a handler says so too).
             raise ImportError(*exc.args) from None
+        finally:
+            if finder is not None:
+                finder.active = was_active
+
+    def _imported_by_code(self, importer: Any) -> bool:
+        """Whether an ``import`` comes from the code on the board: its namespace, text it ran
+        with ``exec``, a module loaded from the board's files, or ``__import__`` called bare."""
+        if importer is None or importer is self.namespace:
+            return True
+        if not isinstance(importer, dict):
+            return False
+        if "__name__" not in importer or importer.get("__file__") == STDIN:
+            return True
+        loader = importer.get("__loader__")
+        return self.finder is not None and type(loader).__name__ == "BoardLoader"
 
     def caught(self, exc: BaseException) -> None:
         """Start of an ``except ... as e:`` handler: the exception in MicroPython's words."""
@@ -507,7 +607,7 @@ class Board:
                 glued = self._compile_errors().glued_number(source)
                 if glued is not None:
                     raise CompileFailure(glued)
-            if filename == STDIN:
+            if filename != "<string>":  # the user's code and the board's files (their error words)
                 self.errors.remember_source(code, source.decode("utf-8", "replace"))
         return code
 
@@ -612,6 +712,15 @@ def _may_glue_number(source: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------------- start-up
+#: Separates the names of a list in an identity argument (``runner.LIST_SEPARATOR``).
+_LIST = "\x1f"
+
+
+def micro_errors_add(micro_errors: Any) -> Any:
+    """The callback that makes a board file's frames show in tracebacks (``micro_errors.USER_FILES``)."""
+    return micro_errors.USER_FILES.add
+
+
 def decode_identity(items: list[str]) -> dict[str, Any]:
     """``name=value`` arguments back into the board identity (see ``runner.encode_identity``)."""
     identity: dict[str, Any] = {}
@@ -673,7 +782,8 @@ def main(argv: list[str]) -> NoReturn:
         os.set_inheritable(fd, False)  # programs the user starts must not hold our pipes open
     wire = Wire(evt_fd)
     board = Board(wire, decode_identity(argv[4:]), cmd_fd)
-    board.install(load_sibling("micro_modules"), load_sibling("micro_errors"), load_sibling("builtin_slots"))
+    board.install(load_sibling("micro_modules"), load_sibling("micro_errors"), load_sibling("builtin_slots"),
+                  load_sibling("micro_files"))
     start_watchdog(life_fd)
     _signal.signal(_signal.SIGINT, board.on_sigint)
     board.memory.arm()

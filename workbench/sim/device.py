@@ -1,9 +1,14 @@
 """A simulated board: firmware, code process and the wire between it and the host.
 
 The board has its own thread (as a real board has its own CPU). The wire models what USB
-bridges and UARTs do to bytes: a line rate, a latency, and the faults chosen in the URL.
-The host side (the pyserial handler) only calls :meth:`write`, :meth:`read`,
+bridges and UARTs do to bytes: a line rate, a latency, and the faults chosen in the URL;
+they act on every byte, the ones a running program reads from stdin (a file transfer)
+included. The host side (the pyserial handler) only calls :meth:`write`, :meth:`read`,
 :meth:`in_waiting`, :meth:`set_lines` and :meth:`close`, from one thread.
+
+The board's files live in a host folder (:attr:`SimDevice.folder`): a temporary one made
+when the board opens and removed when it closes (it outlives soft and hard resets, as flash
+does), or the one ``?fs=DIR`` names, made if missing and never removed.
 """
 
 from __future__ import annotations
@@ -12,13 +17,18 @@ import hashlib
 import os
 import random
 import select
+import shutil
+import tempfile
 import threading
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable
+from pathlib import Path
 
 from workbench.sim.boards import BoardSpec
 from workbench.sim.firmware import Firmware
-from workbench.sim.options import SimOptions
+from workbench.sim.options import SimOptions, check_for_board
 from workbench.sim.runner import BoardIdentity, CodeRunner, RunnerError
 
 #: Output is cut into pieces this size when the line rate is limited, so it trickles.
@@ -159,8 +169,21 @@ class SimDevice:
     """A running simulated board; see the module docstring."""
 
     def __init__(self, spec: BoardSpec, options: SimOptions) -> None:
+        check_for_board(spec, options)
         self.spec = spec
         self.options = options
+        self.folder, temporary = _board_folder(options.fs)
+        # A temporary folder is also removed if the board is never closed (garbage collection
+        # or the end of the interpreter), so an abandoned board leaves nothing behind.
+        self._remove_folder: Callable[[], object] = (
+            weakref.finalize(self, shutil.rmtree, str(self.folder), True) if temporary else lambda: None)
+        try:
+            self._start(spec, options)
+        except BaseException:
+            self._remove_folder()
+            raise
+
+    def _start(self, spec: BoardSpec, options: SimOptions) -> None:
         rng = random.Random(options.seed)
         baud = spec.baud if options.baud is None else options.baud
         rate = baud / 10 if baud else None
@@ -184,8 +207,14 @@ class SimDevice:
             from dataclasses import replace
 
             spec_for_boot = replace(spec, boot_time_s=options.boot_ms / 1000)
-        self.runner = CodeRunner(_identity(spec))
-        self.runner.start()
+        read_only = spec.implementation == "circuitpython" and options.usb_drive is not False
+        self.runner = CodeRunner(_identity(spec, str(self.folder), read_only))
+        try:
+            self.runner.start()
+        except BaseException:
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            raise
         noise = bytes(rng.randrange(256) for _ in range(options.noise))
         self.firmware = Firmware(
             spec_for_boot,
@@ -319,6 +348,7 @@ class SimDevice:
         self.runner.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
+        self._remove_folder()
 
     def _check_gone(self) -> None:
         if self.gone:
@@ -402,18 +432,40 @@ class SimDevice:
                     self.firmware.runner_event(event, now)
 
 
-def _identity(spec: BoardSpec) -> BoardIdentity:
+def _board_folder(fs: str | None) -> tuple[Path, bool]:
+    """The folder of the board's files, and whether it is a temporary one (removed at close):
+    ``?fs=DIR`` is made if missing and kept."""
+    if fs is not None:
+        folder = Path(fs).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"sim:// option fs={fs!r}: cannot use that folder ({exc.strerror or exc})") from None
+        return folder.resolve(), False
+    return Path(tempfile.mkdtemp(prefix="workbench-sim-")), True
+
+
+def _identity(spec: BoardSpec, folder: str = "", read_only: bool = False) -> BoardIdentity:
     uid = hashlib.sha256(spec.name.encode()).digest()[:6 if spec.platform.startswith("esp") else 8]
+    release, version_string, machine = spec.uname or (
+        spec.release, f"{spec.git_tag or 'v' + spec.release} on {spec.build_date}", spec.machine)
     return BoardIdentity(
         platform=spec.platform,
-        machine=spec.machine,
+        machine=machine,
         implementation=spec.implementation,
         version=spec.version,
-        release=spec.release,
-        version_string=f"v{spec.release} on {spec.build_date}",
+        release=release,
+        version_string=version_string,
         nodename=spec.nodename,
         unique_id=uid,
         mem_total=spec.mem_total,
         freq_hz=spec.freq_hz,
         warns_chaining=spec.implementation == "micropython",  # CircuitPython chains exceptions
+        fs_root=folder,
+        filesystem=spec.filesystem,
+        mount=spec.mount,
+        read_only=read_only,
+        sys_path=spec.sys_path,
+        missing_modules=spec.missing_modules,
+        stdio_buffer=spec.stdio_buffer,
     )

@@ -24,8 +24,15 @@ from workbench.sim.runner import CodeRunner, RunnerEvent
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 PASTE_BANNER = b"\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== "
-#: Host bytes a busy board keeps for later (its UART ring buffer); more are lost.
+#: Host bytes a booting board keeps for later (its UART ring buffer); more are lost.
 INPUT_BUFFER = 512
+#: Host bytes kept for the running code's stdin until it reads them: the board's ring buffer
+#: and what the USB stack or bridge and the host's serial driver hold before the host's
+#: writes would block. A program that reads 4 KB blocks (a file transfer) never loses a
+#: byte here; a host that sends far more than the code reads loses the excess, as a real
+#: link eventually does. Losing bytes on purpose is what ``rx_fifo`` and ``drop`` are for.
+STDIN_BUFFER = 64 * 1024
+CTRL_C = 0x03
 #: A soft reboot takes a little time on every board (runs boot.py, re-inits the heap).
 SOFT_BOOT_S = 0.01
 
@@ -80,6 +87,9 @@ class Firmware:
         self._paste_checked = 0
         self._paste_error: EarlyError | None = None  # set: the paste ended early, input is discarded
         self._input_wanted = 0  # the running code waits for this many stdin bytes at most
+        #: The byte that interrupts running code (``micropython.kbd_intr``; -1: none); every
+        #: run starts with CTRL-C, as ``pyexec`` sets it before each one.
+        self.interrupt_char = CTRL_C
 
     # ------------------------------------------------------------------ lifecycle
     def power_on(self, now: float) -> None:
@@ -136,7 +146,13 @@ class Firmware:
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes, now: float) -> None:
         """Host bytes that reached the board's UART."""
-        for byte in data:
+        if self.mode is Mode.RUNNING:
+            self._stdin(data)  # the whole piece at once: a transfer brings megabytes
+            return
+        for index, byte in enumerate(data):
+            if self.mode is Mode.RUNNING:
+                self._stdin(data[index:])
+                return
             self._byte(byte, now)
         if self.mode is Mode.RAW_PASTE:
             self._check_paste()  # the host may now wait for credit: has the board stopped reading?
@@ -152,11 +168,7 @@ class Firmware:
         elif mode is Mode.FRIENDLY_PASTE:
             self._friendly_paste_byte(c)
         elif mode is Mode.RUNNING:
-            if c == 0x03:
-                self.runner.interrupt()
-            elif len(self._pending) < INPUT_BUFFER:
-                self._pending.append(c)
-                self._give_input()
+            self._stdin(bytes((c,)))
         elif mode is Mode.BOOTING:
             if len(self._pending) < INPUT_BUFFER:
                 self._pending.append(c)
@@ -170,8 +182,15 @@ class Firmware:
 
     def _drain_pending(self) -> None:
         """Bytes that arrived while busy are read by the REPL once it runs again."""
-        while self._pending and self.mode not in (Mode.RUNNING, Mode.BOOTING, Mode.RESET_HELD):
-            byte = self._pending.pop(0)
+        busy = (Mode.RUNNING, Mode.BOOTING, Mode.RESET_HELD)
+        if not self._pending or self.mode in busy:
+            return
+        pending = bytes(self._pending)
+        self._pending.clear()
+        for index, byte in enumerate(pending):
+            if self.mode in busy:  # a run started (or a reboot): the rest waits for it
+                self._pending[:0] = pending[index:]
+                break
             self._byte(byte, self.timer_at or 0.0)
         if self.mode is Mode.RAW_PASTE:
             self._check_paste()
@@ -375,7 +394,24 @@ class Firmware:
     def _run(self, code: bytes, return_to: Mode, *, single: bool) -> None:
         self._return_to = return_to
         self.mode = Mode.RUNNING
+        self.interrupt_char = CTRL_C
         self.runner.run(code, single=single)
+
+    def _stdin(self, data: bytes) -> None:
+        """Bytes that arrive while code runs: the interrupt character (CTRL-C unless
+        ``kbd_intr`` changed it) interrupts and is not kept, the rest waits for the code."""
+        char = self.interrupt_char
+        while char >= 0 and (at := data.find(char)) >= 0:
+            self._keep(data[:at])
+            self.runner.interrupt()
+            data = data[at + 1 :]
+        self._keep(data)
+        self._give_input()
+
+    def _keep(self, data: bytes) -> None:
+        room = STDIN_BUFFER - len(self._pending)
+        if room > 0:
+            self._pending += data[:room]
 
     def _give_input(self) -> None:
         """The code reads stdin: hand it what the host sent since the run began (the UART's buffer)."""
@@ -394,6 +430,9 @@ class Firmware:
             self.emit(event.data)
             return
         if self.mode is not Mode.RUNNING:
+            return
+        if event.kind == "kbd_intr":
+            self.interrupt_char = int.from_bytes(event.data, "big", signed=True)
             return
         if event.kind == "input":
             self._input_wanted = int.from_bytes(event.data, "big")

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 STDIN = "<stdin>"
 STRING = "<string>"  # code the user's code ran with exec() or eval()
+#: Where the user's own code lives: what the host sent, and the board's files it imported
+#: (``"/lib/x.py"``, added by ``micro_files.BoardLoader``). Their frames show in tracebacks and
+#: a ``raise`` in them keeps its words.
+USER_FILES: set[str] = {STDIN}
 
 #: Every exception class CPython defines in ``builtins``: the ones whose words are CPython's.
 BUILTIN_EXCEPTIONS: frozenset[type] = frozenset(
@@ -57,6 +61,21 @@ ERRNO_NAMES = {
     103: "ECONNABORTED", 104: "ECONNRESET", 105: "ENOBUFS", 107: "ENOTCONN", 110: "ETIMEDOUT",
     111: "ECONNREFUSED", 113: "EHOSTUNREACH", 114: "EALREADY", 115: "EINPROGRESS",
 }
+
+#: CircuitPython words the common errno values (``mp_common_errno_to_str``): ``[Errno 30]
+#: Read-only filesystem``; other numbers by name as MicroPython does.
+CIRCUITPYTHON_ERRNO_WORDS = {
+    1: "Operation not permitted", 2: "No such file/directory", 5: "Input/output error", 13: "Permission denied",
+    17: "File exists", 19: "No such device", 22: "Invalid argument", 28: "No space left on device",
+    30: "Read-only filesystem",
+}
+_errno_words: dict[int, str] = {}
+
+
+def use_circuitpython_words() -> None:
+    """This board runs CircuitPython: its OSErrors read as CircuitPython's."""
+    _errno_words.update(CIRCUITPYTHON_ERRNO_WORDS)
+
 
 #: Source text of the user's code objects, for the rules that need to see an operand.
 _sources: dict[CodeType, str] = {}
@@ -102,9 +121,12 @@ def _errno_text(exc: BaseException) -> str | None:
     if not isinstance(exc, OSError) or type(exc) not in BUILTIN_EXCEPTIONS or not 0 < len(args) < 3:
         return None
     number = args[0]
-    if type(number) is not int or number not in ERRNO_NAMES:
+    if type(number) is not int:
         return None
-    head = f"[Errno {number}] {ERRNO_NAMES[number]}"
+    words = _errno_words.get(number) or ERRNO_NAMES.get(number)
+    if words is None:
+        return None
+    head = f"[Errno {number}] {words}"
     return head if len(args) == 1 else f"{head}: {_text(args[1])}"
 
 
@@ -170,7 +192,7 @@ def raised_by_user(exc: BaseException) -> bool:
     if last is None:
         return False
     code = last.tb_frame.f_code
-    return code.co_filename == STDIN and _opname(code, last.tb_lasti) in ("RAISE_VARARGS", "RERAISE")
+    return code.co_filename in USER_FILES and _opname(code, last.tb_lasti) in ("RAISE_VARARGS", "RERAISE")
 
 
 # ---------------------------------------------------------------------------- operands
@@ -472,7 +494,7 @@ def frame_lines(exc: BaseException) -> list[str]:
     last = _innermost_user(tb) if isinstance(exc, KeyboardInterrupt) else None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename in (STDIN, STRING):
+        if code.co_filename in USER_FILES or code.co_filename == STRING:
             line = tb.tb_lineno or 0
             if tb is last:  # where the CTRL-C landed (the signal handler's frame comes after it)
                 line = _interrupted_loop_line(tb) or line

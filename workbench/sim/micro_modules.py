@@ -53,11 +53,13 @@ class _Board:
         namespace: dict[str, Any],
         hard_reset: Callable[[], NoReturn],
         print_exception: Callable[[BaseException, Any], None],
+        kbd_intr: Callable[[int], None] | None = None,
     ) -> None:
         self.identity = identity
         self.namespace = namespace
         self.hard_reset = hard_reset
         self.print_exception = print_exception
+        self.kbd_intr = kbd_intr
         self.freq_hz = int(identity["freq_hz"])
         self.boot_ns = _host_time.monotonic_ns()
         self.gc_threshold = -1
@@ -352,6 +354,16 @@ def _identity_decorator(function: Any) -> Any:
     return function
 
 
+def _kbd_intr(char: int) -> None:
+    """``micropython.kbd_intr(char)``: which byte from the host interrupts the running code
+    (-1: none, so CTRL-C is ordinary input, as a file transfer needs); the firmware sets it
+    back to CTRL-C when the next run starts, as ``pyexec`` does."""
+    char = int(char)
+    callback = _the_board().kbd_intr
+    if callback is not None:
+        callback(char)
+
+
 def _make_micropython() -> ModuleType:
     return _module("micropython", "MicroPython's interpreter internals, as far as code can see them.", {
         "const": _const,
@@ -361,7 +373,7 @@ def _make_micropython() -> ModuleType:
         "stack_use": lambda: 736,
         "alloc_emergency_exception_buf": lambda size: None,
         "schedule": _schedule,
-        "kbd_intr": lambda chr: None,
+        "kbd_intr": _kbd_intr,
         "heap_lock": lambda: 0,
         "heap_unlock": lambda: 0,
         "heap_locked": lambda: 0,
@@ -419,7 +431,8 @@ def _implementation(identity: dict[str, Any]) -> _Implementation:
             fields["_machine"] = identity["machine"]
     else:
         fields = {"name": identity["implementation"], "version": version, "_machine": identity["machine"]}
-    fields["_mpy"] = _MPY_BASE | (_MPY_ARCH.get(identity["platform"], 0) << 10)
+    if identity["implementation"] != "micropython" or version >= (1, 19):  # sys.implementation._mpy: 1.19
+        fields["_mpy"] = _MPY_BASE | (_MPY_ARCH.get(identity["platform"], 0) << 10)
     return _Implementation(sys.implementation, fields)
 
 
@@ -458,14 +471,16 @@ def install(
     namespace: dict[str, Any],
     hard_reset: Callable[[], NoReturn],
     print_exception: Callable[[BaseException, Any], None],
+    kbd_intr: Callable[[int], None] | None = None,
 ) -> None:
     """Make this process look like the board: call once, before any user code runs.
 
     ``hard_reset`` reports ``machine.reset()`` to the runner and does not return;
-    ``print_exception`` writes an exception in MicroPython's format to a stream.
+    ``print_exception`` writes an exception in MicroPython's format to a stream;
+    ``kbd_intr`` tells the firmware which byte interrupts the code now.
     """
     global _board
-    _board = _Board(identity, namespace, hard_reset, print_exception)
+    _board = _Board(identity, namespace, hard_reset, print_exception, kbd_intr)
     time_module = _make_time()
     modules = {
         "machine": _make_machine(),

@@ -53,6 +53,16 @@ class SimOptions(Record):
     """Boot time override, e.g. ``sim://esp32?boot_ms=0`` for fast tests."""
     seed: int | None = None
     """Random seed for drop/corrupt/noise, so a failing case can be replayed: ``seed=7``."""
+    fs: str | None = None
+    """The folder that holds the board's files: ``sim://generic?fs=/tmp/board``. Created if
+    missing and never removed, so files outlive the connection (a test reconnects after a
+    pulled cable and finds the old file). Without it every board gets a temporary folder of
+    its own, created when it opens, kept across soft and hard resets, removed when it closes."""
+    usb_drive: bool | None = None
+    """CircuitPython only: the board's drive is mounted on the host as CIRCUITPY (the default),
+    so code on the board may read files but not write them (``OSError: [Errno 30] Read-only
+    filesystem``). ``sim://circuitpython?usb_drive=0`` is a board whose boot.py ran
+    ``storage.remount("/", readonly=False)``: code on the board may write."""
 
     def __post_init__(self) -> None:
         """Checked however the options were made (URL or code): a bad value would otherwise
@@ -101,6 +111,8 @@ _CONVERTERS: dict[str, tuple[Callable[[str], object], str]] = {
     "rx_fifo": (int, "a whole number of bytes"),
     "boot_ms": (_number, "a finite number of milliseconds"),
     "seed": (int, "a whole number"),
+    "fs": (str, "a folder"),
+    "usb_drive": (_flag, "a boolean: 1/0, true/false, yes/no or on/off"),
 }
 
 
@@ -121,7 +133,15 @@ def parse_sim_url(url: str) -> tuple[BoardSpec, SimOptions]:
             values[key] = convert(value)
         except ValueError:
             raise ValueError(f"sim:// option {key}={value!r} is not valid: expected {expected}") from None
-    return spec, SimOptions(**values)  # type: ignore[arg-type]  # checked by __post_init__
+    options = SimOptions(**values)  # type: ignore[arg-type]  # checked by __post_init__
+    check_for_board(spec, options)
+    return spec, options
+
+
+def check_for_board(spec: BoardSpec, options: SimOptions) -> None:
+    """Refuse options that mean nothing on this board (rather than ignoring them silently)."""
+    if options.usb_drive is not None and spec.implementation != "circuitpython":
+        raise ValueError(f"sim:// option usb_drive is for CircuitPython boards (sim://circuitpython), not sim://{spec.name}")
 
 
 def _check(options: SimOptions) -> None:
@@ -144,5 +164,7 @@ def _check(options: SimOptions) -> None:
             raise ValueError(f"sim:// option {name} cannot be negative, got {value}")
     if options.rx_fifo is not None and not 1 <= options.rx_fifo <= 65536:
         raise ValueError(f"sim:// option rx_fifo must be between 1 and 65536 bytes, got {options.rx_fifo}")
+    if options.fs is not None and not options.fs.strip():
+        raise ValueError("sim:// option fs needs a folder, e.g. fs=/tmp/board")
     if options.window is not None and not 8 <= options.window <= 32768:
         raise ValueError(f"sim:// option window must be between 8 and 32768, got {options.window}")

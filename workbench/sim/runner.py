@@ -17,12 +17,14 @@ import contextlib
 import fcntl
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal, NamedTuple, Self
 
@@ -37,7 +39,7 @@ _READ_SIZE = 1 << 16
 _STDERR_TAIL = 4096
 _MAX_PAYLOAD = 1 << 26
 
-EventKind = Literal["stdout", "raw", "input", "done", "reset"]
+EventKind = Literal["stdout", "raw", "input", "done", "reset", "kbd_intr"]
 
 
 class RunnerError(Exception):
@@ -59,6 +61,14 @@ class BoardIdentity:
     mem_total: int  # gc.mem_free() + gc.mem_alloc() in bytes, e.g. 111168
     freq_hz: int  # machine.freq()
     warns_chaining: bool = True  # MICROPY_WARNINGS: ``raise X from Y`` prints a warning
+    #: The host folder that holds the board's files ("": the runner makes a temporary one).
+    fs_root: str = ""
+    filesystem: str = "littlefs"  # "littlefs", "fat" or "flat" (see workbench.sim.micro_files)
+    mount: str = "/"  # where the files are on the board; the current folder at start
+    read_only: bool = False  # CircuitPython's drive while the host has it mounted
+    sys_path: tuple[str, ...] = ("", ".frozen", "/lib")
+    missing_modules: tuple[str, ...] = ()  # imports that fail on this firmware
+    stdio_buffer: bool = True  # sys.stdin.buffer / sys.stdout.buffer exist
 
 
 class RunnerEvent(NamedTuple):
@@ -71,11 +81,17 @@ class RunnerEvent(NamedTuple):
     ``done``: the run is over; the data is the
     MicroPython-format traceback, ``b""`` when there was no exception. ``reset``: ``b"hard"``
     (``machine.reset()``) or ``b"soft"`` (SystemExit, ``machine.soft_reset()``); a ``done``
-    with ``b""`` follows it unless the caller restarts first.
+    with ``b""`` follows it unless the caller restarts first. ``kbd_intr``: the code called
+    ``micropython.kbd_intr(c)``; the data is ``c`` (4 bytes, big-endian, signed; -1: CTRL-C is
+    ordinary input from now until the run ends).
     """
 
     kind: EventKind
     data: bytes
+
+
+#: Separates the items of a tuple of names (``sys_path``) in an identity argument.
+LIST_SEPARATOR = "\x1f"
 
 
 def encode_identity(identity: BoardIdentity) -> list[str]:
@@ -85,6 +101,8 @@ def encode_identity(identity: BoardIdentity) -> list[str]:
         value = getattr(identity, field.name)
         if isinstance(value, bytes):
             text = value.hex()
+        elif isinstance(value, tuple) and all(isinstance(part, str) for part in value):
+            text = LIST_SEPARATOR.join(value)
         elif isinstance(value, tuple):
             text = ".".join(str(part) for part in value)
         else:
@@ -124,6 +142,9 @@ class CodeRunner:
     def __init__(self, identity: BoardIdentity, python: str = sys.executable) -> None:
         self.identity = identity
         self.python = python
+        #: A folder for the board's files made by the runner itself (identity without
+        #: ``fs_root``); removed by :meth:`close`. A device passes its own folder instead.
+        self._own_folder: str | None = None
         self._lock = threading.RLock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._cmd_fd = -1
@@ -173,6 +194,17 @@ class CodeRunner:
                 os.close(self._evt_fd)
                 self._evt_fd = -1
             self._clear_state()
+            if self._own_folder is not None:
+                shutil.rmtree(self._own_folder, ignore_errors=True)
+                self._own_folder = None
+                self.identity = replace(self.identity, fs_root="")
+
+    def _board_folder(self) -> str:
+        """The host folder of the board's files, made on first use when the identity has none."""
+        if not self.identity.fs_root:
+            self._own_folder = tempfile.mkdtemp(prefix="workbench-sim-")
+            self.identity = replace(self.identity, fs_root=self._own_folder)
+        return self.identity.fs_root
 
     def __enter__(self) -> Self:
         self.start()
@@ -273,8 +305,10 @@ class CodeRunner:
         life_r, life_w = os.pipe()
         argv = [self.python, "-I", "-S", "-u", _CHILD_SCRIPT, str(cmd_r), str(evt_w), str(life_r)]
         try:
+            folder = self._board_folder()
             proc = subprocess.Popen(
                 [*argv, *encode_identity(self.identity)],
+                cwd=folder,  # the board's files: programs the code starts see them too
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -464,6 +498,8 @@ class CodeRunner:
             self._events.append(("done", bytearray(text)))
         elif kind == wire.EVT_RESET:
             self._events.append(("reset", bytearray(payload)))
+        elif kind == wire.EVT_KBD_INTR:
+            self._events.append(("kbd_intr", bytearray(payload)))
         elif kind == wire.EVT_STARTED:
             self._started = True
             if self._interrupt_pending:

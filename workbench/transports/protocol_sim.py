@@ -2,7 +2,9 @@
 
 Found by pyserial through ``serial.protocol_handler_packages``; behaves like a serial port:
 reads wait for bytes with the port's timeout, DTR/RTS reach the board (ESP boards reset),
-an unplugged simulated cable raises SerialException like a vanished USB port.
+an unplugged simulated cable raises SerialException like a vanished USB port. Opening the
+port powers a fresh board on, with a folder for its files (``?fs=DIR`` or a temporary one);
+closing it powers the board off and removes a temporary folder.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class Serial(SerialBase):
         if pid is not None:
             held.append(("process", f"pid {pid} (code runner)"))
         held.append(("pipe", "wake-up pipe (2 fds)"))
+        kept = "kept (fs=)" if device.options.fs is not None else "temporary"
+        held.append(("folder", f"{device.folder} (the board's files, {kept})"))
         return held
 
     def _reconfigure_port(self) -> None:

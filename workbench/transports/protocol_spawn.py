@@ -2,7 +2,19 @@
 
 ``spawn://micropython`` runs that command from PATH, ``spawn:///abs/path/micropython`` a
 file; ``?arg=-X&arg=heapsize=1M`` passes arguments. The interpreter sits on its own pty
-(see :mod:`pty_process`). Two things a board does and the unix port does not are added here:
+(see :mod:`pty_process`).
+
+**Its files.** The unix port's files are the host's, relative to its current folder: code
+that writes ``open('main.py', 'w')`` on the "board" writes there. So the interpreter runs in
+a new temporary folder of its own, made when the port opens and removed (with what the code
+wrote) when it closes, and kept across the soft-reset restarts below, as a board keeps its
+flash. ``?cwd=DIR`` runs it in ``DIR`` instead, which is never removed. ``DIR`` must exist:
+a folder the user names is their own, and one that is missing is far more often a typo than
+a wish, so opening fails with a line naming it rather than quietly running the interpreter
+in a new empty folder. (Absolute paths still reach the whole host: the unix port has no
+filesystem of its own to confine it to.)
+
+Things a board does and the unix port does not are added here:
 
 * **Soft reset.** The unix port exits where a board reboots. The handler starts it again,
   writes ``MPY: soft reboot\\r\\n`` and, when the old process was in the raw REPL, takes the
@@ -27,7 +39,9 @@ from __future__ import annotations
 import errno
 import os
 import select
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.parse
 
@@ -53,6 +67,8 @@ class Serial(SerialBase):
         self._proc: PtyProcess | None = None
         self._executable = ""
         self._args: tuple[str, ...] = ()
+        self._cwd = ""  # the interpreter's current folder
+        self._own_folder: str | None = None  # a temporary folder of ours, removed at close
         self._rx = bytearray()
         self._tail = b""
         self._raw_mode = False
@@ -71,10 +87,12 @@ class Serial(SerialBase):
             raise SerialException("Port is already open.")
         if self._port is None:
             raise SerialException("Port must be configured before it can be used.")
-        self._executable, self._args = self._parse_url(self.portstr)
+        self._executable, self._args, cwd = self._parse_url(self.portstr)
+        self._cwd = cwd if cwd is not None else self._make_folder()
         try:
-            self._proc = PtyProcess(self._executable, self._args)
+            self._proc = PtyProcess(self._executable, self._args, cwd=self._cwd)
         except OSError as exc:
+            self._remove_folder()
             raise SerialException(f"could not start {self._executable}: {exc}") from exc
         self._rx.clear()
         self._tail = b""
@@ -89,11 +107,29 @@ class Serial(SerialBase):
             raise
 
     def close(self) -> None:
-        """Stop the interpreter and free its pty."""
+        """Stop the interpreter, free its pty and remove its temporary folder."""
         if self._proc is not None:
             self._proc.close()
             self._proc = None
+        self._remove_folder()
         self.is_open = False
+
+    @property
+    def cwd(self) -> str:
+        """The interpreter's current folder: where the code's relative paths lead."""
+        return self._cwd
+
+    def _make_folder(self) -> str:
+        try:
+            self._own_folder = tempfile.mkdtemp(prefix="workbench-spawn-")
+        except OSError as exc:
+            raise SerialException(f"could not make a temporary folder for the interpreter: {exc}") from exc
+        return self._own_folder
+
+    def _remove_folder(self) -> None:
+        if self._own_folder is not None:
+            shutil.rmtree(self._own_folder, ignore_errors=True)
+            self._own_folder = None
 
     def _reconfigure_port(self) -> None:
         """Baud rate and framing mean nothing on a pty; accepted and ignored."""
@@ -202,6 +238,7 @@ class Serial(SerialBase):
         return [
             ("process", f"pid {proc.pid} ({self._executable})"),
             ("pty", f"{proc.slave_path} (master fd {proc.master_fd})"),
+            ("folder", f"{self._cwd} ({'temporary' if self._own_folder else 'cwd='})"),
         ]
 
     # ------------------------------------------------------------------ internals
@@ -210,16 +247,19 @@ class Serial(SerialBase):
             raise PortNotOpenError()
 
     @staticmethod
-    def _parse_url(url: str) -> tuple[str, tuple[str, ...]]:
+    def _parse_url(url: str) -> tuple[str, tuple[str, ...], str | None]:
+        """The executable, its arguments and ``?cwd=`` (None: a temporary folder)."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme != "spawn":
             raise SerialException(f"expected a spawn:// URL, got {url!r}")
         target = parts.netloc + parts.path if parts.netloc else parts.path
         if not target:
             raise SerialException("spawn:// needs a command or an absolute path, e.g. spawn://micropython")
-        args = tuple(urllib.parse.parse_qs(parts.query).get("arg", []))
+        query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+        args = tuple(query.get("arg", []))
+        cwd = _folder(query.get("cwd"))
         try:
-            return resolve_executable(target), args
+            return resolve_executable(target), args, cwd
         except FileNotFoundError as exc:
             raise SerialException(str(exc)) from exc
 
@@ -332,7 +372,7 @@ class Serial(SerialBase):
         if old is not None:
             old.close()
         try:
-            self._proc = PtyProcess(self._executable, self._args)
+            self._proc = PtyProcess(self._executable, self._args, cwd=self._cwd)  # the same folder
         except OSError as exc:
             self._proc = None
             self._gone = f"could not restart {self._executable}: {exc}"
@@ -373,6 +413,18 @@ class Serial(SerialBase):
                 self._pump(remaining)
         finally:
             self._booting = False
+
+
+def _folder(values: list[str] | None) -> str | None:
+    """``?cwd=DIR``: an existing folder (see the module docstring for why it is not made)."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise SerialException("spawn:// takes one cwd= folder")
+    folder = os.path.abspath(os.path.expanduser(values[0]))
+    if not values[0].strip() or not os.path.isdir(folder):
+        raise SerialException(f"spawn:// cwd={values[0]!r}: no such folder ({folder})")
+    return folder
 
 
 def _exit_status(proc: PtyProcess) -> int | None:

@@ -69,7 +69,7 @@ class PtyProcess:
     behind (no zombie, no open pty).
     """
 
-    def __init__(self, executable: str, args: tuple[str, ...] = ()) -> None:
+    def __init__(self, executable: str, args: tuple[str, ...] = (), cwd: str | None = None) -> None:
         self.executable = executable
         master, slave = os.openpty()
         try:
@@ -80,6 +80,7 @@ class PtyProcess:
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
+                cwd=cwd,  # None: ours
                 close_fds=True,
                 start_new_session=True,
                 preexec_fn=_take_controlling_tty,  # noqa: PLW1509 - one ioctl, no locks
