@@ -1,4 +1,5 @@
-"""The workbench app: devices, editor, output, REPL line, live trace, status bar.
+"""The workbench app: devices, the board's files, editor, output, REPL line, live trace,
+status bar.
 
 Several boards may be open at once (a :class:`~workbench.manager.SessionManager` owns them);
 one is selected: the editor's target, whose output document and trace are on screen, unless a
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,11 +40,18 @@ from textual.worker import Worker, WorkerState
 from workbench.app.board import Board, Boards, DeviceBoard, LessonBoard
 from workbench.app.board_work import BoardWork
 from workbench.app.bridge import BridgeFlush
+from workbench.app.file_work import FileWork
 from workbench.app.messages import (
+    BoardFileRead,
+    BoardFileSaved,
     BoardNotice,
     BoardStateChanged,
     DeviceConnected,
     DeviceStatus,
+    FileJobDone,
+    FileProgress,
+    FilesCounted,
+    FilesListed,
     LearnedAboutBoard,
     LessonOpened,
     LessonStepDone,
@@ -55,12 +65,23 @@ from workbench.app.messages import (
 )
 from workbench.app.recovery import RecoveryStore
 from workbench.app.texts import (
+    FILES_CODE_RUNNING,
+    FILES_IN_LESSON,
+    FILES_NO_FOLDER_DOWNLOAD,
+    FILES_NO_SELECTION,
+    FILES_NOT_CONNECTED,
+    FILES_STEP_MODE,
     STEP_MODE_OFF,
     STEP_MODE_ON,
     STEP_RUN_OVER,
+    board_path,
+    delete_folder_question,
+    file_busy,
+    files_refused,
     format_step,
     lesson_panel,
     several_summary,
+    transfer_status,
 )
 from workbench.app.themes import (
     DEFAULT_THEME,
@@ -70,9 +91,11 @@ from workbench.app.themes import (
     theme_label,
     workbench_theme_names,
 )
+from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.devices_pane import DevicesPane
 from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
 from workbench.app.widgets.editor_pane import EditorPane
+from workbench.app.widgets.files_pane import FilesPane, join_path
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.repl_line import ReplLine
@@ -84,6 +107,7 @@ from workbench.discovery.devices import DeviceEntry, available_devices
 from workbench.discovery.ports import list_ports
 from workbench.engine.session import Session
 from workbench.errors import WorkbenchError
+from workbench.files.model import FileEntry
 from workbench.lessons import LESSONS, Lesson
 from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.lifecycle import OPEN_STATES
@@ -128,6 +152,10 @@ class WorkbenchApp(App[None]):
         Binding("f4", "settings", "Settings", priority=True),
         Binding("f9", "toggle_devices", "Devices", priority=True),
         Binding("f10", "toggle_trace", "Trace", priority=True),
+        Binding("f11", "toggle_files", "Files", show=False, priority=True),
+        # Only while a file action runs on the selected board and no dialog is open (see
+        # check_action): otherwise Esc is the editor's, a dialog's or the palette's.
+        Binding("escape", "cancel_file_job", "Cancel transfer", show=False, priority=True),
         Binding("ctrl+o", "open_file", "Open", show=False, priority=True),
         Binding("ctrl+s", "save_file", "Save", show=False, priority=True),
         Binding("f12", "save_file_as", "Save as", show=False, priority=True),
@@ -173,6 +201,11 @@ class WorkbenchApp(App[None]):
             auto_reconnect=lambda key: key in self._auto_reconnect,
             trace_clock=trace_clock,
         )
+        self.file_work = FileWork(post=self.post_message)
+        self._file_jobs: dict[str, _FileJob] = {}
+        """Per board URL: the file action going on (one at a time per board)."""
+        self._transfers: dict[str, str] = {}
+        """Per board URL: the status bar's progress item of the transfer going on."""
         self._step_mode = False
         self._discover = discover
         self._status_clock = status_clock
@@ -257,12 +290,16 @@ class WorkbenchApp(App[None]):
         status.set_profile(board.choice.profile.name if board.choice is not None else None)
         self.query_one("#devices", DevicesPane).highlight(board.url)
         output.border_title = f"output: {escape(board.url)}" if several else "output"
+        status.set_transfer(self._transfers.get(board.url))
+        self._follow_board_in_files()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield DevicesPane(id="devices", discover=self._discover)
+            with Vertical(id="left-column"):
+                yield DevicesPane(id="devices", discover=self._discover)
+                yield FilesPane(id="files")  # hidden until F11
             with Vertical(id="center"):
                 yield EditorPane(self._initial_code, id="editor", recovery=self.recovery)
                 yield OutputPane(id="output")
@@ -373,6 +410,7 @@ class WorkbenchApp(App[None]):
         devices = self.query_one("#devices", DevicesPane)
         if message.text == "disconnected" and not message.error:
             devices.forget_state(message.url)
+            self._files_note(message.url, FILES_NOT_CONNECTED)
         else:
             devices.set_state(message.url, "error" if message.error else message.text)
         if message.url == self.device_url:
@@ -393,6 +431,7 @@ class WorkbenchApp(App[None]):
         output = self.query_one("#output", OutputPane)
         if event.new is SessionState.LOST:
             devices.set_state(event.url, "lost")
+            self._files_note(event.url, FILES_NOT_CONNECTED)
             if board is not None:
                 board.busy_with = None
             if board is not None and board is self.boards.shown:
@@ -481,6 +520,10 @@ class WorkbenchApp(App[None]):
         if self._session_or_notify() is None:
             return None
         board = self.boards.selected
+        job = self._file_jobs.get(board.url)
+        if job is not None:
+            self.notify(files_refused(board.url, file_busy(job.what)), severity="warning")
+            return None
         if board.busy:
             if self._step_mode:  # between two steps: the engine is busy with the last one
                 self.notify("The board is still on the last step: F5 again when the next step waits.", timeout=4)
@@ -504,6 +547,8 @@ class WorkbenchApp(App[None]):
     def on_run_finished(self, message: RunFinished) -> None:
         board = self.boards.device(message.url)
         board.busy_with = None
+        if board is self.boards.selected:
+            self._follow_board_in_files()  # a listing that waited for the run
         first_row, board.editor_row = board.editor_row, None
         step = board.pending_step
         if step is not None:
@@ -542,6 +587,9 @@ class WorkbenchApp(App[None]):
         self.query_one("#editor", EditorPane).goto_line(message.line)
 
     def action_stop(self) -> None:
+        if self.boards.selected.url in self._file_jobs:
+            self.action_cancel_file_job()
+            return
         if self._session_or_notify() is not None:
             self._control(self.boards.selected, ManagedSession.interrupt, "stop")
 
@@ -589,7 +637,7 @@ class WorkbenchApp(App[None]):
                         severity="warning")
             return
         boards = [self.boards.device(url) for url in urls]
-        busy = [board.url for board in boards if board.busy]
+        busy = [board.url for board in boards if board.busy or board.url in self._file_jobs]
         if busy:
             self.notify(f"Still running on {', '.join(busy)}: stop it first (F6).", severity="warning")
             return
@@ -698,6 +746,8 @@ class WorkbenchApp(App[None]):
             return self.boards.shown.can_go_on
         if action == "restart_lesson":
             return self.boards.lesson is not None
+        if action == "cancel_file_job":
+            return self.boards.selected.url in self._file_jobs and self.screen is self.default_screen
         return True
 
     # ------------------------------------------------------------------ lessons
@@ -1038,10 +1088,355 @@ class WorkbenchApp(App[None]):
         if path:
             self.query_one("#editor", EditorPane).save_as(Path(path).expanduser())
 
+    # ------------------------------------------------------------------ files on the board
+    # The Files pane shows the selected board's files; every action runs on a thread worker
+    # (workbench.app.file_work), one at a time per board, so a transfer on one board never
+    # waits for another. A board running code, in step mode or not connected says so.
+    def _files_pane(self) -> FilesPane:
+        return self.query_one("#files", FilesPane)
+
+    def _files_shown(self) -> bool:
+        return _displayed(self._files_pane())
+
+    def _files_refusal(self, url: str, *, job: bool = True) -> str | None:
+        """Why the board at ``url`` cannot list (``job`` False) or change its files now
+        (None: it can)."""
+        board = self.boards.device(url)
+        if self.boards.lesson is not None and board is self.boards.selected:
+            return FILES_IN_LESSON
+        if board.session is None:
+            return FILES_NOT_CONNECTED
+        if self._step_mode and board is self.boards.selected:
+            return FILES_STEP_MODE  # every exec of a listing or transfer would wait for F5
+        if board.busy:
+            return FILES_CODE_RUNNING
+        running = self._file_jobs.get(url)
+        if job and running is not None:
+            return file_busy(running.what)
+        return None
+
+    def _follow_board_in_files(self) -> None:
+        """The Files pane shows the selected board; listed when shown and not listed yet."""
+        pane = self._files_pane()
+        pane.show_board(self.boards.selected.url)
+        if pane.stale and self._files_shown():
+            self._reload_files()
+
+    def _reload_files(self, reveal: str | None = None) -> None:
+        pane = self._files_pane()
+        url = self.boards.selected.url
+        pane.show_board(url)
+        refusal = self._files_refusal(url, job=False)
+        if refusal is not None:
+            pane.show_note(refusal)
+        else:
+            pane.reload(reveal)
+
+    def _files_note(self, url: str, text: str) -> None:
+        """The board the pane shows can no longer be listed: the pane says why."""
+        pane = self._files_pane()
+        if pane.url == url:
+            pane.show_note(text)
+
+    @on(FilesPane.ListRequested)
+    def _list_files(self, message: FilesPane.ListRequested) -> None:
+        refusal = self._files_refusal(message.url, job=False)
+        if refusal is not None:
+            self._files_pane().listing_failed(message.url, message.path, refusal)
+            return
+        session = self.boards.device(message.url).session
+        assert session is not None  # (no refusal)
+        self.run_worker(
+            partial(self.file_work.list, message.url, session, message.path),
+            name=f"list {message.url}:{message.path}",
+            group=f"files {message.url}",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def on_files_listed(self, message: FilesListed) -> None:
+        pane = self._files_pane()
+        if message.entries is not None:
+            pane.show_listing(message.url, message.path, message.entries)
+            return
+        pane.listing_failed(message.url, message.path, "could not list")
+        self.notify(message.error or "could not list the folder", severity="error", timeout=8)
+
+    def _start_file_job(self, url: str, what: str, call: Callable[[Session], None]) -> bool:
+        """Run ``call(session)`` on a thread worker for the board at ``url``, unless it cannot
+        take a file action now (the person is told why). ``what`` names it while it runs."""
+        refusal = self._files_refusal(url)
+        if refusal is not None:
+            self.notify(files_refused(url, refusal), severity="warning", timeout=6)
+            return False
+        session = self.boards.device(url).session
+        assert session is not None  # (no refusal)
+        worker = self.run_worker(
+            partial(call, session), name=f"files {url}: {what}", group=f"files {url}", thread=True, exit_on_error=False
+        )
+        self._file_jobs[url] = _FileJob(what, worker)
+        self.refresh_bindings()
+        return True
+
+    def _end_file_job(self, url: str, *, changed: bool = False, reveal: str | None = None) -> None:
+        """The board's file action is over: free it, clear its progress, list what changed."""
+        self._file_jobs.pop(url, None)
+        self._transfers.pop(url, None)
+        self.refresh_bindings()
+        if url == self.boards.selected.url:
+            self.query_one("#status", StatusBar).set_transfer(None)
+        pane = self._files_pane()
+        if changed and pane.url == url:
+            pane.stale = True
+            if self._files_shown():
+                self._reload_files(reveal)
+
+    def _end_job_and_tell(self, message: FileJobDone) -> None:
+        self._end_file_job(message.url, changed=message.changed, reveal=message.reveal)
+        if message.text:
+            self.notify(message.text, severity=message.severity, timeout=8 if message.severity != "information" else 4)
+
+    def on_file_job_done(self, message: FileJobDone) -> None:
+        self._end_job_and_tell(message)
+
+    def on_file_progress(self, message: FileProgress) -> None:
+        if message.url not in self._file_jobs:
+            return  # the job ended meanwhile
+        progress = message.progress
+        text = transfer_status(progress.path, progress.direction, progress.fraction, progress.bytes_per_s)
+        self._transfers[message.url] = text
+        if message.url == self.boards.selected.url:
+            self.query_one("#status", StatusBar).set_transfer(text)
+
+    def action_cancel_file_job(self) -> None:
+        """Esc or F6 while a file action runs on the selected board: CTRL-C stops it; the
+        board stays usable and the file it was writing keeps its old content."""
+        board = self.boards.selected
+        job = self._file_jobs.get(board.url)
+        if job is None:
+            return
+        self.notify(f"Cancelling the {job.what}...", timeout=3)
+        self._control(board, ManagedSession.interrupt, "cancel")
+
+    # -- opening and saving board files in the editor
+    @on(FilesPane.OpenRequested)
+    def _open_board_file(self, message: FilesPane.OpenRequested) -> None:
+        entry = message.entry
+        self._start_file_job(
+            message.url,
+            f"read of {board_path(entry.path)}",
+            lambda session: self.file_work.read_for_editor(message.url, session, entry),
+        )
+
+    def on_board_file_read(self, message: BoardFileRead) -> None:
+        self._end_file_job(message.url)
+        if message.content is None:
+            self.notify(message.text, severity=message.severity, timeout=8)
+            return
+        editor = self.query_one("#editor", EditorPane)
+        editor.open_board_file(message.url, message.path, message.content)
+        self.action_focus("editor")
+
+    def on_editor_pane_save_to_board(self, message: EditorPane.SaveToBoard) -> None:
+        """Ctrl+S on a board file: written back (verified, atomic) on a thread worker; the
+        document is marked saved only once the board has it."""
+        url, path, text, document_id = message.url, message.board_path, message.text, message.document_id
+        self._start_file_job(
+            url,
+            f"save of {board_path(path)}",
+            lambda session: self.file_work.save(url, session, path, text, document_id),
+        )
+
+    def on_board_file_saved(self, message: BoardFileSaved) -> None:
+        self._end_job_and_tell(message)
+        if message.ok and message.document_id is not None:
+            self.query_one("#editor", EditorPane).mark_saved(message.document_id, message.content)
+
+    def action_save_main(self) -> None:
+        """Write the editor's text to :main.py on the selected board, after saying what that does."""
+        url = self.boards.selected.url
+        refusal = self._files_refusal(url)
+        if refusal is not None:
+            self.notify(files_refused(url, refusal), severity="warning", timeout=6)
+            return
+        text = self.query_one("#editor", EditorPane).text
+
+        def answered(go: bool | None) -> None:
+            if go:
+                self._start_file_job(
+                    url, "save of :main.py", lambda session: self.file_work.save(url, session, "main.py", text, None)
+                )
+
+        self.push_screen(
+            ConfirmDialog(
+                "Save as main.py",
+                f"Write the editor's text to :main.py on {url}? It replaces the board's main.py, "
+                "which runs each time the board starts.",
+                go_label="Save",
+            ),
+            answered,
+        )
+
+    # -- actions on the selected entry
+    def _selected_file(self, *, folders: bool = True) -> FileEntry | None:
+        """The entry under the Files pane's cursor (a file, or a folder too), else None and
+        the person is told to select one."""
+        entry = self._files_pane().selected_entry
+        if entry is None or (entry.is_dir and not folders):
+            self.notify(FILES_NO_SELECTION, severity="warning")
+            return None
+        return entry
+
+    def _ask_path(self, title: str, initial: str, ok_label: str, then: Callable[[str], None], placeholder: str) -> None:
+        """A path dialog for a file action on the selected board, unless it cannot take one now."""
+        url = self.boards.selected.url
+        refusal = self._files_refusal(url)
+        if refusal is not None:
+            self.notify(files_refused(url, refusal), severity="warning", timeout=6)
+            return
+        self.push_screen(
+            PathDialog(title, initial, ok_label=ok_label, placeholder=placeholder),
+            lambda path: then(path) if path else None,
+        )
+
+    def action_files_upload(self) -> None:
+        url = self.boards.selected.url
+        folder = self._files_pane().target_folder if self._files_pane().url == url else ""
+        editor_path = self.query_one("#editor", EditorPane).path
+        where = board_path(folder) if folder else "the board's current folder"
+
+        def upload(typed: str) -> None:
+            host = Path(typed).expanduser()
+            target = join_path(folder, host.name)
+            self._start_file_job(
+                url,
+                f"upload of {host.name} to {board_path(target)}",
+                lambda session: self.file_work.upload(url, session, host, target),
+            )
+
+        self._ask_path(f"Upload a host file to {where} on {url}", str(editor_path or ""), "Upload", upload,
+                       "path/to/file.py")
+
+    def action_files_download(self) -> None:
+        entry = self._selected_file()
+        if entry is None:
+            return
+        if entry.is_dir:
+            self.notify(FILES_NO_FOLDER_DOWNLOAD, severity="warning", timeout=8)
+            return
+        url = self.boards.selected.url
+
+        def download(typed: str) -> None:
+            host = Path(typed).expanduser()
+            self._start_file_job(
+                url,
+                f"download of {board_path(entry.path)}",
+                lambda session: self.file_work.download(url, session, entry.path, host),
+            )
+
+        self._ask_path(f"Download {board_path(entry.path)} from {url} to", entry.name, "Download", download,
+                       "path/on/this/computer")
+
+    def action_files_delete(self) -> None:
+        entry = self._selected_file()
+        if entry is None:
+            return
+        url = self.boards.selected.url
+        if entry.is_dir:  # how much goes with it is counted first, and said
+            self._start_file_job(
+                url,
+                f"count of {board_path(entry.path)}",
+                lambda session: self.file_work.count(url, session, entry),
+            )
+            return
+        refusal = self._files_refusal(url)
+        if refusal is not None:
+            self.notify(files_refused(url, refusal), severity="warning", timeout=6)
+            return
+        self._confirm_delete(url, entry, f"Delete {board_path(entry.path)} from {url}? This cannot be undone.")
+
+    def on_files_counted(self, message: FilesCounted) -> None:
+        self._end_file_job(message.url)
+        if message.count is None:
+            self.notify(message.text, severity="error", timeout=8)
+            return
+        text = delete_folder_question(board_path(message.entry.path), message.url, message.count)
+        self._confirm_delete(message.url, message.entry, text)
+
+    def _confirm_delete(self, url: str, entry: FileEntry, text: str) -> None:
+        def answered(go: bool | None) -> None:
+            if go:
+                self._start_file_job(
+                    url,
+                    f"deletion of {board_path(entry.path)}",
+                    lambda session: self.file_work.delete(url, session, entry),
+                )
+
+        self.push_screen(ConfirmDialog("Delete on the board", text, go_label="Delete"), answered)
+
+    def action_files_new_folder(self) -> None:
+        url = self.boards.selected.url
+        folder = self._files_pane().target_folder if self._files_pane().url == url else ""
+        where = board_path(folder) if folder else "the board's current folder"
+
+        def make(typed: str) -> None:
+            path = join_path(folder, typed.strip("/"))
+            self._start_file_job(
+                url, f"making of {board_path(path)}", lambda session: self.file_work.mkdir(url, session, path)
+            )
+
+        self._ask_path(f"New folder in {where} on {url}", "", "Make", make, "folder name")
+
+    def action_files_rename(self) -> None:
+        entry = self._selected_file()
+        if entry is None:
+            return
+        url = self.boards.selected.url
+
+        def rename(typed: str) -> None:
+            target = typed.removeprefix(":")  # the command line's habit
+            if target and target != entry.path:
+                self._start_file_job(
+                    url,
+                    f"renaming of {board_path(entry.path)}",
+                    lambda session: self.file_work.rename(url, session, entry.path, target),
+                )
+
+        self._ask_path(f"Rename or move {board_path(entry.path)} on {url} to", entry.path, "Rename", rename,
+                       "new/path.py")
+
+    def action_files_run(self) -> None:
+        """Run the selected board file as a normal run (its output in the output pane)."""
+        entry = self._selected_file(folders=False)
+        if entry is None:
+            return
+        code = f"exec(open({entry.path!r}).read())"
+        self._start_run(code, code)
+
     # ------------------------------------------------------------------ panes
     def action_toggle_devices(self) -> None:
         self.default_screen.toggle_class("-show-devices" if self.default_screen.has_class("-narrow") else "-hide-devices")
         self._keep_focus_visible()
+
+    def action_toggle_files(self) -> None:
+        """F11: show the selected board's files with the keyboard in them, or hide them."""
+        screen = self.default_screen
+        showing = not screen.has_class("-show-files")
+        screen.set_class(showing, "-show-files")
+        if showing:
+            self._follow_board_in_files()
+            screen.set_focus(self._files_pane().tree)
+        else:
+            self._keep_focus_visible()
+
+    def action_refresh_files(self) -> None:
+        """List the selected board's files again (shows the pane if it is hidden)."""
+        if not self.default_screen.has_class("-show-files"):
+            stale = self._files_pane().stale
+            self.action_toggle_files()
+            if stale:
+                return  # showing it listed it
+        self._reload_files()
 
     def action_toggle_trace(self) -> None:
         self.default_screen.toggle_class("-show-trace" if self.default_screen.has_class("-narrow") else "-hide-trace")
@@ -1109,6 +1504,17 @@ class WorkbenchApp(App[None]):
             ("Save file as", "Save the editor under a new name  [F12]", self.action_save_file_as),
             ("Toggle devices pane", "Show or hide the devices  [F9]", self.action_toggle_devices),
             ("Toggle trace pane", "Show or hide the trace  [F10]", self.action_toggle_trace),
+            ("Files", "Show or hide the selected board's files  [F11]", self.action_toggle_files),
+            ("Refresh files", "List the board's files again  [r in the Files pane]", self.action_refresh_files),
+            ("Files: upload", "Copy a host file into the selected folder on the board  [u]", self.action_files_upload),
+            ("Files: download", "Copy the selected board file to the host  [d]", self.action_files_download),
+            ("Files: delete", "Delete the selected file or folder on the board  [Del]", self.action_files_delete),
+            ("Files: new folder", "Make a folder in the selected folder on the board  [n]",
+             self.action_files_new_folder),
+            ("Files: rename", "Rename or move the selected board file or folder  [m]", self.action_files_rename),
+            ("Files: run", "Run the selected board file; its output shows as a run's  [x]", self.action_files_run),
+            ("Save as main.py", "Write the editor's text to :main.py on the board (it runs at every start)",
+             self.action_save_main),
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
@@ -1137,6 +1543,8 @@ class WorkbenchApp(App[None]):
         freed = self.boards.busy_with(event.worker)
         for board in freed:
             board.busy_with = None
+        for url in [url for url, job in self._file_jobs.items() if job.worker is event.worker]:
+            self._end_file_job(url)
         if freed:
             self.refresh_bindings()
         self.notify(message, severity="error", timeout=15)
@@ -1153,6 +1561,14 @@ class WorkbenchApp(App[None]):
         lesson = self.boards.leave_lesson()
         if lesson is not None:
             lesson.run.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _FileJob:
+    """The file action running on a board: what it is (for "busy with ...") and its worker."""
+
+    what: str
+    worker: Worker[None]
 
 
 def _displayed(widget: Widget) -> bool:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from workbench.app.board import LessonBoard
     from workbench.engine.session import Session
     from workbench.engine.stepping import PendingStep
+    from workbench.files.model import FileEntry, TransferProgress
     from workbench.lessons import StepOutcome
     from workbench.manager import SessionEvent
     from workbench.manager.manager import RunOutcome
@@ -158,3 +159,88 @@ class BoardNotice(WorkerMessage):
         self.url = url
         self.text = text
         self.severity = severity
+
+
+# ---------------------------------------------------------------------- files on the board
+class FilesListed(WorkerMessage):
+    """The entries of the folder ``path`` on ``url`` (None with ``error`` when listing failed)."""
+
+    def __init__(self, url: str, path: str, entries: list[FileEntry] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.path = path
+        self.entries = entries
+        self.error = error
+
+
+class FileProgress(WorkerMessage):
+    """How far the file transfer on ``url`` is (sent only for transfers over a second)."""
+
+    def __init__(self, url: str, progress: TransferProgress) -> None:
+        super().__init__()
+        self.url = url
+        self.progress = progress
+
+
+class FileJobDone(WorkerMessage):
+    """A file action on ``url`` ended (the board is free for the next one): ``text`` says how
+    it went; ``changed``: the board's files changed, so the Files pane lists them again;
+    ``reveal``: the path it made (an upload, a new folder), shown with the cursor on it."""
+
+    def __init__(
+        self,
+        url: str,
+        text: str,
+        severity: SeverityLevel = "information",
+        *,
+        changed: bool = False,
+        reveal: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.text = text
+        self.severity = severity
+        self.changed = changed
+        self.reveal = reveal
+
+
+class BoardFileRead(FileJobDone):
+    """A board file was read for the editor: its ``text`` (None when it could not be opened;
+    ``text`` of the base then says why)."""
+
+    def __init__(self, url: str, path: str, content: str | None, text: str = "", severity: SeverityLevel = "error") -> None:
+        super().__init__(url, text, severity)
+        self.path = path
+        self.content = content
+
+
+class BoardFileSaved(FileJobDone):
+    """The editor's document ``document_id`` was written to ``path`` on ``url`` as ``content``
+    (``ok`` False: it was not, and ``text`` says why; the document stays modified)."""
+
+    def __init__(
+        self,
+        url: str,
+        path: str,
+        document_id: object,
+        content: str,
+        text: str,
+        *,
+        ok: bool,
+        severity: SeverityLevel = "information",
+    ) -> None:
+        super().__init__(url, text, severity, changed=ok)
+        self.path = path
+        self.document_id = document_id
+        self.content = content
+        self.ok = ok
+
+
+class FilesCounted(FileJobDone):
+    """Before a folder is deleted: how many files and folders are in it (``count`` None when
+    it could not be listed; ``text`` says why)."""
+
+    def __init__(self, url: str, entry: FileEntry, count: int | None, text: str = "") -> None:
+        super().__init__(url, text, "error")
+        self.entry = entry
+        self.count = count

@@ -7,6 +7,7 @@ function takes what it describes explicitly.
 
 from __future__ import annotations
 
+from workbench.app.widgets.status_bar import elide_middle, format_rate
 from workbench.engine.stepping import PendingStep
 from workbench.lessons import LessonRun
 from workbench.manager.manager import RunOutcome
@@ -73,3 +74,61 @@ def several_summary(label: str, outcomes: list[RunOutcome], wall_s: float) -> st
             detail = ""
         lines.append(f"   {outcome.url}  {outcome.status}  {outcome.duration_s * 1000:.0f} ms{detail}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- files on the board
+#: Why the Files pane cannot list or change a board's files now: short, for the pane's note
+#: and a toast ("Files on URL: <reason>.").
+FILES_NOT_CONNECTED = "not connected (F2 connects)"
+FILES_CODE_RUNNING = "code is running (F6 stops it; then try again)"
+FILES_STEP_MODE = "step mode is on (F7 leaves it; then r lists the files)"
+FILES_IN_LESSON = "a lesson is on screen (F2 goes back to the device)"
+FILES_NOT_LISTED = "not listed yet (r lists them)"
+FILES_NO_SELECTION = "Select a file in the Files pane first (F11 shows it)."
+FILES_NO_FOLDER_DOWNLOAD = (
+    "Folders are not downloaded from the app: select a file, or use 'workbench fs cp -r' on the command line."
+)
+
+
+def format_size(size: int) -> str:
+    """``999 B``, ``1.2 KB``, ``3.4 MB`` (decimal units, as the status bar's rates)."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def board_path(path: str) -> str:
+    """A board path as the command line writes it: ``:main.py`` (mpremote's ``:``)."""
+    return ":" + path
+
+
+def transfer_status(path: str, direction: str, fraction: float, bytes_per_s: float) -> str:
+    """The status bar's item while a transfer runs: ``↑ main.py 34% 12.3 KB/s``."""
+    arrow = "↑" if direction == "upload" else "↓"
+    name = elide_middle(path.rsplit("/", 1)[-1] or path, 24)
+    return f"{arrow} {name} {fraction * 100:.0f}% {format_rate(bytes_per_s)}"
+
+
+def file_busy(what: str) -> str:
+    """Why a board takes no other file action (nor a run) now: one is going on."""
+    return f"busy with the {what} (Esc or F6 cancels it)"
+
+
+def files_refused(url: str, reason: str) -> str:
+    """A toast for a file action the board cannot take now."""
+    return f"Files on {url}: {reason}."
+
+
+def transfer_cancelled(what: str, unchanged: str) -> str:
+    """A transfer was stopped (Esc, F6): nothing was changed."""
+    return f"cancelled: {what}; {unchanged} unchanged"
+
+
+def delete_folder_question(where: str, url: str, count: int) -> str:
+    """The confirmation before a folder is deleted, naming how much goes with it."""
+    if count == 0:
+        return f"Delete the empty folder {where} from {url}?"
+    inside = "the one file or folder in it" if count == 1 else f"the {count} files and folders in it"
+    return f"Delete the folder {where} from {url} and {inside}? This cannot be undone."

@@ -62,7 +62,8 @@ def elide_end(text: str, width: int) -> str:
 
 
 class StatusBar(Static):
-    """Device URL, protocol state, profile, raw-paste credit, traffic both ways, trace drops.
+    """Device URL, protocol state, a file transfer's progress, profile, raw-paste credit,
+    traffic both ways, trace drops.
 
     Traffic is reported by the app as it happens (:meth:`add_traffic`); the rates shown are
     the bytes of the last second. A timer recomputes them so they fall to zero when the wire
@@ -102,6 +103,7 @@ class StatusBar(Static):
         self._downgrade: str | None = None
         self._profile: str | None = None
         self._mode: str | None = None
+        self._transfer: str | None = None
         self._drops = 0
         self._traffic: deque[tuple[float, int, int]] = deque()  # (time, tx bytes, rx bytes)
         self._tx_rate = 0.0
@@ -137,6 +139,17 @@ class StatusBar(Static):
         """Show a mode the user switched on ("step mode"); None hides it."""
         self._mode = mode
         self._update_line()
+
+    def set_transfer(self, text: str | None) -> None:
+        """Show a file transfer's progress (``↑ main.py 34% 12.3 KB/s``); None hides it."""
+        if text != self._transfer:
+            self._transfer = text
+            self._update_line()
+
+    @property
+    def transfer(self) -> str | None:
+        """The transfer progress shown now (None: no transfer)."""
+        return self._transfer
 
     def set_profile(self, name: str | None) -> None:
         """Show the name of the protocol profile in force (None hides it)."""
@@ -228,6 +241,8 @@ class StatusBar(Static):
         tail: list[tuple[str, str]] = []
         if self._mode:
             tail.append((self._mode, "bold $text-accent"))
+        if self._transfer:
+            tail.append((self._transfer, "bold $text-accent"))
         if self._profile:
             tail.append((f"profile {self._profile}", "$text-muted"))
         if self._downgrade:
