@@ -80,6 +80,7 @@ from workbench.app.texts import (
     files_refused,
     format_step,
     lesson_panel,
+    not_saved,
     several_summary,
     transfer_status,
 )
@@ -1241,6 +1242,10 @@ class WorkbenchApp(App[None]):
         """Ctrl+S on a board file: written back (verified, atomic) on a thread worker; the
         document is marked saved only once the board has it."""
         url, path, text, document_id = message.url, message.board_path, message.text, message.document_id
+        refusal = self._files_refusal(url)
+        if refusal is not None:
+            self.notify(not_saved(board_path(path), url, refusal), severity="warning", timeout=8)
+            return
         self._start_file_job(
             url,
             f"save of {board_path(path)}",

@@ -121,6 +121,11 @@ def files_refused(url: str, reason: str) -> str:
     return f"Files on {url}: {reason}."
 
 
+def not_saved(where: str, url: str, reason: str) -> str:
+    """Ctrl+S on a board file the board cannot take now: nothing is lost."""
+    return f"{where} not saved to {url}: {reason}. The editor keeps your changes."
+
+
 def transfer_cancelled(what: str, unchanged: str) -> str:
     """A transfer was stopped (Esc, F6): nothing was changed."""
     return f"cancelled: {what}; {unchanged} unchanged"

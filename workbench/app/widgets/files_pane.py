@@ -167,7 +167,7 @@ class FilesPane(Vertical):
         """Say why the tree is empty (not connected, busy); the next reload lists it."""
         self._remember_cursor()
         self._clear()
-        self.tree.root.add_leaf(Text(f"({text})", style="dim"))
+        self.tree.root.add_leaf(Text(text, style="dim italic"))
         self.stale = True
 
     def show_listing(self, url: str, path: str, entries: list[FileEntry]) -> None:
@@ -209,7 +209,7 @@ class FilesPane(Vertical):
             return
         node.remove_children()
         self._forget_below(path)
-        node.add_leaf(Text(f"({text})", style="dim"))
+        node.add_leaf(Text(text, style="dim italic"))
         if not path:
             self.stale = True
 
