@@ -15,7 +15,6 @@ import pytest
 
 import workbench
 from tests.conftest import micropython_path, requires_micropython
-from tests.support.port_reading import read_until_marker
 from workbench.transports import open_port
 
 #: Makes, lists, stats, renames and removes, and prints what each gives (the times of ``stat``
@@ -146,14 +145,22 @@ class RawRun:
     def __init__(self, url: str, program: bytes) -> None:
         self.port = open_port(url, baudrate=115200)
         self.port.timeout = 0.05
-        read_until_marker(self.port, b">>> ", 5)
+        self.received = b""
+        self.expect(b">>> ")
         self.port.write(b"\x01")
-        read_until_marker(self.port, b"raw REPL; CTRL-B to exit\r\n>", 5)
+        self.expect(b"raw REPL; CTRL-B to exit\r\n>")
         self.port.write(program + b"\x04")
-        read_until_marker(self.port, b"OK", 5)
+        self.expect(b"OK")
 
-    def answer(self, marker: bytes = b"\x04>") -> bytes:
-        return read_until_marker(self.port, marker, 5)
+    def expect(self, marker: bytes = b"\x04>") -> bytes:
+        """What the board sent up to and including ``marker`` (the rest stays for the next call)."""
+        deadline = time.monotonic() + 5
+        while marker not in self.received and time.monotonic() < deadline:
+            self.received += self.port.read(max(1, self.port.in_waiting))
+        assert marker in self.received, f"the board did not send {marker!r}; got {self.received[-120:]!r}"
+        end = self.received.index(marker) + len(marker)
+        answer, self.received = self.received[:end], self.received[end:]
+        return answer
 
     def close(self) -> None:
         self.port.close()
@@ -163,13 +170,13 @@ def test_kbd_intr_minus_one_makes_ctrl_c_data_until_the_run_ends() -> None:
     run_ = RawRun("sim://generic", b"import sys, micropython\nmicropython.kbd_intr(-1)\nprint('go')\n"
                                    b"print(sys.stdin.buffer.read(3))")
     try:
-        run_.answer(b"go\r\n")
+        run_.expect(b"go\r\n")
         run_.port.write(b"\x03\x04\x03")
-        assert run_.answer().endswith(b"b'\\x03\\x04\\x03'\r\n\x04\x04>")
+        assert run_.expect().endswith(b"b'\\x03\\x04\\x03'\r\n\x04\x04>")
         run_.port.write(b"import sys\nprint('go')\nsys.stdin.buffer.read(1)\x04")  # the next run: CTRL-C again
-        run_.answer(b"go\r\n")
+        run_.expect(b"go\r\n")
         run_.port.write(b"\x03")
-        assert b"KeyboardInterrupt" in run_.answer()
+        assert b"KeyboardInterrupt" in run_.expect()
     finally:
         run_.close()
 
@@ -178,13 +185,35 @@ def test_dropped_bytes_are_lost_on_their_way_to_a_running_program() -> None:
     run_ = RawRun("sim://generic?drop=0.01&seed=3",
                   b"import sys\nprint('go')\nd = sys.stdin.buffer.read(4000)\nprint('sum', sum(d))")
     try:
-        run_.answer(b"go\r\n")
+        run_.expect(b"go\r\n")
         run_.port.write(b"\x01" * 4000)
-        data, deadline = b"", time.monotonic() + 5
-        while b"\x04>" not in data and time.monotonic() < deadline:  # zeros stand in for what was lost
+        deadline = time.monotonic() + 5
+        while b"\x04>" not in run_.received and time.monotonic() < deadline:  # zeros stand in for what was lost
             run_.port.write(b"\x00" * 50)
-            data += run_.port.read(max(1, run_.port.in_waiting))
-        assert b"sum " in data, data
-        assert 3800 < int(data.split(b"sum ")[1].split(b"\r")[0]) < 4000
+            run_.received += run_.port.read(max(1, run_.port.in_waiting))
+        answer = run_.expect()
+        assert 3800 < int(answer.split(b"sum ")[1].split(b"\r")[0]) < 4000
+    finally:
+        run_.close()
+
+
+@requires_micropython
+def test_board_modules_import_and_fail_as_on_the_real_interpreter(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("V = 5\ndef f():\n    raise OSError(2)\n")
+    (tmp_path / "bad.py").write_text("x = 1\ny = = 2\n")
+    programs = ["import helper\nprint(helper.V, helper.__file__)\nhelper.f()", "import bad"]
+    real = [subprocess.run([micropython_path() or "micropython", "-c", code], cwd=tmp_path, capture_output=True,
+                           timeout=30, check=False) for code in programs]
+    sim = run(f"sim://generic?fs={tmp_path}", *programs)
+    for real_run, sim_run in zip(real, sim, strict=True):  # the unix port prints its traceback on stdout
+        assert (sim_run.stdout + sim_run.stderr).replace("\r\n", "\n") == (real_run.stdout + real_run.stderr).decode()
+
+
+def test_microbit_reads_stdin_as_text() -> None:
+    run_ = RawRun("sim://microbit?boot_ms=0", b"import sys\nprint('go')\nsys.stdout.write(repr(sys.stdin.read(3)))")
+    try:
+        run_.expect(b"go\r\n")
+        run_.port.write(b"a\xc3\xa9b")
+        assert run_.expect().startswith(b"'a\\xe9b'\x04")  # 3 characters; repr escapes beyond ASCII
     finally:
         run_.close()

@@ -27,6 +27,7 @@ Loaded by path (``child.load_sibling``); only builtin modules at import time.
 
 from __future__ import annotations
 
+import builtins
 import io
 import os
 import sys
@@ -43,6 +44,8 @@ EPERM, ENOENT, EACCES, EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL, EROFS, ENOTEMPTY
 
 #: CPython's ``open``, for the host's own files (the board's ``open`` replaces the builtin).
 HOST_OPEN = io.open
+#: CPython's ``exec`` (the code process puts the board's in the builtins after this loads).
+_HOST_EXEC = builtins.exec
 
 #: The micro:bit's limit on a file name (``MAX_FILENAME_LENGTH``).
 MICROBIT_NAME_MAX = 120
@@ -476,7 +479,7 @@ class BoardLoader:
             source = source_file.read()
         self.finder.on_file(self.board_file)
         code = self.finder.compile_file(source, self.board_file)
-        exec(code, module.__dict__)  # noqa: S102 - running the board's own file is the point
+        _HOST_EXEC(code, module.__dict__)
 
 
 def _spec(name: str, loader: BoardLoader, origin: str, package: BoardPackagePath | None = None) -> Any:
