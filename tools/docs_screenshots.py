@@ -4,6 +4,7 @@ Why a script and not hand-made pictures: the screenshots show the real app on a 
 board, so when the layout changes one command brings them up to date::
 
     python -m tools.docs_screenshots            # writes docs/screenshots/*.svg
+    python -m tools.docs_screenshots --only files   # just one of them
 
 Each picture runs the app headless (Textual's test driver) with a temporary config folder,
 so nothing of the person running it (themes, profiles, recovered text) shows up.
@@ -70,10 +71,52 @@ async def _step_mode(pilot: Pilot[None]) -> None:
     await pilot.pause(0.2)
 
 
+#: The files the Files pane's picture shows on the simulated board (its own temporary folder).
+BOARD_FILES = {
+    "boot.py": b"# This file runs on every boot (including wake from deep sleep)\n",
+    "main.py": CODE.encode(),
+    "lib/sensors.py": b"from machine import ADC, Pin\n\n" + b"# reads the light sensor\n" * 120,
+    "lib/wifi.py": b"import network\n" * 40,
+    "config.json": b'{"ssid": "workshop", "interval_s": 5}\n',
+}
+
+
+async def _files(pilot: Pilot[None]) -> None:
+    """The Files pane (F11) on a board with a few files, its lib/ folder open, and main.py
+    opened from it in the editor (Enter)."""
+    from workbench.app.widgets.files_pane import FilesPane
+    from workbench.files import BoardFS
+
+    app = pilot.app
+    fs = BoardFS(app.session)  # type: ignore[attr-defined]
+
+    def put_files() -> None:
+        fs.mkdir("lib")
+        for path, data in BOARD_FILES.items():
+            fs.write(path, data)
+
+    await asyncio.to_thread(put_files)  # the session is not to be waited for on the UI thread
+    await pilot.press("f11")
+    pane = app.query_one("#files", FilesPane)
+    await _until(pilot, lambda: len(pane.entries()) == 4)
+    await pilot.press("enter")  # lib/ opens
+    await _until(pilot, lambda: len(pane.entries()) == 6)
+    for _ in range(5):
+        entry = pane.selected_entry
+        if entry is not None and entry.path == "main.py":
+            break
+        await pilot.press("down")
+    await pilot.press("enter")  # main.py into the editor
+    await _until(pilot, lambda: not app._file_jobs)  # type: ignore[attr-defined]
+    await pilot.press("f11", "f11")  # the keyboard back in the Files pane
+    await pilot.pause(0.3)
+
+
 SHOTS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "main": _main_screen,
     "settings": _settings,
     "step-mode": _step_mode,
+    "files": _files,
 }
 
 
@@ -104,9 +147,12 @@ async def _shoot(name: str, prepare: Callable[[Pilot[None]], Awaitable[None]], f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the SVG files")
+    parser.add_argument("--only", choices=sorted(SHOTS), action="append", help="just this picture (repeatable)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, prepare in SHOTS.items():
+        if args.only and name not in args.only:
+            continue
         path = asyncio.run(_shoot(name, prepare, args.out))
         print(f"wrote {path}")
     return 0
