@@ -10,10 +10,11 @@ Every frame this process writes fits in ``PIPE_BUF``, so each one is a single at
 a KeyboardInterrupt or a user thread can never leave half a frame in the pipe.
 
 What makes CPython look like a board lives in modules beside this one, loaded by path:
-``micro_modules.py`` (``machine``, ``time``...), ``micro_errors.py`` (MicroPython's words for
-exceptions), ``builtin_slots.py`` (its ``str()``/``repr()`` of exceptions and strings),
-``code_rewrite.py`` (``except ... as e`` and ``raise ... from``) and, only when compiling
-fails, ``compile_errors.py``. The code's stdin is the host's bytes, asked for from the
+``micro_modules.py`` (``machine``, ``time``...), ``micro_files.py`` (the board's files: its
+``os``, ``open`` and ``import``, in the folder the process starts in), ``micro_errors.py``
+(MicroPython's words for exceptions), ``builtin_slots.py`` (its ``str()``/``repr()`` of
+exceptions and strings), ``code_rewrite.py`` (``except ... as e`` and ``raise ... from``)
+and, only when compiling fails, ``compile_errors.py``. The code's stdin is the host's bytes, asked for from the
 firmware while the code waits (``EVT_WANT_INPUT``, answered by ``CMD_INPUT``); its memory is
 capped from the board's RAM (:class:`MemoryCap`); CPython's warnings are never shown.
 
@@ -382,7 +383,7 @@ class Board:
         if self.identity.get("implementation") == "circuitpython":
             micro_errors.use_circuitpython_words()
         if micro_files is not None:
-            self._install_files(micro_files, micro_modules)
+            self._install_files(micro_files)
         exceptions = micro_errors.BUILTIN_EXCEPTIONS
         builtin_slots.install(
             [(exceptions, "__str__", micro_errors.exception_str), (exceptions, "__repr__", micro_errors.exception_repr),
@@ -402,7 +403,7 @@ class Board:
         _thread.stack_size(256 * 1024)  # user threads must fit in the board's memory cap
         self._restore_streams()
 
-    def _install_files(self, micro_files: Any, micro_modules: Any) -> None:
+    def _install_files(self, micro_files: Any) -> None:
         """The board's files: its ``os``, ``open``, ``sys.path`` and imports of its modules."""
         ident = self.identity
         flavour = ident.get("filesystem", "littlefs")
@@ -414,7 +415,8 @@ class Board:
         sys.modules["uos"] = self.os_module
         builtins.open = volume.open
         self.missing_modules = frozenset(name for name in ident.get("missing_modules", "").split(_LIST) if name)
-        self.finder = micro_files.BoardFinder(volume, self._compile_file, micro_errors_add(self.errors))
+        # A board file's frames show in tracebacks, and its ``raise`` keeps its words.
+        self.finder = micro_files.BoardFinder(volume, self._compile_file, self.errors.USER_FILES.add)
         paths = ident.get("sys_path")
         micro_files.install_imports(self.finder, paths.split(_LIST) if paths is not None else ["", ".frozen", "/lib"])
 
@@ -714,11 +716,6 @@ def _may_glue_number(source: bytes) -> bool:
 # ---------------------------------------------------------------------------- start-up
 #: Separates the names of a list in an identity argument (``runner.LIST_SEPARATOR``).
 _LIST = "\x1f"
-
-
-def micro_errors_add(micro_errors: Any) -> Any:
-    """The callback that makes a board file's frames show in tracebacks (``micro_errors.USER_FILES``)."""
-    return micro_errors.USER_FILES.add
 
 
 def decode_identity(items: list[str]) -> dict[str, Any]:
