@@ -1,8 +1,7 @@
 """``workbench fs`` as a person uses it: mpremote's ``:`` paths, output, exit status, Ctrl-C.
 
-In-process runs of the CLI against a board whose filesystem is a folder of the test's, so
-what the board holds is checked on the host's disk: the MicroPython unix port running in that
-folder (until the simulated boards take ``sim://generic?fs=DIR``, which needs no interpreter).
+In-process runs of the CLI against a simulated board whose filesystem is a folder of the
+test's (``sim://generic?fs=DIR``), so what the board holds is checked on the host's disk.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_micropython
 from workbench.cli import main as cli_main
 
 Run = Callable[..., tuple[int, bytes, bytes]]
@@ -23,7 +21,7 @@ Run = Callable[..., tuple[int, bytes, bytes]]
 
 @pytest.fixture
 def board(tmp_path: Path) -> Path:
-    """The board's filesystem."""
+    """The simulated board's filesystem."""
     folder = tmp_path / "board"
     folder.mkdir()
     return folder
@@ -32,7 +30,7 @@ def board(tmp_path: Path) -> Path:
 @pytest.fixture
 def fs(board: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> Run:
     """``fs(*words)``: ``workbench fs URL *words``, its exit status, stdout and stderr."""
-    url = f"spawn://micropython?cwd={board}"  # the interpreter's current folder is the board's
+    url = f"sim://generic?boot_ms=0&fs={board}"
 
     def run(*words: str) -> tuple[int, bytes, bytes]:
         for cached in (cli_main._profile_store, cli_main._port_for, cli_main._learned_store):
@@ -60,7 +58,6 @@ def test_a_path_on_the_wrong_side_is_a_usage_error_that_shows_the_right_form(
         assert err.count("\n") == 1 and err.startswith("workbench: fs ") and err.rstrip().endswith(right), err
 
 
-@requires_micropython
 def test_cp_up_and_down_keeps_every_byte_and_ls_lists_it(fs: Run, board: Path, tmp_path: Path) -> None:
     data = bytes(range(256)) * 8  # CTRL-C, CTRL-D and every other byte value, 2,048 bytes
     (tmp_path / "all.bin").write_bytes(data)
@@ -73,7 +70,6 @@ def test_cp_up_and_down_keeps_every_byte_and_ls_lists_it(fs: Run, board: Path, t
     assert fs("ls", ":") == (0, b"           0 lib/\n        2048 all.bin\n", b"")
 
 
-@requires_micropython
 def test_a_missing_file_is_one_line_naming_it_with_exit_1(fs: Run, tmp_path: Path) -> None:
     for words in (("cat", ":nosuch.py"), ("cp", ":nosuch.py", str(tmp_path))):
         code, out, err = fs(*words)
@@ -82,7 +78,6 @@ def test_a_missing_file_is_one_line_naming_it_with_exit_1(fs: Run, tmp_path: Pat
     assert not (tmp_path / "nosuch.py").exists()
 
 
-@requires_micropython
 def test_sync_uploads_what_differs_and_a_dry_run_changes_nothing(
     fs: Run, board: Path, tmp_path: Path
 ) -> None:
@@ -103,7 +98,6 @@ def test_sync_uploads_what_differs_and_a_dry_run_changes_nothing(
     assert (board / "main.py").read_text() == "print('v1')\n"
 
 
-@requires_micropython
 def test_rm_needs_r_for_a_folder(fs: Run, board: Path) -> None:
     (board / "lib" / "deep").mkdir(parents=True)
     (board / "lib" / "deep" / "x.py").write_text("x = 1\n")
@@ -113,7 +107,6 @@ def test_rm_needs_r_for_a_folder(fs: Run, board: Path) -> None:
     assert not (board / "lib").exists()
 
 
-@requires_micropython
 def test_ctrl_c_cancels_an_upload_and_leaves_the_old_file(
     fs: Run, board: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
