@@ -49,7 +49,8 @@ def board_error(exception: RemoteException, action: str, path: str) -> BoardFile
     if number == EEXIST:
         return BoardFileError(f"cannot {action} {shown}: it already exists on the board", path, number)
     if number == EISDIR:
-        return BoardFileError(f"cannot {action} {shown}: it is a folder (rm -r removes a folder and what it holds)", path, number)
+        hint = " (rm -r removes a folder and what it holds)" if action == "remove" else ""
+        return BoardFileError(f"cannot {action} {shown}: it is a folder{hint}", path, number)
     if number == ENOTDIR:
         return BoardFileError(f"cannot {action} {shown}: a part of that path is a file, not a folder", path, number)
     if number in ENOTEMPTY:

@@ -104,7 +104,8 @@ class BoardFS:
                 raise
             # No os.stat (a flat filesystem): its one level is the whole tree.
             return self.ls(path)
-        return [FileEntry(full, basename(full), bool(is_dir), None if is_dir else size) for full, is_dir, size in rows]
+        entries = [FileEntry(full, basename(full), bool(is_dir), None if is_dir else size) for full, is_dir, size in rows]
+        return _depth_first(entries, path)
 
     def hash(self, path: str) -> str:
         """The board's hash of the file: ``sha256:<hex>``, or ``sum:<len>:<sum32>`` on firmware
@@ -126,19 +127,20 @@ class BoardFS:
     def read(self, path: str, *, progress: ProgressCallback | None = None) -> bytes:
         """The file's bytes, verified against the board's hash of what it read."""
         path = normal(path)
-        entry = self.stat(path)
-        if entry.is_dir:
-            raise BoardFileError(f"cannot read :{path}: it is a folder", path)
-        block = transfer.block_size(self.platform or "", self._block_override(), self.session.raw_paste_window)
         name = basename(path)
+        override = self._block_override()
+        block = override or transfer.BOARD_DOWNLOAD_BLOCK
+        # The board takes the large block itself when it turns out to be a unix-like port.
+        host_block = (override or transfer.HOST_BLOCK, *sorted(transfer.HOST_PLATFORMS))
 
         def talk(conversation: Any) -> tuple[bytes, str | None]:
             return transfer.download(
-                conversation, name, entry.size or 0, progress=progress, wait_s=self._wait_s(), link_bps=self._link_bps(), block=block
+                conversation, name, 0, progress=progress, wait_s=self._wait_s(), link_bps=self._link_bps(),
+                block=max(block, host_block[0]),
             )
 
         try:
-            data, problem = self.session.converse(programs.call(programs.DOWNLOAD, "_wbg", path, block), talk)
+            data, problem = self.session.converse(programs.call(programs.DOWNLOAD, "_wbg", path, block, host_block), talk)
         except ProgramEnded as exc:
             if _lacks_streams(exc):
                 return self._slow_read(path)
@@ -348,6 +350,31 @@ def _lacks_streams(exc: ProgramEnded) -> bool:
     return exception is not None and exception.type_name in ("AttributeError", "TypeError") and "buffer" in (exception.message + exception.text) or (
         exception is not None and exception.type_name == "TypeError"
     )
+
+
+def _depth_first(entries: list[FileEntry], root: str) -> list[FileEntry]:
+    """``entries`` as ``ls`` orders each folder (folders first, then by name), each folder
+    followed by its contents."""
+    children: dict[str, list[FileEntry]] = {}
+    for entry in entries:
+        children.setdefault(_parent(entry.path, root), []).append(entry)
+    ordered: list[FileEntry] = []
+
+    def visit(folder: str) -> None:
+        for entry in sorted(children.get(folder, []), key=lambda e: (not e.is_dir, e.name)):
+            ordered.append(entry)
+            if entry.is_dir:
+                visit(entry.path)
+
+    visit(root)
+    return ordered if len(ordered) == len(entries) else entries
+
+
+def _parent(path: str, root: str) -> str:
+    head = path.rstrip("/").rsplit("/", 1)[0] if "/" in path.rstrip("/") else ""
+    if not head and path.startswith("/"):
+        head = "/"
+    return root if head in (root.rstrip("/"), root) else head
 
 
 def _relative(path: str, base: str) -> str:

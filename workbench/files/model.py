@@ -86,6 +86,8 @@ class SyncReport(Record):
             if not items and kind != "unchanged":
                 continue
             words = planned if self.dry_run else done
+            if len(items) == 1:
+                words = words.replace("folders", "folder")
             text = f"{len(items)} {words}"
             if kind == "upload" and items:
                 text += f" ({sum(a.size for a in items):,} B)"

@@ -146,10 +146,13 @@ UPLOAD = (
 """
 )
 
-#: Sends a file on stdout in escaped blocks, then the hash of what it read.
+#: Sends a file on stdout in escaped blocks of ``z`` bytes (``y[0]`` on a unix-like port, whose
+#: platform names are the rest of ``y``), after a line with its platform and size; then the
+#: hash of what it read.
 DOWNLOAD = (
-    """def _wbg(p,z):
- import sys
+    """def _wbg(p,z,y):
+ import sys,os
+ if sys.platform in y:z=y[0]
  try:
   try:import hashlib
   except ImportError:import uhashlib as hashlib
@@ -158,7 +161,9 @@ DOWNLOAD = (
  w=sys.stdout.write;o=getattr(sys.stdout,'buffer',sys.stdout).write
  f=open(p,'rb');n=0;s=0
  try:
-  w('WBGO %s\\n'%sys.platform)
+  try:t=os.stat(p)[6]
+  except Exception:t=-1
+  w('WBGO %s %d\\n'%(sys.platform,t))
   while 1:
    b=f.read(z)
    if not b:break

@@ -43,6 +43,9 @@ HOST_PLATFORMS = frozenset({"linux", "darwin", "freebsd", "win32", "windows", "c
 HOST_BLOCK = 32768
 #: A board without raw-paste: the window most boards announce (half a 256-byte buffer).
 BOARD_BLOCK = 128
+#: A download's blocks need not fit the board's input buffer (the host's is large): bigger
+#: blocks spend fewer bytes on headers, yet stay small for a board's RAM.
+BOARD_DOWNLOAD_BLOCK = 1024
 #: What the board answers for each block it wrote. Not a letter: at the start of a line the
 #: protocol core holds back bytes that may begin a reboot banner ("Adafruit CircuitPython").
 ACK = ord(".")
@@ -195,7 +198,9 @@ def download(
     started = time.monotonic()
     stream = _Stream(conversation, wait_s + 2 * (block * 1.05 + HEADER_SIZE) / link_bps)
     conversation.label = f"start of {name}"
-    _platform(stream, name)
+    said = _platform(stream, name).split()
+    if total <= 0 and len(said) > 1 and said[-1].lstrip("-").isdigit():
+        total = int(said[-1])  # the board's size of the file (-1: it cannot tell)
     received = bytearray()
     while True:
         percent = 100 * len(received) // total if total > 0 else 100
