@@ -298,6 +298,15 @@ class BoardFS:
             return TransferError(f"cannot {action} :{path}: the board's transfer program ended early")
         if exc.exception.type_name == "KeyboardInterrupt":
             return TransferCancelled(f"{action} :{path} stopped on the board")
+        if exc.exception.type_name == "ValueError" and action == "write":
+            # A block's length was not digits: bytes were lost, and the next block's header
+            # arrived where the board expected data (the board read its six digits late).
+            return TransferError(
+                f"writing :{path} failed: bytes were lost or altered on the way to the board (it read "
+                f"{exc.exception.message.rsplit(':', 1)[-1].strip()[:40]} where a block's length belongs); "
+                "the file on the board is unchanged. Try again, or slow the link down (file_block_size in "
+                "the device's profile)"
+            )
         return board_error(exc.exception, action, path)
 
     def _slow_write(self, path: str, data: bytes, progress: ProgressCallback | None) -> None:
