@@ -7,7 +7,9 @@ what a board's flash holds, and runs the same program there.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 import workbench
 from tests.conftest import micropython_path, requires_micropython
+from workbench.sim.folders import sweep_abandoned
 from workbench.transports import open_port
 
 #: Makes, lists, stats, renames and removes, and prints what each gives (the times of ``stat``
@@ -217,3 +220,14 @@ def test_microbit_reads_stdin_as_text() -> None:
         assert run_.expect().startswith(b"'a\\xe9b'\x04")  # 3 characters; repr escapes beyond ASCII
     finally:
         run_.close()
+
+
+
+def test_folders_of_killed_processes_are_swept(tmp_path: Path) -> None:
+    """A board's temporary folder outlives a process killed outright; the next board removes it."""
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    (tmp_path / f"workbench-sim-{ended.pid}-abc").mkdir()
+    (tmp_path / f"workbench-sim-{os.getpid()}-def").mkdir()
+    sweep_abandoned("workbench-sim-", str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == [f"workbench-sim-{os.getpid()}-def"]

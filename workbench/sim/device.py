@@ -18,7 +18,6 @@ import os
 import random
 import select
 import shutil
-import tempfile
 import threading
 import time
 import weakref
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from workbench.sim.boards import BoardSpec
 from workbench.sim.firmware import Firmware
+from workbench.sim.folders import make_folder
 from workbench.sim.options import SimOptions, check_for_board
 from workbench.sim.runner import BoardIdentity, CodeRunner, RunnerError
 
@@ -442,7 +442,7 @@ def _board_folder(fs: str | None) -> tuple[Path, bool]:
         except OSError as exc:
             raise ValueError(f"sim:// option fs={fs!r}: cannot use that folder ({exc.strerror or exc})") from None
         return folder.resolve(), False
-    return Path(tempfile.mkdtemp(prefix="workbench-sim-")), True
+    return make_folder(), True
 
 
 def _identity(spec: BoardSpec, folder: str = "", read_only: bool = False) -> BoardIdentity:

@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, fields, replace
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple, Self
 
 from workbench.sim import child as wire
+from workbench.sim.folders import make_folder
 
 _CHILD_SCRIPT = str(Path(__file__).with_name("child.py"))
 #: How long start() waits for the child's "ready" (a cold disk and a loaded machine included).
@@ -202,7 +202,7 @@ class CodeRunner:
     def _board_folder(self) -> str:
         """The host folder of the board's files, made on first use when the identity has none."""
         if not self.identity.fs_root:
-            self._own_folder = tempfile.mkdtemp(prefix="workbench-sim-")
+            self._own_folder = str(make_folder())
             self.identity = replace(self.identity, fs_root=self._own_folder)
         return self.identity.fs_root
 

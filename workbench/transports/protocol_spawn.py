@@ -41,13 +41,13 @@ import os
 import select
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException, Timeout
 
 from workbench.protocol.constants import FRIENDLY_PROMPT, RAW_BANNER
+from workbench.sim.folders import make_folder
 from workbench.transports.pty_process import PtyProcess, resolve_executable
 
 _READ_SIZE = 65536
@@ -121,7 +121,7 @@ class Serial(SerialBase):
 
     def _make_folder(self) -> str:
         try:
-            self._own_folder = tempfile.mkdtemp(prefix="workbench-spawn-")
+            self._own_folder = str(make_folder("spawn"))
         except OSError as exc:
             raise SerialException(f"could not make a temporary folder for the interpreter: {exc}") from exc
         return self._own_folder
