@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 from textual import on, work
@@ -95,7 +95,7 @@ from workbench.app.themes import (
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
 from workbench.app.widgets.devices_pane import DevicesPane
 from workbench.app.widgets.diagnostics_screen import DiagnosticsScreen
-from workbench.app.widgets.editor_pane import EditorPane
+from workbench.app.widgets.editor_pane import UNTITLED, EditorPane
 from workbench.app.widgets.files_pane import FilesPane, join_path
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -369,14 +369,13 @@ class WorkbenchApp(App[None]):
 
     # ------------------------------------------------------------------ recovery
     def _offer_recovery(self) -> None:
-        saved = self.recovery.load()
-        if saved is None:
+        # Nothing typed is ever lost: every document's recovered text comes back as unsaved
+        # changes, each in its tab (the first document's copy in the first document).
+        restored = self.query_one("#editor", EditorPane).restore_recovered()
+        if not restored:
             return
-        text, path = saved
-        editor = self.query_one("#editor", EditorPane)
-        # Nothing typed is ever lost: the recovered text comes back as unsaved changes.
-        editor.set_text(text, Path(path) if path else None, modified=True)
-        where = f" of {path}" if path else ""
+        named = [name for name in restored if name != UNTITLED]
+        where = f" of {', '.join(named)}" if named else ""
         self.notify(f"Recovered unsaved text{where} from the last session.", timeout=8)
 
     # ------------------------------------------------------------------ connection
@@ -502,9 +501,13 @@ class WorkbenchApp(App[None]):
         first_row = min(selection.start, selection.end)[0] if editor.text_area.selected_text else 0
         # A traceback names the editor's file when the whole file ran (a selection's line
         # numbers are its own, so it stays <stdin>; the jump below adds the offset).
-        source_name = editor.path.name if editor.path is not None and first_row == 0 else None
+        board_file = editor.board_file
+        file_name = editor.path.name if editor.path is not None else (
+            PurePosixPath(board_file.path).name if board_file is not None else None
+        )
+        source_name = file_name if first_row == 0 else None
         # Frames in the editor's code are links in the output: by its name, or <stdin> untitled.
-        self.query_one("#output", OutputPane).editor_source = "<stdin>" if editor.path is None else editor.path.name
+        self.query_one("#output", OutputPane).editor_source = file_name or "<stdin>"
         board = self._start_run(code, None, source_name)
         if board is not None:
             # Line N of what ran is line first_row + N of the editor: where an error jumps.
@@ -1067,15 +1070,22 @@ class WorkbenchApp(App[None]):
 
     # ------------------------------------------------------------------ files
     def action_open_file(self) -> None:
+        # A file opens in a tab of its own: the text being edited stays as it is.
         editor = self.query_one("#editor", EditorPane)
-        if editor.modified:
-            self.notify("The editor has unsaved changes: save them first (Ctrl+S).", severity="warning")
-            return
         self.push_screen(PathDialog("Open a Python file", str(editor.path or "")), self._open_file_from)
 
     def _open_file_from(self, path: str | None) -> None:
         if path:
-            self.query_one("#editor", EditorPane).load_file(Path(path).expanduser())
+            self.query_one("#editor", EditorPane).open_host_file(Path(path).expanduser())
+
+    def _editor_next_tab(self) -> None:
+        self.query_one("#editor", EditorPane).action_next_document()
+
+    def _editor_previous_tab(self) -> None:
+        self.query_one("#editor", EditorPane).action_previous_document()
+
+    def _editor_close_tab(self) -> None:
+        self.query_one("#editor", EditorPane).close_document()
 
     def action_save_file(self) -> None:
         if not self.query_one("#editor", EditorPane).save():
@@ -1083,7 +1093,9 @@ class WorkbenchApp(App[None]):
 
     def action_save_file_as(self) -> None:
         editor = self.query_one("#editor", EditorPane)
-        self.push_screen(PathDialog("Save as", str(editor.path or "main.py")), self._save_file_to)
+        board_file = editor.board_file
+        suggestion = editor.path or (PurePosixPath(board_file.path).name if board_file is not None else "main.py")
+        self.push_screen(PathDialog("Save as", str(suggestion)), self._save_file_to)
 
     def _save_file_to(self, path: str | None) -> None:
         if path:
@@ -1507,6 +1519,9 @@ class WorkbenchApp(App[None]):
             ("Open file", "Open a Python file in the editor  [Ctrl+O]", self.action_open_file),
             ("Save file", "Save the editor  [Ctrl+S]", self.action_save_file),
             ("Save file as", "Save the editor under a new name  [F12]", self.action_save_file_as),
+            ("Next tab", "The next document in the editor  [Ctrl+PageDown]", self._editor_next_tab),
+            ("Previous tab", "The previous document in the editor  [Ctrl+PageUp]", self._editor_previous_tab),
+            ("Close tab", "Close the editor's document (asks when it is unsaved)  [Ctrl+W]", self._editor_close_tab),
             ("Toggle devices pane", "Show or hide the devices  [F9]", self.action_toggle_devices),
             ("Toggle trace pane", "Show or hide the trace  [F10]", self.action_toggle_trace),
             ("Files", "Show or hide the selected board's files  [F11]", self.action_toggle_files),
