@@ -16,7 +16,7 @@ import pytest
 
 import workbench
 from tests.conftest import CONFORMANCE_DEVICES, requires_micropython
-from workbench.errors import BoardFileError, BoardFileNotFound, TransferCancelled
+from workbench.errors import BoardFileError, BoardFileNotFound, BoardReadOnly, NoFolders, TransferCancelled
 from workbench.files import BoardFS
 
 EVERY_BYTE = bytes(range(256)) * 2
@@ -172,3 +172,23 @@ def test_a_cable_pulled_mid_upload_is_an_error_and_the_old_file_stays(board_fold
     with workbench.connect(url) as session, pytest.raises(workbench.DeviceDisconnected, match="unchanged"):
         BoardFS(session, block_size=2048).write("keep.bin", os.urandom(60_000))
     _old_file_intact(board_folder)
+
+
+def test_a_flat_filesystem_without_streams_or_sha256_still_transfers() -> None:
+    # The micro:bit's firmware: no folders, no os.stat, no hashlib, no sys.stdin.buffer.
+    with workbench.connect("sim://microbit") as session:
+        fs = BoardFS(session)
+        fs.write("every.bin", EVERY_BYTE[:300])
+        assert fs.read("every.bin") == EVERY_BYTE[:300]
+        assert fs.hash("every.bin") == f"sum:300:{sum(EVERY_BYTE[:300])}"
+        assert [(e.name, e.size) for e in fs.ls("")] == [("every.bin", 300)]
+        with pytest.raises(NoFolders, match="no folders"):
+            fs.mkdir("lib")
+
+
+def test_circuitpython_mounted_as_a_usb_drive_is_read_only_and_says_so() -> None:
+    with workbench.connect("sim://circuitpython") as session:
+        fs = BoardFS(session)
+        with pytest.raises(BoardReadOnly, match="USB drive"):
+            fs.write("wb_new.py", b"print(1)\n")
+        assert not [e.name for e in fs.ls("") if e.name.startswith("wb_new")]  # nor a temporary copy

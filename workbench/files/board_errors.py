@@ -14,6 +14,9 @@ from workbench.protocol import RemoteException
 
 _ERRNO = re.compile(r"\[Errno (\d+)\]|^(\d+)\b")
 
+#: What a flat filesystem's ``os`` lacks (the micro:bit's has listdir, remove and size).
+_FOLDER_FUNCTIONS = frozenset({"mkdir", "rmdir", "stat", "ilistdir", "chdir", "getcwd", "rename"})
+
 ENOENT, EEXIST, ENOTDIR, EISDIR, ENOSPC, EROFS = 2, 17, 20, 21, 28, 30
 ENOTEMPTY = (39, 66, 90)  # Linux, BSD / macOS, and MicroPython's own numbering on some ports
 
@@ -35,10 +38,12 @@ def board_error(exception: RemoteException, action: str, path: str) -> BoardFile
     """The error to raise for ``exception``, raised on the board while doing ``action`` on the
     board path ``path`` (``"write"``, ``"list"``...)."""
     shown = ":" + path if path else ": (the board's current folder)"
-    if exception.type_name == "AttributeError" or exception.type_name == "ImportError":
+    if exception.type_name in ("AttributeError", "ImportError"):
+        missing = exception.message.rsplit(" ", 1)[-1].strip("'\"")
         return NoFolders(
-            f"cannot {action} {shown}: this board's filesystem has no folders (or lacks the "
-            f"function; the board said {exception.summary()})",
+            f"cannot {action} {shown}: this board's filesystem is flat, with files but no folders "
+            f"(its os module has no {missing})" if missing in _FOLDER_FUNCTIONS else
+            f"cannot {action} {shown}: this board's firmware cannot do that (it said {exception.summary()})",
             path,
         )
     number = errno_of(exception) if exception.type_name == "OSError" else None
