@@ -47,6 +47,8 @@ def board_error(exception: RemoteException, action: str, path: str) -> BoardFile
             path,
         )
     number = errno_of(exception) if exception.type_name == "OSError" else None
+    if number is None and exception.type_name == "OSError" and "not found" in exception.message:
+        number = ENOENT  # the micro:bit's firmware: "OSError: file not found"
     if number == ENOENT:
         return BoardFileNotFound(f"no such file or folder on the board: {shown}", path, number)
     if number == EROFS:
