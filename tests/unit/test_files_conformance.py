@@ -113,7 +113,7 @@ def test_cancel_mid_upload_keeps_the_old_file_and_the_board_usable(url: str) -> 
         fs.write("keep.bin", b"old contents")
         asked = threading.Event()
 
-        def progress(p) -> None:  # noqa: ANN001
+        def progress(p) -> None:
             if p.done >= 100_000 and not asked.is_set():
                 asked.set()
                 threading.Thread(target=session.interrupt).start()

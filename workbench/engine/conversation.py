@@ -68,7 +68,7 @@ class Conversation:
         if self.finished is not None:
             raise self._ended()
         out = engine.conn.program_input(data, engine.clock())
-        engine._recent = b""  # noqa: SLF001 - the engine's own helper: a new request
+        engine._recent = b""
         try:
             engine.io.write(out)
         except (serial.SerialException, OSError) as exc:
@@ -81,7 +81,7 @@ class Conversation:
         from workbench.protocol import InterruptReason
 
         if self.finished is None:
-            self._engine._write_interrupt(InterruptReason.RUNNING_CODE)  # noqa: SLF001
+            self._engine._write_interrupt(InterruptReason.RUNNING_CODE)
 
     # -- what the program says
     def receive(self, timeout_s: float, step: str, expected: str) -> bytes:
@@ -104,11 +104,11 @@ class Conversation:
                 raise SessionClosed(f"{engine.url}: session closed")
             now = clock()
             if now >= deadline:
-                raise DeviceTimeout(step, expected, engine._recent, now - started)  # noqa: SLF001
+                raise DeviceTimeout(step, expected, engine._recent, now - started)
             wait = min(POLL_SLICE_S, deadline - now)
             if self.cancel_requested:
                 return b""  # let the caller see the cancel between blocks
-            chunk = engine._read(wait)  # noqa: SLF001
+            chunk = engine._read(wait)
             if chunk:
                 self._feed(chunk)
 
@@ -124,14 +124,14 @@ class Conversation:
                 break
             now = clock()
             if now - started >= timeout_s:
-                raise DeviceTimeout("ending the file transfer", "the end of the program's run", engine._recent, now - started)  # noqa: SLF001
-            chunk = engine._read(min(POLL_SLICE_S, started + timeout_s - now))  # noqa: SLF001
+                raise DeviceTimeout("ending the file transfer", "the end of the program's run", engine._recent, now - started)
+            chunk = engine._read(min(POLL_SLICE_S, started + timeout_s - now))
             if chunk:
                 self._feed(chunk)
         if self.rebooted:
             engine.needs_resync = True
             return None
-        engine._back_to_prompt()  # noqa: SLF001
+        engine._back_to_prompt()
         assert self.finished is not None
         return self.finished.exception
 
@@ -143,28 +143,28 @@ class Conversation:
         engine.needs_resync = True
         with contextlib.suppress(WorkbenchError):
             if self.finished is not None:
-                engine._back_to_prompt()  # noqa: SLF001
+                engine._back_to_prompt()
             elif not self.rebooted:
-                engine._recover_after_timeout()  # noqa: SLF001 - CTRL-C, the end, the prompt
+                engine._recover_after_timeout()
             engine.needs_resync = engine.conn.state.name != "RAW_READY"
 
     # -- internals
     def _feed(self, data: bytes) -> None:
         engine = self._engine
         if not self.label:
-            engine._feed(data)  # noqa: SLF001
+            engine._feed(data)
             return
         conn = engine.conn
         conn.receive_data(data, engine.clock())
         events = conn.events()
-        engine._recent = (engine._recent + data)[-256:]  # noqa: SLF001
-        engine._events.extend(events)  # noqa: SLF001
+        engine._recent = (engine._recent + data)[-256:]
+        engine._events.extend(events)
         if engine.trace.enabled:
             engine.trace.record("rx", data, meaning=self.label, events=tuple(events))
 
     def _take(self) -> bytes:
         """Stdout bytes among the events the core found; notes the end of the run."""
-        events = self._engine._events  # noqa: SLF001
+        events = self._engine._events
         out = bytearray()
         while events:
             event = events.popleft()

@@ -580,7 +580,7 @@ class Engine:
                 conversation.rebooted = True
             try:
                 if conversation.finished is not None or conversation.rebooted:
-                    raise conversation._ended()  # noqa: SLF001 - it never ran (did not compile)
+                    raise conversation._ended()
                 value = talk(conversation)
                 exception = conversation.finish(self.profile.response_timeout_s + 5.0)
             except BaseException:

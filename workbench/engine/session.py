@@ -17,10 +17,10 @@ from __future__ import annotations
 import errno
 import queue
 import threading
-from threading import get_ident
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import serial

@@ -390,7 +390,7 @@ def _relative(path: str, base: str) -> str:
     if not base or base == ".":
         return path
     prefix = base if base.endswith("/") else base + "/"
-    return path[len(prefix) :] if path.startswith(prefix) else path
+    return path.removeprefix(prefix)
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:

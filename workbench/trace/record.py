@@ -35,7 +35,7 @@ WORDS_PER_EVENT = 32
 
 #: How much trace a recorder keeps before it drops the oldest records: one default, kept in
 #: workbench/limits.py (the profile field ``trace_budget_bytes`` starts from it too).
-from workbench.limits import DEFAULT_TRACE_BUDGET_BYTES  # noqa: E402 - beside its explanation
+from workbench.limits import DEFAULT_TRACE_BUDGET_BYTES
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ and while a document differs from its file a debounced copy goes to the
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -217,22 +218,19 @@ class EditorPane(Vertical):
         """Open ``path`` into the active document; on any problem notify, keep the text,
         return False. A file already open in another tab is shown there instead (one tab
         per file, or two copies would overwrite each other)."""
-        path = Path(path)
-        already = self._find_host_file(path)
-        if already is not None:
-            self.switch_to(already.id)
-            return True
-        text = self._read_host_file(path)
-        if text is None:
-            return False
-        self.set_text(text, path)
-        return True
+        return self._open_host(Path(path), lambda text, file: self.set_text(text, file))
 
     def open_host_file(self, path: Path | str) -> bool:
         """Open ``path`` in a tab of its own, or show its tab when it is open already; on any
         problem notify and return False. An empty untitled document that was never touched
         gives its place to the file instead of staying as a tab of its own."""
-        path = Path(path)
+        return self._open_host(
+            Path(path), lambda text, file: self._open(self._new_document(text, path=file, saved_text=text))
+        )
+
+    def _open_host(self, path: Path, put: Callable[[str, Path], object]) -> bool:
+        """Show ``path``'s tab if it is open; else read it and ``put`` its text somewhere.
+        False (after a notification) when it cannot be read."""
         already = self._find_host_file(path)
         if already is not None:
             self.switch_to(already.id)
@@ -240,7 +238,7 @@ class EditorPane(Vertical):
         text = self._read_host_file(path)
         if text is None:
             return False
-        self._open(self._new_document(text, path=path, saved_text=text))
+        put(text, path)
         return True
 
     def open_board_file(self, url: str, board_path: str, text: str) -> None:
