@@ -102,8 +102,9 @@ def sections(answer: bytes) -> tuple[bytes, bytes]:
     return output, error
 
 
+# 'started' is printed inside the try: a CTRL-C sent on seeing it can never land before it.
 _CATCHES_ONCE = (
-    b"print('started')\ntry:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
+    b"try:\n    print('started')\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
     b"    print('caught')\nwhile True:\n    pass\n"
 )
 _KEYBOARD_INTERRUPT_TRACEBACK = re.compile(
