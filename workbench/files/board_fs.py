@@ -23,6 +23,8 @@ from workbench.errors import (
     BoardFileError,
     BoardFileNotFound,
     DeviceDisconnected,
+    DeviceTimeout,
+    ExecTimeout,
     TransferCancelled,
     TransferError,
     WorkbenchError,
@@ -184,7 +186,11 @@ class BoardFS:
         except WorkbenchError as exc:
             if isinstance(exc, TransferError | BoardFileError):
                 raise
-            raise TransferError(f"writing :{path} failed: {exc}; the file on the board is unchanged") from None
+            why = ""
+            if isinstance(exc, DeviceTimeout) and not isinstance(exc, ExecTimeout):
+                # The board's program still waits for the rest of a block: bytes were lost.
+                why = " (bytes were probably lost on the way, and the board waited for them)"
+            raise TransferError(f"writing :{path} failed: {exc}{why}; the file on the board is unchanged") from None
         if problem is not None:
             raise TransferError(problem)
 
@@ -298,6 +304,12 @@ class BoardFS:
             return TransferError(f"cannot {action} :{path}: the board's transfer program ended early")
         if exc.exception.type_name == "KeyboardInterrupt":
             return TransferCancelled(f"{action} :{path} stopped on the board")
+        if exc.exception.type_name == "SyntaxError":
+            # The workbench's own program arrived damaged: bytes were lost on the way.
+            return TransferError(
+                f"cannot {action} :{path}: the board could not compile the transfer program, so bytes were "
+                "probably lost on the way; nothing was changed on the board. Try again, or slow the link down"
+            )
         if exc.exception.type_name == "ValueError" and action == "write":
             # A block's length was not digits: bytes were lost, and the next block's header
             # arrived where the board expected data (the board read its six digits late).
