@@ -7,7 +7,7 @@ function takes what it describes explicitly.
 
 from __future__ import annotations
 
-from workbench.app.widgets.status_bar import elide_middle, format_rate
+from workbench.app.widgets.status_bar import elide_middle, format_rate, format_size  # noqa: F401 - format_size: texts' users take it from here
 from workbench.engine.stepping import PendingStep
 from workbench.lessons import LessonRun
 from workbench.manager.manager import RunOutcome
@@ -88,15 +88,6 @@ FILES_NO_SELECTION = "Select a file in the Files pane first (F11 shows it)."
 FILES_NO_FOLDER_DOWNLOAD = (
     "Folders are not downloaded from the app: select a file, or use 'workbench fs cp -r' on the command line."
 )
-
-
-def format_size(size: int) -> str:
-    """``999 B``, ``1.2 KB``, ``3.4 MB`` (decimal units, as the status bar's rates)."""
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} KB"
-    return f"{size / 1_000_000:.1f} MB"
 
 
 def board_path(path: str) -> str:

@@ -32,13 +32,18 @@ _MIN_URL = 12
 _MIN_STATE = 8
 
 
+def format_size(size: int) -> str:
+    """``999 B``, ``1.2 KB``, ``3.4 MB`` (decimal units, as serial baud rates are)."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def format_rate(bytes_per_s: float) -> str:
-    """``640 B/s``, ``1.2 KB/s``, ``3.4 MB/s`` (decimal units, as serial baud rates are)."""
-    if bytes_per_s < 1000:
-        return f"{bytes_per_s:.0f} B/s"
-    if bytes_per_s < 1_000_000:
-        return f"{bytes_per_s / 1000:.1f} KB/s"
-    return f"{bytes_per_s / 1_000_000:.1f} MB/s"
+    """``640 B/s``, ``1.2 KB/s``, ``3.4 MB/s``: :func:`format_size` per second."""
+    return format_size(round(bytes_per_s)) + "/s"
 
 
 def elide_middle(text: str, width: int) -> str:
