@@ -366,11 +366,14 @@ class BoardFS:
 
 
 def _lacks_streams(exc: ProgramEnded) -> bool:
-    """The board's firmware has no ``sys.stdin.buffer`` (or no bytes on its stdout)."""
+    """The board's firmware has no ``sys.stdin.buffer`` (AttributeError naming it), or its
+    stdout takes no bytes (TypeError): the slow path works there."""
     exception: RemoteException | None = exc.exception
-    return exception is not None and exception.type_name in ("AttributeError", "TypeError") and "buffer" in (exception.message + exception.text) or (
-        exception is not None and exception.type_name == "TypeError"
-    )
+    if exception is None:
+        return False
+    if exception.type_name == "TypeError":
+        return True
+    return exception.type_name == "AttributeError" and "buffer" in exception.message + exception.text
 
 
 def _depth_first(entries: list[FileEntry], root: str) -> list[FileEntry]:
