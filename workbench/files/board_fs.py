@@ -25,6 +25,7 @@ from workbench.errors import (
     DeviceDisconnected,
     DeviceTimeout,
     ExecTimeout,
+    NoFolders,
     TransferCancelled,
     TransferError,
     WorkbenchError,
@@ -99,13 +100,8 @@ class BoardFS:
         path = normal(path)
         try:
             rows = self._ask(programs.call(programs.TREE, "_wbt", path), "list", path)
-        except BoardFileError as exc:
-            if exc.path == path and type(exc) is not BoardFileNotFound and not self.exists(path):
-                raise
-            if isinstance(exc, BoardFileNotFound):
-                raise
-            # No os.stat (a flat filesystem): its one level is the whole tree.
-            return self.ls(path)
+        except NoFolders:
+            return self.ls(path)  # no os.stat (a flat filesystem): its one level is the whole tree
         entries = [FileEntry(full, basename(full), bool(is_dir), None if is_dir else size) for full, is_dir, size in rows]
         return _depth_first(entries, path)
 
