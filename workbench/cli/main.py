@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     trace = sub.add_parser("trace", help="print a saved trace or transcript, annotated")
     trace.add_argument("file", metavar="FILE.jsonl")
     trace.add_argument("--hex", action="store_true", help="a hex dump instead of one line per record")
+    trace.add_argument("--stats", action="store_true",
+                       help="a summary instead of the records: execs by mode, round trips, raw-paste "
+                       "throughput, bytes each way, the longest gap, errors and timeouts")
+    trace.add_argument("--json", action="store_true", help="with --stats: one JSON object, for scripts")
 
     lesson = sub.add_parser(
         "lesson",
@@ -839,6 +843,22 @@ def _save_probed_profile(url: str, report: object) -> str:
 def _cmd_trace(args: argparse.Namespace) -> int:
     from workbench.trace import TraceFileError, annotate, load_jsonl, render_hex, render_text
 
+    if args.json and not args.stats:
+        _error("--json goes with --stats (the records themselves are the file: print it)")
+        return EXIT_USAGE
+    if args.stats:
+        if args.hex:
+            _error("--hex and --stats: one or the other")
+            return EXIT_USAGE
+        from workbench.cli.trace_stats import print_stats, stats_of_file
+
+        try:
+            stats = stats_of_file(args.file)
+        except TraceFileError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        print_stats(stats, as_json=args.json, show=_show)
+        return EXIT_OK
     try:
         records, meta = load_jsonl(args.file)
     except TraceFileError as exc:
