@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -71,6 +72,8 @@ _REFRESH_S = 0.2
 _GAP_MARK = "╎"
 #: What a bar is drawn with where its label does not go (a bar must show without colour too).
 _BAR = "━"
+#: No label is shorter than ``raw 0 B 1 µs ok`` and a space.
+_SHORTEST_LABEL = 15
 _KIND_STYLE = {"ok": "ok", "exception": "exception", "interrupted": "interrupted"}
 
 
@@ -390,7 +393,7 @@ class TimelineView(Widget, can_focus=True):
                 continue
             style = "selected" if span is selected else _KIND_STYLE.get(span.kind, "other")
             room = end - start + 1
-            text = span_label(span)
+            text = span_label(span) if room > _SHORTEST_LABEL else ""  # thousands of 1-column execs: no words
             text = (text + " " if len(text) < room else "").ljust(room, _BAR)
             for offset in range(room):
                 cells[start + offset] = (text[offset], style)
@@ -403,12 +406,18 @@ class TimelineView(Widget, can_focus=True):
         any paste had; blank where no paste ran."""
         last: dict[int, int] = {}
         top = 0
+        bucket = rates.bucket_of
         for span in self.timeline.spans:
-            for t, credit in span.credit:
-                column = rates.bucket_of(t)
+            points = span.credit
+            if not points:
+                continue
+            top = max(top, max(points, key=itemgetter(1))[1])
+            if bucket(span.start) == bucket(span.end):  # a paste within one column: its last word
+                points = points[-1:]
+            for t, credit in points:
+                column = bucket(t)
                 if 0 <= column < columns:
                     last[column] = credit
-                top = max(top, credit)
         cells = [" "] * columns
         for column, credit in last.items():
             cells[column] = _BLOCKS[max(1, math.ceil(credit / top * 8))] if top else _BLOCKS[1]
