@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.widgets import Input, Static
 
 from workbench.app.widgets.path_dialog import PathDialog
@@ -78,6 +79,27 @@ async def test_readings_from_lines_in_pieces_are_plotted_with_a_legend() -> None
         text = screen_text(pane)
         assert "temp" in text and "hum" in text  # the legend
         assert "99" not in text
+
+
+async def test_series_take_the_theme_colours() -> None:
+    app = PlotApp()
+    async with app.run_test(size=(90, 24)) as pilot:
+        app.pane.add_output(BOARD, "".join(f"{i} {-i}\n" for i in range(20)))
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            expected = {Color.parse(app.theme_variables[name]).rgb for name in ("primary", "warning")}
+            await wait_until(pilot, lambda expected=expected: expected <= drawn_colours(app.pane))
+
+
+def drawn_colours(pane: PlotPane) -> set[tuple[int, int, int]]:
+    """The foreground colours of the pane's braille dots (the series)."""
+    colours = set()
+    for strip in pane.render_lines(pane.region.reset_offset):
+        for segment in strip:
+            if segment.style and segment.style.color and "\u2800" <= segment.text[:1] <= "\u28ff":
+                colours.add(segment.style.color.get_truecolor())
+    return {tuple(c) for c in colours}
 
 
 async def test_pause_freezes_the_plot_and_resume_catches_up() -> None:

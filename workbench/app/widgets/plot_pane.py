@@ -20,10 +20,11 @@ turn (an order that keeps neighbouring series apart in the built-in themes).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import ClassVar
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.segment import Segment, Segments
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -38,6 +39,10 @@ __all__ = ["REDRAW_INTERVAL", "WINDOW_STEPS", "PlotPane", "thin"]
 
 REDRAW_INTERVAL = 0.1
 """Seconds between redraws at most (ten a second), however fast lines arrive."""
+
+DRAW_SHARE = 0.3
+"""At most this share of the UI thread goes to drawing: after a render that took ``r`` seconds,
+the next waits at least ``r / DRAW_SHARE`` (a large terminal makes plotext slower)."""
 
 WINDOW_STEPS = (50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 """The windows ``+`` and ``-`` step through (samples)."""
@@ -117,6 +122,7 @@ class PlotPane(PlotextPlot):
         self._shown = ""
         self._dirty = True
         self._titles_stale = False
+        self._next_draw = 0.0  # time.monotonic() before which the timer does not draw
         self._colours: tuple[str, list[tuple[int, int, int]]] | None = None
 
     # -- the app's API -----------------------------------------------------------------------
@@ -172,7 +178,7 @@ class PlotPane(PlotextPlot):
     def export_svg(self, path: str | Path) -> None:
         """Write the pane as it is on screen (border, titles, plot) as an SVG, via Rich's export
         as Textual's own screenshots do, but of this pane's region only."""
-        self._redraw()  # the file shows the current data even between two timer ticks
+        self._draw_now()  # the file shows the current data even between two timer ticks
         width, height = self.outer_size
         strips = self.render_lines(Region(0, 0, width, height))
         console = Console(
@@ -198,14 +204,12 @@ class PlotPane(PlotextPlot):
     def action_toggle_pause(self) -> None:
         """Freeze the view (collecting goes on) or follow the live window again."""
         self.store().toggle_pause()
-        self._dirty = True
-        self._redraw()
+        self._draw_now()
 
     def action_clear(self) -> None:
         """Forget the shown board's readings."""
         self.store().clear()
-        self._dirty = True
-        self._redraw()
+        self._draw_now()
 
     def action_window(self, direction: int) -> None:
         """Step the window through :data:`WINDOW_STEPS` (for every board: one setting)."""
@@ -218,8 +222,7 @@ class PlotPane(PlotextPlot):
             self.window = smaller[-1] if smaller else WINDOW_STEPS[0]
         for board in self._boards.values():
             board.store.set_window(self.window)
-        self._dirty = True
-        self._redraw()
+        self._draw_now()
 
     def action_export_csv(self) -> None:
         from workbench.app.widgets.path_dialog import PathDialog  # a modal: only when asked for
@@ -265,8 +268,9 @@ class PlotPane(PlotextPlot):
     # -- drawing -------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # PlotextPlot's own on_mount (the theme) runs too: Textual calls each class's handler.
         self.set_interval(REDRAW_INTERVAL, self._redraw)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw_now())
         self._redraw()
 
     def _board(self, url: str) -> _Board:
@@ -275,11 +279,17 @@ class PlotPane(PlotextPlot):
             board = self._boards[url] = _Board(self.window)
         return board
 
+    def _draw_now(self) -> None:
+        """Draw at once (a key was pressed: the user waits for it), whatever the timer's pace."""
+        self._dirty = True
+        self._next_draw = 0.0
+        self._redraw()
+
     def _redraw(self) -> None:
         """Draw the shown board's view if anything changed since the last draw."""
         if not self.is_mounted:
             return
-        if not self._dirty:
+        if not self._dirty or time.monotonic() < self._next_draw:
             if self._titles_stale:
                 self._titles_stale = False
                 self._update_titles()
@@ -293,8 +303,16 @@ class PlotPane(PlotextPlot):
         self._update_titles()
         self.refresh()
 
+    def render(self) -> RenderableType:
+        """plotext's drawing, timed: see :data:`DRAW_SHARE`."""
+        started = time.monotonic()
+        rendered = super().render()
+        ended = time.monotonic()
+        self._next_draw = ended + (ended - started) / DRAW_SHARE
+        return rendered
+
     def _draw_series(self, view: View) -> None:
-        buckets = max(self.size.width, 1) * 2  # braille: two dots per column
+        buckets = max(self.size.width, 1)  # a low and a high point per column: braille has two dots
         colours = self._series_colours()
         for index, name in enumerate(view.names):
             xs, ys = thin(*view.series(name), buckets)
