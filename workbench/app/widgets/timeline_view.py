@@ -394,7 +394,7 @@ class TimelineView(Widget, can_focus=True):
             style = "selected" if span is selected else _KIND_STYLE.get(span.kind, "other")
             room = end - start + 1
             text = span_label(span) if room > _SHORTEST_LABEL else ""  # thousands of 1-column execs: no words
-            text = (text + " " if len(text) < room else "").ljust(room, _BAR)
+            text = (text + " " if text and len(text) < room else "").ljust(room, _BAR)
             for offset in range(room):
                 cells[start + offset] = (text[offset], style)
         segments = [self._gutter("exec")]
