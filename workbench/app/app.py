@@ -99,9 +99,11 @@ from workbench.app.widgets.editor_pane import UNTITLED, EditorPane
 from workbench.app.widgets.files_pane import FilesPane, join_path
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.path_dialog import PathDialog
+from workbench.app.widgets.plot_pane import PlotPane
 from workbench.app.widgets.repl_line import ReplLine
 from workbench.app.widgets.settings_screen import SettingsScreen
 from workbench.app.widgets.status_bar import StatusBar
+from workbench.app.widgets.timeline_view import TimelineView
 from workbench.app.widgets.trace_view import TraceView
 from workbench.config import Settings
 from workbench.discovery.devices import DeviceEntry, available_devices
@@ -116,6 +118,7 @@ from workbench.manager.manager import ManagedSession, StepCallback
 from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port
 from workbench.profiles.learned import LearnedStore
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
+from workbench.trace.record import TraceRecord
 
 SOFT_RESET_DONE = "Soft reset done: the board restarted its interpreter; variables and imports are gone."
 HARD_RESET_DONE = "Hard reset done: the board restarted on the DTR/RTS pulse and is back at the raw prompt."
@@ -154,6 +157,8 @@ class WorkbenchApp(App[None]):
         Binding("f9", "toggle_devices", "Devices", priority=True),
         Binding("f10", "toggle_trace", "Trace", priority=True),
         Binding("f11", "toggle_files", "Files", show=False, priority=True),
+        Binding("shift+f11", "toggle_plot", "Plotter", show=False, priority=True),
+        Binding("shift+f10", "toggle_timeline", "Timeline", show=False, priority=True),
         # Only while a file action runs on the selected board and no dialog is open (see
         # check_action): otherwise Esc is the editor's, a dialog's or the palette's.
         Binding("escape", "cancel_file_job", "Cancel transfer", show=False, priority=True),
@@ -282,9 +287,10 @@ class WorkbenchApp(App[None]):
         several = len(self.manager) > 1
         output = self.query_one("#output", OutputPane)
         output.show_document(board.document)
+        self.query_one("#plot", PlotPane).show_board(board.document)
         trace = self.query_one("#trace", TraceView)
         trace.border_title = f"trace: {escape(board.url)}" if several else "trace"
-        trace.set_records(board.trace_records())
+        self._show_trace_records(board.trace_records())
         status = self.query_one("#status", StatusBar)
         status.set_device(board.url)
         status.set_state(board.state_text)
@@ -304,10 +310,12 @@ class WorkbenchApp(App[None]):
             with Vertical(id="center"):
                 yield EditorPane(self._initial_code, id="editor", recovery=self.recovery)
                 yield OutputPane(id="output")
+                yield PlotPane(id="plot")  # hidden until Shift+F11
                 yield ReplLine(id="repl")
             with Vertical(id="trace-column"):
                 yield Input(placeholder="search the trace (Enter; n / N repeat)", id="trace-search")
                 yield TraceView(id="trace")
+                yield TimelineView(id="timeline")  # hidden until Shift+F10
                 # Text from devices and files: never read as markup ("[/]" in a note crashed it).
                 yield Static("Select a trace row to see what it means.", id="explain", markup=False)
         yield StatusBar(id="status", clock=self._status_clock)
@@ -334,6 +342,7 @@ class WorkbenchApp(App[None]):
         self._offer_recovery()
         self.query_one("#status", StatusBar).set_device(self.device_url)
         self.query_one("#output", OutputPane).show_document(self.device_url)
+        self.query_one("#plot", PlotPane).show_board(self.device_url)
         self.manager.subscribe(lambda event: self.post_message(BoardStateChanged(event)))
         self._connect(self.device_url)
 
@@ -759,13 +768,14 @@ class WorkbenchApp(App[None]):
         """Leave the device and walk through ``lesson`` on its own simulated board."""
         self._leave_lesson()
         board = self.boards.start_lesson(lesson)
-        self.query_one("#trace", TraceView).set_records([])
+        self._show_trace_records([])
         self._viewing_file = None
         self._show_trace()
         self.query_one("#explain", Static).update(f"Opening {lesson.url} for the lesson '{lesson.title}'...")
         self.boards.selected.set_step_mode(None)
         output = self.query_one("#output", OutputPane)
         output.show_document(board.document)
+        self.query_one("#plot", PlotPane).show_board(board.document)
         output.border_title = f"output: lesson {lesson.name}"
         output.run_started(f"lesson: {lesson.title}")
         output.write("stdout", lesson.summary + "\n")
@@ -792,7 +802,7 @@ class WorkbenchApp(App[None]):
             return  # left (or restarted) while it opened; its run is being closed
         board.opened = True
         board.busy_with = None
-        self.query_one("#trace", TraceView).add_records(message.records)
+        self._add_trace_records(message.records)
         status = self.query_one("#status", StatusBar)
         status.set_device(board.lesson.url)
         status.set_mode(f"lesson {board.lesson.name}")
@@ -991,8 +1001,11 @@ class WorkbenchApp(App[None]):
             return
         drained = bridge.drain()
         output = self.query_one("#output", OutputPane)
+        plot = self.query_one("#plot", PlotPane)
         for stream, text in drained.output:
             output.write(stream, text, document=document)
+            if stream == "stdout":
+                plot.add_output(document, text)  # each board plots its own numbers
         if drained.dropped_output_chars:
             output.error(
                 f"[{drained.dropped_output_chars} characters of output dropped: the screen fell behind]",
@@ -1002,7 +1015,7 @@ class WorkbenchApp(App[None]):
             return  # another board's records stay in its recorder: shown when it is selected
         trace = self.query_one("#trace", TraceView)
         if self._viewing_file is None:
-            trace.add_records(drained.records)
+            self._add_trace_records(drained.records)
         session = self.session
         if session is not None:
             trace.dropped_upstream = session.snapshot.trace_drops + drained.dropped_records
@@ -1057,7 +1070,7 @@ class WorkbenchApp(App[None]):
             return
         self._viewing_file = path
         trace = self.query_one("#trace", TraceView)
-        trace.set_records(annotate(records))
+        self._show_trace_records(annotate(records))
         trace.border_title = f"trace: {escape(Path(path).name)} (offline; F10 twice or 'Live trace' to return)"
         self._show_trace()
 
@@ -1066,7 +1079,7 @@ class WorkbenchApp(App[None]):
         self._viewing_file = None
         trace = self.query_one("#trace", TraceView)
         trace.border_title = "trace"
-        trace.set_records(self.boards.shown.trace_records())
+        self._show_trace_records(self.boards.shown.trace_records())
 
     # ------------------------------------------------------------------ files
     def action_open_file(self) -> None:
@@ -1455,6 +1468,44 @@ class WorkbenchApp(App[None]):
                 return  # showing it listed it
         self._reload_files()
 
+    def _show_trace_records(self, records: list[TraceRecord]) -> None:
+        """The trace pane and the timeline show the same records, so their indices agree."""
+        self.query_one("#trace", TraceView).set_records(records)
+        self.query_one("#timeline", TimelineView).set_records(records)
+
+    def _add_trace_records(self, records: list[TraceRecord]) -> None:
+        self.query_one("#trace", TraceView).add_records(records)
+        self.query_one("#timeline", TimelineView).add_records(records)
+
+    def action_toggle_plot(self) -> None:
+        """Shift+F11: the plotter for the selected board (its printed numbers), with the keyboard."""
+        screen = self.default_screen
+        showing = not screen.has_class("-show-plot")
+        screen.set_class(showing, "-show-plot")
+        if showing:
+            self.query_one("#plot", PlotPane).focus()
+        else:
+            self._keep_focus_visible()
+
+    def action_toggle_timeline(self) -> None:
+        """Shift+F10: traffic over time and every exec as a span, beside the trace."""
+        screen = self.default_screen
+        showing = not screen.has_class("-show-timeline")
+        screen.set_class(showing, "-show-timeline")
+        if showing:
+            self._show_trace()
+            self.query_one("#timeline", TimelineView).focus()
+        else:
+            self._keep_focus_visible()
+
+    @on(TimelineView.SpanSelected)
+    def _select_span(self, message: TimelineView.SpanSelected) -> None:
+        trace = self.query_one("#trace", TraceView)
+        if trace.select_range(message.first_index, message.last_index):
+            trace.focus()
+        else:
+            self.notify("That exec's rows are no longer in the trace (dropped, or hidden by a filter).", severity="warning")
+
     def action_toggle_trace(self) -> None:
         self.default_screen.toggle_class("-show-trace" if self.default_screen.has_class("-narrow") else "-hide-trace")
         self._keep_focus_visible()
@@ -1525,6 +1576,10 @@ class WorkbenchApp(App[None]):
             ("Toggle devices pane", "Show or hide the devices  [F9]", self.action_toggle_devices),
             ("Toggle trace pane", "Show or hide the trace  [F10]", self.action_toggle_trace),
             ("Files", "Show or hide the selected board's files  [F11]", self.action_toggle_files),
+            ("Plotter", "Draw the numbers the board prints, live (p pause, c clear, e CSV, s SVG)  [Shift+F11]",
+             self.action_toggle_plot),
+            ("Timeline", "Traffic over time and every exec as a span; Enter selects its rows in the trace  [Shift+F10]",
+             self.action_toggle_timeline),
             ("Refresh files", "List the board's files again  [r in the Files pane]", self.action_refresh_files),
             ("Files: upload", "Copy a host file into the selected folder on the board  [u]", self.action_files_upload),
             ("Files: download", "Copy the selected board file to the host  [d]", self.action_files_download),

@@ -29,6 +29,7 @@ from rich.segment import Segment, Segments
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.geometry import Region
+from textual.markup import escape
 from textual_plotext import PlotextPlot
 
 from workbench.plot.parse import LineSplitter, parse_line
@@ -329,7 +330,7 @@ class PlotPane(PlotextPlot):
         return self._colours[1]
 
     def _update_titles(self) -> None:
-        self.border_title = f"plot · {self._shown}" if self._shown else "plot"
+        self.border_title = f"plot · {escape(self._shown)}" if self._shown else "plot"
         store = self.store()
         parts = []
         if store.total:

@@ -251,6 +251,7 @@ class TimelineView(Widget, can_focus=True):
     # ------------------------------------------------------------------ events
     def on_mount(self) -> None:
         self.set_interval(_REFRESH_S, self._refresh_if_changed)
+        self.border_title = "timeline"
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

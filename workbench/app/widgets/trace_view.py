@@ -686,6 +686,18 @@ class TraceView(ScrollView, can_focus=True):
         if hit is not None:
             self._select(self._vis_abs[hit[0]])
 
+    def select_range(self, first: int, last: int) -> bool:
+        """Put the cursor on the first row of records ``first``..``last`` (absolute indices, as
+        the timeline counts them) that is still kept and passes the filters; False when none is."""
+        first = max(first, self._first)
+        if first > last:
+            return False
+        pos = bisect_left(self._vis_abs, first, lo=self._vis_head)
+        if pos >= len(self._vis_abs) or self._vis_abs[pos] > last:
+            return False
+        self._select(self._vis_abs[pos])
+        return True
+
     def _select(self, abs_index: int, *, follow: bool = False) -> None:
         """Put the cursor on a record, scroll to it, tell the app. A user's move pauses
         follow (they are reading something); only End resumes it.
