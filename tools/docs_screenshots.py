@@ -112,11 +112,53 @@ async def _files(pilot: Pilot[None]) -> None:
     await pilot.pause(0.3)
 
 
+#: What the plotter's picture runs: a "sensor" printing named readings.
+SENSOR = (
+    "import math\n"
+    "for i in range(300):\n"
+    "    print('temp=%.2f humidity=%.1f' % (21 + 2 * math.sin(i / 25), 45 + 8 * math.cos(i / 40)))\n"
+)
+
+
+async def _plotter(pilot: Pilot[None]) -> None:
+    """The plotter (Shift+F11) after a run that printed 300 named readings."""
+    from workbench.app.widgets.editor_pane import EditorPane
+    from workbench.app.widgets.plot_pane import PlotPane
+
+    app = pilot.app
+    app.query_one("#editor", EditorPane).set_text(SENSOR)
+    await pilot.press("shift+f11")
+    plot = app.query_one("#plot", PlotPane)
+    await pilot.press("ctrl+e", "f5")
+    await _until(pilot, lambda: plot.store().total == 300)
+    await pilot.press("shift+f11", "shift+f11")  # the keyboard back in the plot
+    await pilot.pause(0.4)  # its next draw
+
+
+async def _timeline(pilot: Pilot[None]) -> None:
+    """The timeline (Shift+F10) after three runs, the last exec selected."""
+    from workbench.app.widgets.timeline_view import TimelineView
+
+    app = pilot.app
+    board = app.boards.selected  # type: ignore[attr-defined]
+    timeline = app.query_one("#timeline", TimelineView)
+    for runs in range(1, 4):
+        await pilot.press("f5")
+        await _until(pilot, lambda runs=runs: not board.busy and sum(
+            line.startswith("── raw") for line in _output(app)) == runs)
+    await pilot.press("shift+f10")
+    await _until(pilot, lambda: len(timeline.timeline.spans) >= 3)
+    await pilot.press("left")
+    await pilot.pause(0.4)
+
+
 SHOTS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "main": _main_screen,
     "settings": _settings,
     "step-mode": _step_mode,
     "files": _files,
+    "plotter": _plotter,
+    "timeline": _timeline,
 }
 
 
