@@ -158,3 +158,15 @@ def test_csv_has_x_then_series_and_gaps_as_empty_cells() -> None:
         store.add(values)
     rows = list(csv.reader(io.StringIO(store.view().to_csv())))
     assert rows == [["x", "t", "h"], ["1", "21.5", "40.0"], ["2", "21.75", ""], ["3", "-1e-07", "41.0"]]
+
+
+def test_a_time_window_shows_only_the_last_seconds_of_readings() -> None:
+    from workbench.plot.series import SeriesStore
+
+    store = SeriesStore(window=100)
+    for second in range(60):
+        store.add({"t": float(second)}, now=float(second))
+    store.set_seconds(10)
+    assert store.view().series("t")[1] == [float(s) for s in range(50, 60)]
+    store.set_seconds(None)
+    assert len(store.view().samples) == 60

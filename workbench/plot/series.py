@@ -11,7 +11,11 @@ Pause freezes the *view*, not the collection (as Mu's plotter does): while pause
 arriving into the window, and :meth:`SeriesStore.view` returns the copy taken at the pause, so
 what is on screen holds still to be read or exported. Resume shows the live window again.
 
-It is pure (no Textual, no clock): the pane owns the timer that redraws.
+A window in seconds may narrow it further (:attr:`SeriesStore.seconds`, "the last 30 s"): the
+caller passes each sample's arrival time (the pane's clock), and the view keeps the samples that
+arrived less than that many seconds before the newest one, still at most :attr:`SeriesStore.window`.
+
+It is pure (no Textual, no clock): the pane owns the timer that redraws and the clock.
 """
 
 from __future__ import annotations
@@ -74,7 +78,11 @@ class SeriesStore:
     """One board's samples; see the module docstring."""
 
     window: int = DEFAULT_WINDOW
+    seconds: float | None = None
+    """Show only the samples that arrived within this many seconds of the newest (None: all in
+    the window)."""
     _samples: deque[Sample] = field(init=False)
+    _times: deque[float] = field(init=False)
     _names: dict[str, None] = field(init=False, default_factory=dict)
     _total: int = field(init=False, default=0)
     _frozen: View | None = field(init=False, default=None)
@@ -84,9 +92,11 @@ class SeriesStore:
     def __post_init__(self) -> None:
         self.window = _clamp(self.window)
         self._samples = deque(maxlen=self.window)
+        self._times = deque(maxlen=self.window)
 
-    def add(self, values: dict[str, float]) -> None:
-        """Append one sample (one parsed line); the oldest leaves the window when it is full."""
+    def add(self, values: dict[str, float], now: float = 0.0) -> None:
+        """Append one sample (one parsed line) that arrived at ``now`` (seconds, any clock);
+        the oldest leaves the window when it is full."""
         names = self._names
         for name in values:
             if name not in names:
@@ -99,6 +109,7 @@ class SeriesStore:
             return
         self._total += 1
         self._samples.append((self._total, values))
+        self._times.append(now)
 
     @property
     def total(self) -> int:
@@ -139,6 +150,7 @@ class SeriesStore:
     def clear(self) -> None:
         """Forget every sample and series name (a paused view is emptied too, and stays paused)."""
         self._samples.clear()
+        self._times.clear()
         self._names.clear()
         self._total = 0
         self.ignored_series = 0
@@ -154,7 +166,12 @@ class SeriesStore:
         if window != self.window:
             self.window = window
             self._samples = deque(self._samples, maxlen=window)
+            self._times = deque(self._times, maxlen=window)
         return window
+
+    def set_seconds(self, seconds: float | None) -> None:
+        """Show only the last ``seconds`` of samples (None: the whole window)."""
+        self.seconds = None if seconds is None or seconds <= 0 else float(seconds)
 
     def view(self) -> View:
         """What to draw: the frozen view while paused, the live window otherwise."""
@@ -162,6 +179,13 @@ class SeriesStore:
 
     def _live_view(self) -> View:
         samples = tuple(self._samples)
+        if self.seconds is not None and samples:
+            times = self._times
+            cutoff = times[-1] - self.seconds
+            first = len(times)
+            while first > 0 and times[first - 1] > cutoff:
+                first -= 1
+            samples = samples[first:]
         present: dict[str, None] = {}
         for _, values in samples:
             present.update(dict.fromkeys(values))

@@ -46,6 +46,8 @@ DRAW_SHARE = 0.3
 the next waits at least ``r / DRAW_SHARE`` (a large terminal makes plotext slower)."""
 
 WINDOW_STEPS = (50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
+#: The time windows ``t`` steps through (seconds), after "the whole window".
+SECONDS_STEPS = (10.0, 30.0, 60.0)
 """The windows ``+`` and ``-`` step through (samples)."""
 
 SERIES_COLOURS = ("primary", "warning", "success", "error", "secondary", "accent")
@@ -79,9 +81,9 @@ def thin(xs: list[int], ys: list[float], buckets: int) -> tuple[list[int], list[
 class _Board:
     """One board's line assembly and series."""
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, seconds: float | None) -> None:
         self.lines = LineSplitter()
-        self.store = SeriesStore(window)
+        self.store = SeriesStore(window, seconds)
 
 
 class PlotPane(PlotextPlot):
@@ -103,6 +105,7 @@ class PlotPane(PlotextPlot):
         Binding("c", "clear", "Clear"),
         Binding("plus,equals_sign", "window(1)", "Larger window"),
         Binding("minus", "window(-1)", "Smaller window"),
+        Binding("t", "cycle_seconds", "Time window"),
         Binding("e", "export_csv", "Save CSV"),
         Binding("s", "export_svg", "Save SVG"),
     ]
@@ -119,6 +122,7 @@ class PlotPane(PlotextPlot):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.window = window
+        self.seconds: float | None = None  # the time window (t), for every board
         self._boards: dict[str, _Board] = {}
         self._shown = ""
         self._dirty = True
@@ -138,7 +142,7 @@ class PlotPane(PlotextPlot):
         for line in board.lines.feed(text):
             values = parse_line(line)
             if values is not None:
-                board.store.add(values)
+                board.store.add(values, time.monotonic())
                 added += 1
         if added and url == self._shown:
             if board.store.paused:
@@ -212,6 +216,15 @@ class PlotPane(PlotextPlot):
         self.store().clear()
         self._draw_now()
 
+    def action_cycle_seconds(self) -> None:
+        """``t``: show the last 10, 30 or 60 seconds, or the whole window (for every board)."""
+        steps = (None, *SECONDS_STEPS)
+        current = self.store().seconds
+        self.seconds = steps[(steps.index(current) + 1) % len(steps)] if current in steps else None
+        for board in self._boards.values():
+            board.store.set_seconds(self.seconds)
+        self._draw_now()
+
     def action_window(self, direction: int) -> None:
         """Step the window through :data:`WINDOW_STEPS` (for every board: one setting)."""
         current = self.window
@@ -277,7 +290,7 @@ class PlotPane(PlotextPlot):
     def _board(self, url: str) -> _Board:
         board = self._boards.get(url)
         if board is None:
-            board = self._boards[url] = _Board(self.window)
+            board = self._boards[url] = _Board(self.window, self.seconds)
         return board
 
     def _draw_now(self) -> None:
@@ -338,7 +351,7 @@ class PlotPane(PlotextPlot):
                 parts.append(f"last {store.kept:,} of {store.total:,} readings")
             else:
                 parts.append(f"{store.total:,} readings")
-        parts.append(f"window {store.window:,}")
+        parts.append(f"window {store.window:,}" + (f", last {store.seconds:g} s" if store.seconds else ""))
         if store.paused:
             parts.append("paused")
         self.border_subtitle = " · ".join(parts)
