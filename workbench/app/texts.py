@@ -7,11 +7,12 @@ function takes what it describes explicitly.
 
 from __future__ import annotations
 
-from workbench.app.widgets.status_bar import elide_middle, format_rate, format_size  # noqa: F401 - format_size: texts' users take it from here
+from workbench.app.widgets.status_bar import elide_middle
 from workbench.engine.stepping import PendingStep
 from workbench.lessons import LessonRun
 from workbench.manager.manager import RunOutcome
 from workbench.trace.explain import spell_bytes
+from workbench.units import format_rate, format_size  # noqa: F401 - the app's modules take them from its texts
 
 #: How the panels name the key that lets a waiting step go: F5 works from every pane; Space
 #: only where it is not typed (the editor and the REPL line take it as text).

@@ -59,6 +59,7 @@ from workbench.protocol.events import (
 )
 from workbench.protocol.host_events import CodeMode, CodeSent, EndOfCode, EnterRaw, Interrupt, RawPasteRequest
 from workbench.trace.record import TraceRecord
+from workbench.units import format_size
 
 ResultKind = Literal["ok", "exception", "interrupted", "rebooted", "unfinished", "open"]
 
@@ -402,7 +403,7 @@ class Timeline:
 
 def span_label(span: ExecSpan) -> str:
     """``raw-paste 9.1 KB 0.42 s ok``: mode, code size, duration, result, for a bar or a list."""
-    return f"{span.mode} {_size(span.code_size)} {format_seconds(span.duration)} {span.result}"
+    return f"{span.mode} {format_size(span.code_size)} {format_seconds(span.duration)} {span.result}"
 
 
 def format_seconds(seconds: float) -> str:
@@ -417,10 +418,3 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes} min {rest} s"
 
 
-def _size(size: int) -> str:
-    """Decimal units as the status bar's (kept here: the model does not import the app)."""
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} KB"
-    return f"{size / 1_000_000:.1f} MB"

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from workbench.app.badges import badge_style
 from workbench.manager.badges import badge_for_state
+from workbench.units import format_rate
 
 __all__ = ["RATE_WINDOW_S", "StatusBar", "elide_end", "elide_middle", "format_rate"]
 
@@ -32,18 +33,6 @@ _MIN_URL = 12
 _MIN_STATE = 8
 
 
-def format_size(size: int) -> str:
-    """``999 B``, ``1.2 KB``, ``3.4 MB`` (decimal units, as serial baud rates are)."""
-    if size < 1000:
-        return f"{size} B"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} KB"
-    return f"{size / 1_000_000:.1f} MB"
-
-
-def format_rate(bytes_per_s: float) -> str:
-    """``640 B/s``, ``1.2 KB/s``, ``3.4 MB/s``: :func:`format_size` per second."""
-    return format_size(round(bytes_per_s)) + "/s"
 
 
 def elide_middle(text: str, width: int) -> str:
