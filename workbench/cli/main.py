@@ -209,6 +209,27 @@ def build_parser() -> argparse.ArgumentParser:
     fs = sub.add_parser("fs", help="list, copy, remove and sync files on the board (`workbench fs --help`)",
                         add_help=False, prefix_chars="\0")
     fs.add_argument("words", nargs="*")
+
+    # serve's options are checked by workbench.cli.serve (imported only to run it: aiohttp
+    # and textual-serve are for this command alone).
+    serve = sub.add_parser(
+        "serve",
+        help="serve the app to web browsers (labs and classrooms): one app process per tab",
+        description="Serve the app to web browsers with textual-serve: each browser tab gets its own "
+        "app process on this machine. Bound to 127.0.0.1 unless --host is given; any other host "
+        "requires an access token, printed in the URL to open. Ctrl-C stops it.",
+    )
+    serve.add_argument("--host", metavar="H",
+                       help="the address to listen on (default 127.0.0.1; 0.0.0.0: every network)")
+    serve.add_argument("--port", metavar="P", help="the TCP port (default 8765)")
+    serve.add_argument("-d", "--device", dest="devices", action="append", metavar="DEVICE",
+                       help="the device each tab's app starts on (see `workbench --help`)")
+    serve.add_argument("--token", metavar="T",
+                       help="the access token (default on a non-local host: a random one); given with "
+                       "a local host, it is required there too")
+    serve.add_argument("--allow-host-code", action="store_true",
+                       help="on a non-local host, offer simulated boards and the local interpreter: code "
+                       "from any browser with the token then runs on this machine as this user")
     return parser
 
 
@@ -324,6 +345,10 @@ def _main(args: argparse.Namespace) -> int:
             from workbench.cli.fs import cmd_fs
 
             return cmd_fs(args)
+        if args.command == "serve":
+            from workbench.cli.serve import cmd_serve
+
+            return cmd_serve(args)
     except WorkbenchError as exc:
         _error(str(exc))
         return exc.exit_code

@@ -1,0 +1,176 @@
+"""``workbench serve`` as a lab's teacher meets it, without a browser: the token is asked for
+before anything else happens, host code is refused on a shared network, errors are one line.
+
+(The page in a real browser, typing and running code, is for the browser tests.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+TOKEN = "abc-123"
+DEADLINE_S = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "workbench", "serve", *args]
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the tabs' app processes, through their shell)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def read_line(proc: subprocess.Popen[str], deadline_s: float) -> str:
+    """The server's next stdout line; fails when none comes in time."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout=deadline_s):
+            proc.kill()
+            pytest.fail(f"no line from the server in {deadline_s} s; stderr: {proc.communicate()[1]}")
+    return proc.stdout.readline()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
+    """``workbench serve`` on a free local port, the token required; stopped with Ctrl-C."""
+    port = free_port()
+    proc = subprocess.Popen(serve_cmd("--port", str(port), "--token", TOKEN, "-d", "sim://generic"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = read_line(proc, DEADLINE_S)
+        yield proc, port, line
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=DEADLINE_S)
+
+
+def status_of(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Status, body and Set-Cookie of a GET."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
+            return response.status, response.read().decode(), response.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), ""
+
+
+WS_UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+
+def test_without_the_token_every_request_is_refused_and_no_app_starts(server) -> None:
+    proc, port, line = server
+    base = f"http://127.0.0.1:{port}"
+    assert line.strip() == f"workbench serve: open {base}/?token={TOKEN}  (Ctrl-C to stop)"
+    for path, headers in (("/", None), ("/?token=wrong", None), ("/static/js/textual.js", None),
+                          ("/ws", WS_UPGRADE), ("/ws?token=", WS_UPGRADE)):
+        code, body, _cookie = status_of(base + path, headers)
+        assert code == 403, path
+        assert "token" in body
+    assert children(proc.pid) == []
+
+    code, page, cookie = status_of(f"{base}/?token={TOKEN}")
+    assert code == 200
+    assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+    assert f"workbench_token_{port}={TOKEN}" in cookie and "HttpOnly" in cookie
+    # The page's own requests carry the cookie, not the query string.
+    code, _script, _ = status_of(f"{base}/static/js/textual.js", {"Cookie": f"workbench_token_{port}={TOKEN}"})
+    assert code == 200
+    assert children(proc.pid) == []  # a page is not an app: the tab's websocket starts it
+
+
+def test_the_tabs_websocket_with_the_cookie_starts_an_app_process(server) -> None:
+    proc, port, _line = server
+
+    async def open_tab() -> list[int]:
+        cookies = {f"workbench_token_{port}": TOKEN}
+        async with (aiohttp.ClientSession(cookies=cookies) as session,
+                    session.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24")):
+            deadline = time.monotonic() + DEADLINE_S
+            while not (started := children(proc.pid)) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return started
+
+    assert len(asyncio.run(open_tab())) == 1
+
+
+def test_ctrl_c_stops_cleanly(server) -> None:
+    proc, _port, _line = server
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=DEADLINE_S)
+    assert proc.returncode == 0
+    assert out.strip() == "workbench serve: stopped"
+    assert err == ""
+
+
+def run_serve(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """A serve that ends by itself (refused); a config folder of the test's own, so the
+    user's named devices cannot change what a name means."""
+    return subprocess.run(serve_cmd(*args), capture_output=True, text=True, timeout=DEADLINE_S, check=False,
+                          env={**os.environ, "WORKBENCH_CONFIG_DIR": str(config)})
+
+
+@pytest.mark.parametrize("device", ["sim://generic", "spawn://micropython"])
+def test_host_code_on_a_non_local_host_is_refused_at_start(device: str, tmp_path: Path) -> None:
+    proc = run_serve("--host", "0.0.0.0", "--port", str(free_port()), "-d", device, config=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"workbench: {device} runs code as a process of this machine: on a non-local "
+                           "host (0.0.0.0) it needs --allow-host-code\n")
+    assert proc.stdout == ""
+
+
+def test_a_port_in_use_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_serve("--port", str(port), config=tmp_path)
+    assert proc.returncode == 3
+    assert proc.stderr == f"workbench: port {port} is in use on 127.0.0.1: choose another with --port\n"
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--host", "no-such-host.invalid"), "unknown host: 'no-such-host.invalid'"),
+    (("--port", "http"), "--port: not a port number: 'http'"),
+])
+def test_a_bad_host_or_port_is_one_line_and_exit_2(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    proc = run_serve(*args, config=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == f"workbench: {message}\n"

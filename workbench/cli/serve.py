@@ -1,0 +1,156 @@
+"""``workbench serve``: the app in browser tabs, for labs and classrooms (issue 18).
+
+Each browser tab gets its own app process (``python -m workbench [-d DEVICE]``), started by
+textual-serve when the tab's websocket connects. Safety, because that process can read and
+write the serving user's files and run code on every board:
+
+- bound to 127.0.0.1 unless ``--host`` is given; any other host requires an access token
+  (``--token``, else a random one), printed in the URL; a request without it gets 403 and no
+  process (:mod:`workbench.serve.server`);
+- simulated boards and the local interpreter (``sim://``, ``spawn://``) are real processes of
+  this machine: on a non-local bind, ``-d`` naming one is refused without ``--allow-host-code``,
+  and the tabs' processes get ``WORKBENCH_NO_HOST_CODE=1`` so the app offers none.
+
+Exit status: 0 stopped with Ctrl-C; 2 bad host or options; 3 could not listen (port in use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import ipaddress
+import os
+import secrets
+import shlex
+import socket
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_LISTEN = 3
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Set for the tabs' app processes on a non-local bind without --allow-host-code: the app
+#: must then offer no simulated board and no local interpreter (see the user guide).
+NO_HOST_CODE_ENV = "WORKBENCH_NO_HOST_CODE"
+HOST_CODE_SCHEMES = ("sim://", "spawn://")
+
+
+def port_number(text: str) -> int:
+    """``--port``'s type: a TCP port, 1-65535 (a typo is a usage error, not a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return value
+
+
+def is_local(host: str) -> bool:
+    """Only this machine can connect: the loopback names the brief allows, nothing looser."""
+    return host in LOCAL_HOSTS
+
+
+def app_command(device: str | None) -> str:
+    """The shell command each tab runs (textual-serve starts it with a shell)."""
+    words = [sys.executable, "-m", "workbench"]
+    if device is not None:
+        words += ["-d", device]
+    return shlex.join(words)
+
+
+def open_url(host: str, port: int, token: str | None) -> str:
+    """The URL to print. A wildcard bind is reached by this machine's name."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    query = f"?token={token}" if token is not None else ""
+    return f"http://{shown}:{port}/{query}"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Check the options, then serve until Ctrl-C."""
+    from workbench.cli.main import _error
+
+    devices = _devices(args)
+    if len(devices) > 1:
+        _error(f"the app starts on one device, not {len(devices)}: {', '.join(devices)}")
+        return EXIT_USAGE
+    device = devices[0] if devices else None
+    host = (args.host if args.host is not None else DEFAULT_HOST).strip().strip("[]")
+    try:
+        port = DEFAULT_PORT if args.port is None else port_number(args.port)
+    except argparse.ArgumentTypeError as exc:
+        _error(f"--port: {exc}")
+        return EXIT_USAGE
+    problem = _host_problem(host, port)
+    if problem is not None:
+        _error(problem)
+        return EXIT_USAGE
+    local = is_local(host)
+    if args.token is not None and not args.token.strip():
+        _error("--token is empty")
+        return EXIT_USAGE
+    token = args.token if args.token is not None else (None if local else secrets.token_urlsafe(24))
+    if not local and not args.allow_host_code:
+        if device is not None and _runs_on_host(device):
+            _error(f"{device} runs code as a process of this machine: on a non-local host "
+                   f"({host}) it needs --allow-host-code")
+            return EXIT_USAGE
+        os.environ[NO_HOST_CODE_ENV] = "1"  # inherited by every tab's app process
+
+    from workbench.serve.server import TokenServer
+
+    url = open_url(host, port, token)
+
+    def ready() -> None:
+        print(f"workbench serve: open {url}  (Ctrl-C to stop)", flush=True)
+
+    server = TokenServer(app_command(device), host=host, port=port, token=token, on_ready=ready)
+    try:
+        server.run()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _error(f"port {port} is in use on {host}: choose another with --port")
+            return EXIT_LISTEN
+        if exc.errno == errno.EADDRNOTAVAIL:
+            _error(f"{host} is not an address of this machine")
+            return EXIT_USAGE
+        _error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return EXIT_LISTEN
+    print("workbench serve: stopped", flush=True)
+    return EXIT_OK
+
+
+def _devices(args: argparse.Namespace) -> list[str]:
+    """``-d`` before ``serve`` and after it; commas split; each once."""
+    given: Sequence[str] = [*(getattr(args, "top_devices", None) or ()), *(args.devices or ())]
+    return list(dict.fromkeys(part.strip() for text in given for part in text.split(",") if part.strip()))
+
+
+def _host_problem(host: str, port: int) -> str | None:
+    """Why ``host`` cannot be listened on, found before anything starts (None: it looks fine)."""
+    if not host:
+        return "--host is empty"
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return f"unknown host: {host!r}"
+    return None
+
+
+def _runs_on_host(device: str) -> bool:
+    """Whether the device (a URL, shortcut or name) is a simulated board or the local interpreter."""
+    from workbench.discovery.names import load_named_devices, resolve_device
+
+    url = resolve_device(device, load_named_devices().names).url
+    return url.lower().startswith(HOST_CODE_SCHEMES)
