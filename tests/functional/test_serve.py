@@ -130,6 +130,22 @@ def test_the_tabs_websocket_with_the_cookie_starts_an_app_process(server) -> Non
     assert len(asyncio.run(open_tab())) == 1
 
 
+def test_other_sites_pages_are_refused_even_with_the_token(server) -> None:
+    """A page of another site may open a websocket to 127.0.0.1 (browsers let it), or rebind
+    its own name to 127.0.0.1: neither reaches the app."""
+    proc, port, _line = server
+    base = f"http://127.0.0.1:{port}"
+    cookie = {"Cookie": f"workbench_token_{port}={TOKEN}"}
+    for headers in ({**WS_UPGRADE, **cookie, "Origin": "http://evil.example"},
+                    {**cookie, "Host": f"evil.example:{port}"}):
+        code, body, _ = status_of(f"{base}/ws", headers)
+        assert code == 403
+        assert "other sites" in body
+    assert children(proc.pid) == []
+    code, _page, _ = status_of(f"{base}/?token={TOKEN}", {"Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"})
+    assert code == 200
+
+
 def test_ctrl_c_stops_cleanly(server) -> None:
     proc, _port, _line = server
     proc.send_signal(signal.SIGINT)

@@ -110,7 +110,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def ready() -> None:
         print(f"workbench serve: open {url}  (Ctrl-C to stop)", flush=True)
 
-    server = TokenServer(app_command(device), host=host, port=port, token=token, on_ready=ready)
+    server = TokenServer(app_command(device), host=host, port=port, token=token, local_only=local,
+                         on_ready=ready)
     try:
         server.run()
     except OSError as exc:

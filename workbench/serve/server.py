@@ -16,6 +16,7 @@ import hmac
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -27,6 +28,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: What a refused request reads; it says what to do, and nothing about the server.
 REFUSED = "workbench serve: open the URL with its token (?token=...), as printed by the command.\n"
 
+#: What a request from another site's page reads (a websocket opened by a page not ours).
+FOREIGN = "workbench serve: requests from other sites' pages are refused.\n"
+#: ``Host`` names a local bind answers to (urlsplit gives IPv6 without brackets, lower case).
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 def token_matches(given: str | None, token: str) -> bool:
     """Constant-time comparison, so timing does not tell how much of a guess was right."""
@@ -36,15 +42,17 @@ def token_matches(given: str | None, token: str) -> bool:
 class TokenServer(Server):
     """textual-serve's server, with the token check, URLs taken from the request, and quiet.
 
-    ``token`` None: no check (a local bind without ``--token``). The page's URLs (scripts,
+    ``token`` None: no token check (a local bind without ``--token``); the origin check
+    (:meth:`_same_origin`) is always made. The page's URLs (scripts,
     websocket) are built from the address the browser used, not the bind address, so
     ``--host 0.0.0.0`` gives pages that work from other machines.
     """
 
-    def __init__(self, command: str, host: str, port: int, token: str | None,
+    def __init__(self, command: str, host: str, port: int, token: str | None, *, local_only: bool,
                  on_ready: Callable[[], None] | None = None) -> None:
         super().__init__(command, host=host, port=port, title="workbench")
         self.token = token
+        self.local_only = local_only
         self.cookie_name = f"workbench_token_{port}"  # per port: two servers on one host do not mix
         self._on_ready = on_ready
 
@@ -55,6 +63,8 @@ class TokenServer(Server):
 
     @web.middleware
     async def _check_token(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not self._same_origin(request):
+            raise web.HTTPForbidden(text=FOREIGN)
         if self.token is None:
             return await handler(request)
         from_query = token_matches(request.query.get("token"), self.token)
@@ -65,6 +75,19 @@ class TokenServer(Server):
             # The page's scripts and websocket carry the cookie, not the query string.
             response.set_cookie(self.cookie_name, self.token, httponly=True, samesite="Strict", path="/")
         return response
+
+    def _same_origin(self, request: web.Request) -> bool:
+        """A browser's websocket may be opened by any web page (no same-origin rule for
+        websockets): one from another site's page says so in ``Origin``, and is refused. On a
+        local bind, a ``Host`` that is not a loopback name is a page that rebound its own name to
+        127.0.0.1 (DNS rebinding), refused too."""
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
+            return False
+        if self.local_only:
+            name = urlsplit(f"//{request.host}").hostname or ""
+            return name in LOOPBACK_NAMES
+        return True
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
