@@ -115,19 +115,38 @@ def test_without_the_token_every_request_is_refused_and_no_app_starts(server) ->
     assert children(proc.pid) == []  # a page is not an app: the tab's websocket starts it
 
 
-def test_the_tabs_websocket_with_the_cookie_starts_an_app_process(server) -> None:
+def test_a_tab_gets_an_app_process_and_ctrl_c_ends_it(server) -> None:
+    """The tab's websocket, with the cookie, starts an app; Ctrl-C with the tab still open
+    stops the server (exit 0) and the app within seconds."""
     proc, port, _line = server
 
-    async def open_tab() -> list[int]:
+    async def open_tab_then_stop() -> list[int]:
         cookies = {f"workbench_token_{port}": TOKEN}
         async with (aiohttp.ClientSession(cookies=cookies) as session,
                     session.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24")):
             deadline = time.monotonic() + DEADLINE_S
             while not (started := children(proc.pid)) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-            return started
+            processes = started + [grandchild for child in started for grandchild in children(child)]
+            proc.send_signal(signal.SIGINT)
+            await asyncio.to_thread(proc.wait, DEADLINE_S)  # the tab stays open meanwhile
+            return processes
 
-    assert len(asyncio.run(open_tab())) == 1
+    processes = asyncio.run(open_tab_then_stop())
+    assert len(processes) >= 1
+    assert proc.returncode == 0
+    deadline = time.monotonic() + DEADLINE_S
+    while (alive := [pid for pid in processes if is_running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == []
+
+
+def is_running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_other_sites_pages_are_refused_even_with_the_token(server) -> None:

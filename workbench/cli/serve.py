@@ -17,6 +17,7 @@ Exit status: 0 stopped with Ctrl-C; 2 bad host or options; 3 could not listen (p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import os
@@ -123,7 +124,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         _error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         return EXIT_LISTEN
-    print("workbench serve: stopped", flush=True)
+    with contextlib.suppress(BrokenPipeError):  # stdout gone (a pipe's reader left): nothing to say
+        print("workbench serve: stopped", flush=True)
     return EXIT_OK
 
 
