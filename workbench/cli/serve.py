@@ -27,6 +27,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from workbench.host_code import NO_HOST_CODE_ENV
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_LISTEN = 3
@@ -34,9 +36,7 @@ EXIT_LISTEN = 3
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-#: Set for the tabs' app processes on a non-local bind without --allow-host-code: the app
-#: must then offer no simulated board and no local interpreter (see the user guide).
-NO_HOST_CODE_ENV = "WORKBENCH_NO_HOST_CODE"
+#: Refused with -d on a non-local bind without --allow-host-code (see workbench/host_code.py).
 HOST_CODE_SCHEMES = ("sim://", "spawn://")
 
 

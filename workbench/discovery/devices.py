@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from workbench.discovery.ports import PortInfo, list_ports
+from workbench.host_code import host_code_refused
 from workbench.sim.boards import BOARDS
 
 Kind = Literal["named", "serial", "simulated", "local"]
@@ -61,6 +62,8 @@ def available_devices(*, include_serial: bool = True, include_named: bool = True
         entries += named_device_entries(ports)
     for port in ports:
         entries.append(DeviceEntry(port.device, "serial", port.description or "serial port", port.board_guess, port))
+    if host_code_refused("sim://"):
+        return entries  # workbench serve without --allow-host-code: no code runs on the server
     for spec in BOARDS.values():
         entries.append(DeviceEntry(f"sim://{spec.name}", "simulated", spec.description, spec.machine))
     if local_interpreter() is not None:

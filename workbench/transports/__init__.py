@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import serial
 
+from workbench.host_code import HOST_CODE_REFUSED, host_code_refused
+
 _PACKAGE = "workbench.transports"
 #: A write that cannot complete in this time means the device stopped reading.
 WRITE_TIMEOUT_S = 5.0
@@ -22,6 +24,8 @@ def open_port(url: str, *, baudrate: int = 115200, timeout: float = 0.05) -> ser
     Raises ``serial.SerialException`` (or ``ValueError`` for a malformed URL) unchanged: the
     session turns them into a ConnectError with the URL in the message.
     """
+    if host_code_refused(url):
+        raise serial.SerialException(HOST_CODE_REFUSED)
     # pyserial's RFC 2217 client refuses a write timeout (NotImplementedError); its writes
     # go to a socket with its own buffering, so it is left out there.
     write_timeout = None if url.lower().startswith("rfc2217://") else WRITE_TIMEOUT_S
