@@ -53,7 +53,10 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
                     page.wait_for_timeout(300)  # select all lands before the typing replaces it
                     page.keyboard.type("open('made.txt', 'w').write('from the browser')\n", delay=15)
                     page.keyboard.press("F5")
-                    page.wait_for_timeout(1500)  # the browser's own clock: the run's time to land
+                    for _ in range(30):  # up to 1.5 s for this run's file, then type again
+                        if made.exists():
+                            break
+                        page.wait_for_timeout(50)
                 if not made.exists():
                     page.screenshot(path=str(tmp_path / "browser.png"))
                 assert made.exists(), f"the run typed in the browser never wrote its file on the board (see {tmp_path}/browser.png)"
