@@ -111,6 +111,7 @@ from workbench.discovery.ports import list_ports
 from workbench.engine.session import Session
 from workbench.errors import WorkbenchError
 from workbench.files.model import FileEntry
+from workbench.host_root import OutsideRoot, host_path
 from workbench.lessons import LESSONS, Lesson
 from workbench.manager import SessionEvent, SessionManager, SessionState
 from workbench.manager.lifecycle import OPEN_STATES
@@ -1048,7 +1049,7 @@ class WorkbenchApp(App[None]):
         if shown.trace_dropped is not None:
             meta["dropped_records"] = shown.trace_dropped
         try:
-            save_jsonl(Path(path).expanduser(), records, meta)
+            save_jsonl(host_path(path), records, meta)
         except OSError as exc:
             self.notify(f"Cannot save the trace to {path}: {exc}", severity="error")
             return
@@ -1064,8 +1065,8 @@ class WorkbenchApp(App[None]):
         if not path:
             return
         try:
-            records, _meta = load_jsonl(Path(path).expanduser())
-        except TraceFileError as exc:
+            records, _meta = load_jsonl(host_path(path))
+        except (TraceFileError, OutsideRoot) as exc:
             self.notify(str(exc), severity="error")
             return
         self._viewing_file = path
@@ -1088,8 +1089,9 @@ class WorkbenchApp(App[None]):
         self.push_screen(PathDialog("Open a Python file", str(editor.path or "")), self._open_file_from)
 
     def _open_file_from(self, path: str | None) -> None:
-        if path:
-            self.query_one("#editor", EditorPane).open_host_file(Path(path).expanduser())
+        host = self._host_path(path)
+        if host is not None:
+            self.query_one("#editor", EditorPane).open_host_file(host)
 
     def _editor_next_tab(self) -> None:
         self.query_one("#editor", EditorPane).action_next_document()
@@ -1111,8 +1113,20 @@ class WorkbenchApp(App[None]):
         self.push_screen(PathDialog("Save as", str(suggestion)), self._save_file_to)
 
     def _save_file_to(self, path: str | None) -> None:
-        if path:
-            self.query_one("#editor", EditorPane).save_as(Path(path).expanduser())
+        host = self._host_path(path)
+        if host is not None:
+            self.query_one("#editor", EditorPane).save_as(host)
+
+    def _host_path(self, typed: str | None) -> Path | None:
+        """A path typed into a dialog, or None (nothing typed, or outside the served folder:
+        said in a notification)."""
+        if not typed:
+            return None
+        try:
+            return host_path(typed)
+        except OutsideRoot as exc:
+            self.notify(str(exc), severity="error")
+            return None
 
     # ------------------------------------------------------------------ files on the board
     # The Files pane shows the selected board's files; every action runs on a thread worker
@@ -1336,7 +1350,9 @@ class WorkbenchApp(App[None]):
         where = board_path(folder) if folder else "the board's current folder"
 
         def upload(typed: str) -> None:
-            host = Path(typed).expanduser()
+            host = self._host_path(typed)
+            if host is None:
+                return
             target = join_path(folder, host.name)
             self._start_file_job(
                 url,
@@ -1357,7 +1373,9 @@ class WorkbenchApp(App[None]):
         url = self.boards.selected.url
 
         def download(typed: str) -> None:
-            host = Path(typed).expanduser()
+            host = self._host_path(typed)
+            if host is None:
+                return
             self._start_file_job(
                 url,
                 f"download of {board_path(entry.path)}",

@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host-code", action="store_true",
                        help="on a non-local host, offer simulated boards and the local interpreter: code "
                        "from any browser with the token then runs on this machine as this user")
+    serve.add_argument("--root", metavar="DIR",
+                       help="the folder the tabs' open / save / upload / download dialogs may use (default on "
+                       "a non-local host: the current folder; on 127.0.0.1: no limit)")
     return parser
 
 

@@ -26,8 +26,10 @@ import shlex
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from workbench.host_code import NO_HOST_CODE_ENV
+from workbench.host_root import ROOT_ENV
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -103,6 +105,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                    f"({host}) it needs --allow-host-code")
             return EXIT_USAGE
         os.environ[NO_HOST_CODE_ENV] = "1"  # inherited by every tab's app process
+
+    root = args.root if args.root is not None else (None if local else ".")
+    if root is not None:
+        folder = Path(root).expanduser().resolve()
+        if not folder.is_dir():
+            _error(f"--root {root}: not a folder")
+            return EXIT_USAGE
+        os.environ[ROOT_ENV] = str(folder)  # every tab's dialogs stay inside it (workbench/host_root.py)
 
     from workbench.serve.server import TokenServer
 

@@ -32,6 +32,7 @@ from textual.geometry import Region
 from textual.markup import escape
 from textual_plotext import PlotextPlot
 
+from workbench.host_root import host_path
 from workbench.plot.parse import LineSplitter, parse_line
 from workbench.plot.series import DEFAULT_WINDOW, SeriesStore, View
 from workbench.storage import atomic_write_text
@@ -177,7 +178,7 @@ class PlotPane(PlotextPlot):
     def export_csv(self, path: str | Path) -> int:
         """Write the shown view (the frozen one while paused) as CSV; returns the rows written."""
         view = self.store().view()
-        atomic_write_text(Path(path).expanduser(), view.to_csv())
+        atomic_write_text(host_path(path), view.to_csv())
         return len(view.samples)
 
     def export_svg(self, path: str | Path) -> None:
@@ -202,7 +203,7 @@ class PlotPane(PlotextPlot):
             segments.append(Segment.line())
         console.print(Segments(segments), end="")
         svg = console.export_svg(title=self.border_title or "plot")
-        atomic_write_text(Path(path).expanduser(), svg)
+        atomic_write_text(host_path(path), svg)
 
     # -- keys ----------------------------------------------------------------------------------
 
