@@ -21,7 +21,7 @@ async def test_the_numbers_a_run_prints_are_plotted_per_board(tmp_path: Path) ->
         assert plot.display and app.focused is plot
         await pilot.press("ctrl+e", "f5")
         await wait_for(pilot, lambda: plot.store().total == 20)
-        xs, temperatures = plot.store().view().series("t")
+        _xs, temperatures = plot.store().view().series("t")
         assert temperatures[:3] == [20.0, 21.0, 22.0] and plot.store().view().series("h")[1][-1] == 21.0
         await pilot.press("shift+f11")
         assert not plot.display

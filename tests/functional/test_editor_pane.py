@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -11,6 +10,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input
 from textual.widgets.text_area import Selection
 
+from tests.support.pilot import wait_until
 from workbench.app.recovery import RecoveryStore
 from workbench.app.widgets.editor_pane import MAX_FILE_BYTES, EditorPane
 from workbench.app.widgets.path_dialog import PathDialog
@@ -43,14 +43,6 @@ class EditorApp(App[None]):
     def errors(self) -> list[str]:
         return [message for severity, message in self.notes if severity == "error"]
 
-
-async def wait_until(pilot, condition: Callable[[], bool], limit: int = 300) -> None:
-    """Let the app run until ``condition()`` holds (bounded, no sleeping as synchronisation)."""
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
 
 
 async def test_load_save_and_save_as_round_trip(tmp_path: Path) -> None:

@@ -3,13 +3,13 @@ unsaved marker and recovery copy; keys pressed as a person would, with the keybo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 
+from tests.support.pilot import wait_until
 from workbench.app.documents import BoardFile
 from workbench.app.recovery import RecoveryStore, board_key
 from workbench.app.widgets.confirm_dialog import ConfirmDialog
@@ -47,14 +47,6 @@ class TabsApp(App[None]):
         tabs = self.query_one(DocumentTabs)
         return [tab.title + (" ●" if tab.modified else "") for tab in tabs.tabs] if tabs.display else []
 
-
-async def wait_until(pilot, condition: Callable[[], bool], limit: int = 300) -> None:
-    """Let the app run until ``condition()`` holds (bounded, no sleeping as synchronisation)."""
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
 
 
 async def test_two_host_files_switch_with_the_keys_and_keep_text_marker_and_undo(tmp_path: Path) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
 
+from tests.support.pilot import wait_until
 from workbench.app.widgets.output_pane import MAX_LINE_CHARS, OutputPane, format_summary, wrap_points
 from workbench.engine.result import ExecResult
 from workbench.protocol.tracebacks import parse_traceback
@@ -41,14 +41,6 @@ class OutputApp(App[None]):
     def pane(self) -> OutputPane:
         return self.query_one(OutputPane)
 
-
-async def wait_until(pilot, condition: Callable[[], bool], limit: int = 300) -> None:
-    """Let the app run until ``condition()`` holds (bounded)."""
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def result(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widgets import Input, Static
 
+from tests.support.pilot import wait_until
 from workbench.app.widgets.path_dialog import PathDialog
 from workbench.app.widgets.plot_pane import WINDOW_STEPS, PlotPane
 
@@ -33,14 +33,6 @@ class PlotApp(App[None]):
     def pane(self) -> PlotPane:
         return self.query_one(PlotPane)
 
-
-async def wait_until(pilot, condition: Callable[[], bool], limit: int = 300) -> None:
-    """Let the app run until ``condition()`` holds (bounded)."""
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def screen_text(pane: PlotPane) -> str:

@@ -6,12 +6,12 @@ The screen is read back with the view's own rows (``row_text``: the Line API's o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 
+from tests.support.pilot import wait_until
 from workbench.app.widgets.timeline_view import TimelineView
 from workbench.trace import TraceRecord, annotate, load_jsonl
 
@@ -45,16 +45,6 @@ class TimelineApp(App[None]):
 
     def on_timeline_view_span_selected(self, message: TimelineView.SpanSelected) -> None:
         self.chosen.append((message.first_index, message.last_index))
-
-
-async def wait_until(pilot, condition: Callable[[], bool], limit: int = 100) -> None:
-    """Let the app run until ``condition()`` holds (at most about a second: the view redraws
-    live records on its own timer, every 0.2 s)."""
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def rows(view: TimelineView) -> dict[str, str]:
