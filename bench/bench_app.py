@@ -42,6 +42,25 @@ async def ready_time() -> float:
         return time.perf_counter() - started
 
 
+class LoopLag:
+    """How long a key pressed at any moment would wait: a 10 ms interval timer on the app's
+    loop, and how late each tick fires (bench_plot.py measures the plotter the same way)."""
+
+    def __init__(self, app: WorkbenchApp) -> None:
+        self.lags: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = app.set_interval(0.010, self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.lags.append(max(0.0, now - self._last - 0.010))
+        self._last = now
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        return self.lags
+
+
 async def flood_lag() -> tuple[list[float], int, int, int, float]:
     """Event-loop lag of the UI while the flood arrives: a key press waits exactly as long.
 
@@ -53,21 +72,13 @@ async def flood_lag() -> tuple[list[float], int, int, int, float]:
         while app.session is None:
             await pilot.pause(0.01)
         output = app.query_one("#output", OutputPane)
-        lags: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            lags.append(max(0.0, now - last[0] - 0.010))
-            last[0] = now
-
-        timer = app.set_interval(0.010, tick)
+        probe = LoopLag(app)
         started = time.perf_counter()
         app.action_run()
         while "done" not in output.lines_text():
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        timer.stop()
+        lags = probe.stop()
         recorder = app.session.trace
         rx_bytes = sum(len(r.data) for r in recorder.records() if r.dir == "rx")
         view = app.query_one(TraceView)

@@ -23,6 +23,8 @@ import time
 os.environ.setdefault("WORKBENCH_STATE_DIR", tempfile.mkdtemp(prefix="wb-bench-state-"))
 os.environ.setdefault("WORKBENCH_CONFIG_DIR", tempfile.mkdtemp(prefix="wb-bench-config-"))
 
+from bench_app import LoopLag  # the same measure as the flood's
+
 from workbench.app.app import WorkbenchApp
 from workbench.app.widgets.output_pane import OutputPane
 from workbench.app.widgets.plot_pane import PlotPane
@@ -55,21 +57,13 @@ async def plot_lag(seconds: float, rate: int, shown: bool = True) -> tuple[list[
             await pilot.press("shift+f11")  # the plot on screen, drawing as lines come
         plot = app.query_one("#plot", PlotPane)
         output = app.query_one("#output", OutputPane)
-        lags: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            lags.append(max(0.0, now - last[0] - 0.010))
-            last[0] = now
-
-        timer = app.set_interval(0.010, tick)
+        probe = LoopLag(app)
         started = time.perf_counter()
         app.action_run()
         while not any("done" in line for line in output.lines_text()[-3:]):
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        timer.stop()
+        lags = probe.stop()
         store = plot.store()
         return lags, int(seconds * rate), store.total, store.dropped, elapsed
 
