@@ -193,7 +193,7 @@ class WorkbenchApp(App[None]):
         self.manager = SessionManager(find_port=find_port, list_ports=list_ports)
         self.boards = Boards(self.manager, device_url, self.post_message)
         """Every board the app knows; the selected one; the lesson shown instead, if any."""
-        self.recovery = recovery if recovery is not None else RecoveryStore()
+        self.recovery = recovery if recovery is not None else RecoveryStore.claim()
         self.settings = settings if settings is not None else Settings.load()
         #: Device keys (USB serial number, else URL) that reconnect by themselves when lost.
         self._auto_reconnect: set[str] = set(self.settings.auto_reconnect)
