@@ -92,6 +92,7 @@ class Ser2NetServer:
         baud: int = 115200,
         *,
         chardelay: bool = True,
+        kickolduser: bool = True,
         startup_timeout: float = 5.0,
         stop_timeout: float = 2.0,
     ) -> None:
@@ -102,6 +103,7 @@ class Ser2NetServer:
         self.device_path = device_path
         self.baud = int(baud)
         self.chardelay = chardelay
+        self.kickolduser = kickolduser
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.port: int | None = None
@@ -184,7 +186,7 @@ class Ser2NetServer:
             # A new client replaces a lingering session (e.g. the readiness
             # probe still being torn down) instead of being refused with
             # "Port already in use" (max-connections defaults to 1).
-            "    kickolduser: true\n"
+            f"    kickolduser: {'true' if self.kickolduser else 'false'}\n"
         )
         if not self.chardelay:
             # ser2net normally holds device->network data back for ~2

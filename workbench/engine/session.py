@@ -33,6 +33,7 @@ from workbench.engine.stepping import PendingStep, StepController, StepStopped
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, UsageError, WorkbenchError
 from workbench.trace.record import TraceRecord, TraceRecorder
 from workbench.transports import has_modem_lines, open_port
+from workbench.transports.exclusive import holder
 from workbench.transports.port_io import POLL_SLICE_S
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class Session:
         try:
             port = open_port(url, baudrate=profile.baudrate)
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise ConnectError(f"could not open {url}: {_open_problem(exc)}") from exc
+            raise ConnectError(f"could not open {url}: {_open_problem(url, exc)}") from exc
         try:
             self._apply_lines(port, profile)
         except (serial.SerialException, OSError) as exc:
@@ -452,7 +453,7 @@ def connect(url: str, profile: Profile | None = None, *, trace: TraceRecorder | 
     return Session(url, profile, trace=trace)
 
 
-def _open_problem(exc: BaseException) -> str:
+def _open_problem(url: str, exc: BaseException) -> str:
     """Why a port did not open, in words that say what to do (pyserial nests the OS error
     in its own text: "[Errno 2] could not open port X: [Errno 2] No such file ...")."""
     code = getattr(exc, "errno", None)
@@ -460,6 +461,13 @@ def _open_problem(exc: BaseException) -> str:
         return "no such port (is the board plugged in? `workbench ports` lists what is there)"
     if code in (errno.EACCES, errno.EPERM):
         return "permission denied (on Linux, join the group that owns the port, e.g. dialout, and log in again)"
-    if code == errno.EBUSY:
-        return "the port is busy: another program has it open"
+    if code in (errno.EPIPE, errno.ECONNRESET) and url.lower().startswith(("rfc2217://", "socket://")):
+        return ("the far end closed the connection at once: ser2net lets one client at a time have a port, so "
+                "the board is probably in use by another program (another workbench window or browser tab); "
+                "close it there, then connect again")
+    if code in (errno.EBUSY, errno.EAGAIN):
+        # EAGAIN: pyserial's flock refused (workbench/transports/exclusive.py); EBUSY: TIOCEXCL.
+        who = holder(url)
+        return (f"in use: {who or 'another program'} has it open (another workbench window or browser tab, "
+                "mpremote, a serial monitor); close it there, then connect again")
     return str(exc)

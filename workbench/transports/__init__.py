@@ -10,26 +10,34 @@ from __future__ import annotations
 import serial
 
 from workbench.host_code import HOST_CODE_REFUSED, host_code_refused
+from workbench.transports.exclusive import claim
+from workbench.transports.reader_threads import install as _quiet_reader_threads
 
 _PACKAGE = "workbench.transports"
 #: A write that cannot complete in this time means the device stopped reading.
 WRITE_TIMEOUT_S = 5.0
 if _PACKAGE not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append(_PACKAGE)
+_quiet_reader_threads()
 
 
 def open_port(url: str, *, baudrate: int = 115200, timeout: float = 0.05) -> serial.SerialBase:
     """Open ``url`` with pyserial; ``timeout`` is the poll slice of each read.
 
     Raises ``serial.SerialException`` (or ``ValueError`` for a malformed URL) unchanged: the
-    session turns them into a ConnectError with the URL in the message.
+    session turns them into a ConnectError with the URL in the message. A local serial port
+    is opened exclusively (:mod:`workbench.transports.exclusive`): a second program gets an
+    error, never a share of the board.
     """
     if host_code_refused(url):
         raise serial.SerialException(HOST_CODE_REFUSED)
     # pyserial's RFC 2217 client refuses a write timeout (NotImplementedError); its writes
     # go to a socket with its own buffering, so it is left out there.
     write_timeout = None if url.lower().startswith("rfc2217://") else WRITE_TIMEOUT_S
-    return serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
+    port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout,
+                                 exclusive=True)
+    claim(port)
+    return port
 
 
 def has_modem_lines(port: serial.SerialBase) -> bool:
