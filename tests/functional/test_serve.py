@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import selectors
 import signal
 import socket
@@ -85,7 +86,7 @@ def status_of(url: str, headers: dict[str, str] | None = None) -> tuple[int, str
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=DEADLINE_S) as response:
-            return response.status, response.read().decode(), response.headers.get("Set-Cookie", "")
+            return response.status, response.read().decode("utf-8", "replace"), response.headers.get("Set-Cookie", "")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(), ""
 
@@ -108,6 +109,13 @@ def test_without_the_token_every_request_is_refused_and_no_app_starts(server) ->
     code, page, cookie = status_of(f"{base}/?token={TOKEN}")
     assert code == 200
     assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+    # Everything the page loads comes from this server (a lab may have no internet).
+    assert re.findall(r'(?:href|src)="([^"]*)"', page) != []
+    assert [url for url in re.findall(r'(?:href|src)="([^"]*)"', page)
+            if not url.startswith(f"{base}/static/")] == []
+    code, _font, _ = status_of(f"{base}/static/fonts/RobotoMono-VariableFont_wght.ttf",
+                               {"Cookie": f"workbench_token_{port}={TOKEN}"})
+    assert code == 200
     assert f"workbench_token_{port}={TOKEN}" in cookie and "HttpOnly" in cookie
     # The page's own requests carry the cookie, not the query string.
     code, _script, _ = status_of(f"{base}/static/js/textual.js", {"Cookie": f"workbench_token_{port}={TOKEN}"})

@@ -1,22 +1,28 @@
 """``workbench serve`` in a real browser: headless Chromium (Debian's ``chromium``) driven by
 Playwright, launched with the system executable (no browser download).
 
-The terminal in the page is a canvas, so the test checks an effect it can see from outside:
-code typed into the editor and run with F5 writes a file on the simulated board, whose files
-are a folder of the test's (``sim://generic?fs=DIR``).
+The terminal in the page is a canvas, so the tests check what they can see from outside: files
+that code typed into the editor writes on a simulated board whose files are a folder of the
+test's (``?fs=DIR``), the app processes of the server, and the bytes the page's terminal is
+sent over its websocket (what it draws, escape sequences left out).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.functional.test_serve import DEADLINE_S, free_port, read_line, serve_cmd
+from tests.functional.test_serve import DEADLINE_S, children, free_port, is_running, read_line, serve_cmd
+from tests.support.pty_bridge import PtyBridge
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 try:
@@ -29,40 +35,19 @@ pytestmark = [
     pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
 ]
 
+#: How soon a closed tab's app must be gone (it is asked to quit, then terminated, then killed).
+RELEASED_S = 10.0
+ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78DEHM])")
 
-def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
-    board = tmp_path / "board"
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``workbench serve ARGS`` on a free port: the process and the URL it prints."""
     port = free_port()
-    proc = subprocess.Popen(serve_cmd("--port", str(port), "--token", "t0k3n", "-d", f"sim://generic?fs={board}"),
+    proc = subprocess.Popen(serve_cmd("--port", str(port), *args),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        url = read_line(proc, DEADLINE_S).split("open ", 1)[1].split()[0]
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(url, timeout=DEADLINE_S * 1000)
-                page.wait_for_selector("canvas", timeout=DEADLINE_S * 1000)
-                made = board / "made.txt"
-                deadline = time.monotonic() + DEADLINE_S
-                # The app draws its first screen a moment after the canvas: click the editor and
-                # type until a run has written the file (each try replaces the whole text).
-                while not made.exists() and time.monotonic() < deadline:
-                    page.mouse.click(500, 200)  # the editor, in the middle column
-                    page.keyboard.press("Control+a")
-                    page.wait_for_timeout(300)  # select all lands before the typing replaces it
-                    page.keyboard.type("open('made.txt', 'w').write('from the browser')\n", delay=15)
-                    page.keyboard.press("F5")
-                    for _ in range(30):  # up to 1.5 s for this run's file, then type again
-                        if made.exists():
-                            break
-                        page.wait_for_timeout(50)
-                if not made.exists():
-                    page.screenshot(path=str(tmp_path / "browser.png"))
-                assert made.exists(), f"the run typed in the browser never wrote its file on the board (see {tmp_path}/browser.png)"
-                assert made.read_text() == "from the browser"
-            finally:
-                browser.close()
+        yield proc, read_line(proc, DEADLINE_S).split("open ", 1)[1].split()[0]
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -70,3 +55,128 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=DEADLINE_S)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A browser context (one cookie jar, as the tabs of one person's browser)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser.new_context(viewport={"width": 1400, "height": 900})
+        finally:
+            browser.close()
+
+
+def open_app(context: Any, url: str) -> tuple[Any, bytearray]:
+    """A new tab on ``url``, once its terminal is on the page; and what its terminal is sent."""
+    page = context.new_page()
+    drawn = bytearray()
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: drawn.extend(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    page.goto(url, timeout=DEADLINE_S * 1000)
+    page.wait_for_selector("canvas", timeout=DEADLINE_S * 1000)
+    return page, drawn
+
+
+def shown(drawn: bytearray) -> str:
+    return ESCAPES.sub(b"", bytes(drawn)).decode("utf-8", "replace")
+
+
+def run_until_written(page: Any, code: str, made: Path, shot: Path) -> None:
+    """Type ``code`` into the editor and run it (F5) until it has written ``made``.
+
+    The app draws its first screen a moment after the canvas: click the editor and type again
+    until a run has written the file (each try replaces the whole text)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not made.exists() and time.monotonic() < deadline:
+        page.mouse.click(500, 200)  # the editor, in the middle column
+        page.keyboard.press("Control+a")
+        page.wait_for_timeout(300)  # select all lands before the typing replaces it
+        page.keyboard.type(code + "\n", delay=15)
+        page.keyboard.press("F5")
+        for _ in range(30):  # up to 1.5 s for this run's file, then type again
+            if made.exists():
+                break
+            page.wait_for_timeout(50)
+    if not made.exists():
+        page.screenshot(path=str(shot))
+    assert made.exists(), f"the run typed in the browser never wrote {made.name} on the board (see {shot})"
+
+
+def wait_for_text(page: Any, drawn: bytearray, text: str, shot: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while text not in shown(drawn) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    if text not in shown(drawn):
+        page.screenshot(path=str(shot))
+    assert text in shown(drawn), f"the page never showed {text!r} (see {shot})"
+
+
+def app_processes(server: subprocess.Popen[str]) -> set[int]:
+    return set(children(server.pid))
+
+
+def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
+    """...and the page asks nothing of another site (a lab may have no internet; its fonts and
+    scripts come from the server)."""
+    board = tmp_path / "board"
+    with serving("--token", "t0k3n", "-d", f"sim://generic?fs={board}") as (_server, url), chromium() as context:
+        requested: list[str] = []
+        context.on("request", lambda request: requested.append(request.url))
+        page, _drawn = open_app(context, url)
+        run_until_written(page, "open('made.txt', 'w').write('from the browser')", board / "made.txt",
+                          tmp_path / "browser.png")
+        assert (board / "made.txt").read_text() == "from the browser"
+        server = url.split("/?", 1)[0]
+        assert any(address.endswith(".ttf") for address in requested)  # the terminal's font
+        assert [address for address in requested if not address.startswith(server)] == []
+
+
+def test_a_second_tab_sees_the_board_in_use_and_gets_it_once_the_first_closes(tmp_path: Path) -> None:
+    """One board on a serial port (a pty with a simulated board behind it), two tabs: the first
+    has it; the second is told it is in use (its app opens nothing); closing the first ends its
+    app within seconds, and the second connects (F2) and runs code on the board."""
+    board = tmp_path / "board"
+    with PtyBridge(f"sim://generic?fs={board}") as bridge, \
+            serving("--token", "t0k3n", "-d", bridge.path) as (server, url), chromium() as context:
+        first, _ = open_app(context, url)
+        run_until_written(first, "open('first.txt', 'w').write('1')", board / "first.txt", tmp_path / "first.png")
+        (first_app,) = app_processes(server)
+
+        second, drawn = open_app(context, url)
+        # (The rest of the message wraps in the output pane: where depends on the page's size.)
+        wait_for_text(second, drawn, f"could not open {bridge.path}: in use", tmp_path / "second.png")
+
+        first.close()
+        closed = time.monotonic()
+        while is_running(first_app) and time.monotonic() - closed < RELEASED_S:
+            time.sleep(0.05)
+        assert not is_running(first_app), f"the closed tab's app still runs after {RELEASED_S} s"
+        assert len(app_processes(server)) == 1  # the second tab's
+
+        second.mouse.click(500, 200)
+        second.keyboard.press("F2")  # connect, with the keyboard in the editor
+        run_until_written(second, "open('second.txt', 'w').write('2')", board / "second.txt",
+                          tmp_path / "second-run.png")
+
+
+def test_on_a_shared_network_the_browser_needs_the_token(tmp_path: Path) -> None:
+    """Bound to every network: the page without the token (or with a wrong one) is a 403 and
+    starts no app; with the printed token the app draws (its process starts)."""
+    with serving("--host", "0.0.0.0", "--root", str(tmp_path)) as (server, printed), chromium() as context:
+        token = printed.split("?token=", 1)[1]
+        base = f"http://127.0.0.1:{printed.rsplit(':', 1)[1].split('/', 1)[0]}/"
+        page = context.new_page()
+        for address in (base, f"{base}?token=not-{token}"):
+            response = page.goto(address, timeout=DEADLINE_S * 1000)
+            assert response is not None and response.status == 403
+            assert "token" in page.content()
+            assert page.locator("canvas").count() == 0
+        assert app_processes(server) == set()
+
+        open_app(context, f"{base}?token={token}")
+        deadline = time.monotonic() + DEADLINE_S
+        while not app_processes(server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(app_processes(server)) == 1

@@ -59,11 +59,12 @@ def is_local(host: str) -> bool:
 
 
 def app_command(device: str | None) -> str:
-    """The shell command each tab runs (textual-serve starts it with a shell)."""
+    """The shell command each tab runs (textual-serve starts it with a shell). ``exec``: the
+    shell becomes the app, so ending the tab's process ends the app, not a shell above it."""
     words = [sys.executable, "-m", "workbench"]
     if device is not None:
         words += ["-d", device]
-    return shlex.join(words)
+    return "exec " + shlex.join(words)
 
 
 def open_url(host: str, port: int, token: str | None) -> str:

@@ -12,15 +12,18 @@ without the right token gets 403 and no process is started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.web_runner import GracefulExit
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,6 +39,15 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 #: On Ctrl-C, how long open tabs get before their connections are cut (each tab's app is then
 #: told to quit). aiohttp's default, 60 s, waits for every browser to close its tab.
 SHUTDOWN_S = 2.0
+
+#: When a tab closes, how long its app gets to quit by itself (it saves its recovery copies and
+#: closes its ports) before it is terminated, and then killed: the board is free within seconds.
+QUIT_GRACE_S = 4.0
+TERMINATE_GRACE_S = 2.0
+
+#: Our page (workbench/serve/templates): textual-serve's own loads a web font from another site.
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE = "workbench_page.html"
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -54,7 +66,7 @@ class TokenServer(Server):
 
     def __init__(self, command: str, host: str, port: int, token: str | None, *, local_only: bool,
                  on_ready: Callable[[], None] | None = None) -> None:
-        super().__init__(command, host=host, port=port, title="workbench")
+        super().__init__(command, host=host, port=port, title="workbench", templates_path=TEMPLATES)
         self.token = token
         self.local_only = local_only
         self.cookie_name = f"workbench_token_{port}"  # per port: two servers on one host do not mix
@@ -93,7 +105,7 @@ class TokenServer(Server):
             return name in LOOPBACK_NAMES
         return True
 
-    @aiohttp_jinja2.template("app_index.html")
+    @aiohttp_jinja2.template(PAGE)
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
         """The page, its URLs relative to the address the browser used."""
         base = f"{request.scheme}://{request.host}"
@@ -105,6 +117,31 @@ class TokenServer(Server):
             "config": {"static": {"url": f"{base}{str(static).rstrip('/')}/"}},
             "application": {"name": self.title},
         }
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """A tab's websocket: its own app process for as long as the tab is open.
+
+        As textual-serve's, but the app is ended with a deadline (:class:`BoundedAppService`)
+        when the tab goes, so a board it had open is never held by an app nobody sees.
+        """
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = _dimension(request.query.get("width"), 80)
+        height = _dimension(request.query.get("height"), 24)
+        service: BoundedAppService | None = None
+        try:
+            await websocket.prepare(request)
+            service = BoundedAppService(self.command, write_bytes=websocket.send_bytes,
+                                        write_str=websocket.send_str, close=websocket.close,
+                                        download_manager=self.download_manager, debug=self.debug)
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        except asyncio.CancelledError:  # the server is stopping (Ctrl-C)
+            with contextlib.suppress(Exception):
+                await websocket.close()
+        finally:
+            if service is not None:
+                await asyncio.shield(service.stop())
+        return websocket
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve prints its logo here, before the port is even bound; the
@@ -128,6 +165,57 @@ class TokenServer(Server):
         """aiohttp calls this once every socket is bound: only then is the URL worth printing."""
         if self._on_ready is not None:
             self._on_ready()
+
+
+class BoundedAppService(AppService):
+    """textual-serve's app process, ended within seconds however it behaves.
+
+    textual-serve asks the app to quit and then waits for it without a limit; an app stuck in
+    its shutdown would keep its boards open (exclusively) for good. Here it gets
+    :data:`QUIT_GRACE_S`, then SIGTERM, then SIGKILL.
+    """
+
+    async def stop(self) -> None:
+        task = self._task
+        if task is None:
+            return
+        self._task = None
+        with contextlib.suppress(Exception):  # the process may be gone already (pipe closed)
+            await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+            await self.send_meta({"type": "quit"})
+        if await _ended(task, QUIT_GRACE_S):
+            return
+        process = self._process
+        for end, grace in ((_terminate, TERMINATE_GRACE_S), (_kill, TERMINATE_GRACE_S)):
+            if process is not None:
+                end(process)
+            if await _ended(task, grace):
+                return
+        task.cancel()
+
+
+async def _ended(task: asyncio.Task[None], within_s: float) -> bool:
+    """Whether the app's task (it ends when the process's output does) ended in time."""
+    done, _pending = await asyncio.wait({task}, timeout=within_s)
+    return bool(done)
+
+
+def _terminate(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+
+
+def _dimension(text: str | None, default: int) -> int:
+    """The tab's terminal width or height from the query (a bad value: the default)."""
+    try:
+        return max(1, min(1000, int(text))) if text is not None else default
+    except ValueError:
+        return default
 
 
 def _graceful_exit() -> None:
