@@ -217,3 +217,39 @@ def test_a_bad_host_or_port_is_one_line_and_exit_2(args: tuple[str, ...], messag
     proc = run_serve(*args, config=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == f"workbench: {message}\n"
+
+
+def test_a_full_server_says_so_and_the_teacher_sees_tabs_come_and_go(tmp_path: Path) -> None:
+    """``--max-tabs 1``: with one tab open the page (and a websocket of a page loaded earlier)
+    is a 503 that says what to do, and no second app starts; the server's output has a line per
+    tab opened and closed; once the tab closes the page is served again."""
+    port = free_port()
+    proc = subprocess.Popen(serve_cmd("--port", str(port), "--token", TOKEN, "--max-tabs", "1", "-d", "sim://generic"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    cookie = {"Cookie": f"workbench_token_{port}={TOKEN}"}
+    try:
+        read_line(proc, DEADLINE_S)
+
+        async def one_tab_then_another() -> list[tuple[int, str]]:
+            async with (aiohttp.ClientSession(cookies={f"workbench_token_{port}": TOKEN}) as session,
+                        session.ws_connect(f"ws://127.0.0.1:{port}/ws?width=80&height=24")):
+                opened = await asyncio.to_thread(read_line, proc, DEADLINE_S)
+                assert opened.strip() == "workbench serve: tab opened from 127.0.0.1 (1 of 1 open)"
+                deadline = time.monotonic() + DEADLINE_S
+                while not children(proc.pid) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                answers = [await asyncio.to_thread(status_of, f"{base}/?token={TOKEN}"),
+                           await asyncio.to_thread(status_of, f"{base}/ws", {**WS_UPGRADE, **cookie})]
+                assert len(children(proc.pid)) == 1  # the first tab's app, no other
+                return answers
+
+        refused = [(code, body) for code, body, _ in asyncio.run(one_tab_then_another())]
+        closed = read_line(proc, DEADLINE_S)
+        assert closed.strip() == "workbench serve: tab closed from 127.0.0.1 (0 of 1 open)"
+        assert status_of(f"{base}/?token={TOKEN}")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=DEADLINE_S)
+    full = "workbench serve: full, every tab it allows is open (--max-tabs 1): close one, then reload this page.\n"
+    assert refused == [(503, full), (503, full)]

@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--root", metavar="DIR",
                        help="the folder the tabs' open / save / upload / download dialogs may use (default on "
                        "a non-local host: the current folder; on 127.0.0.1: no limit)")
+    serve.add_argument("--max-tabs", metavar="N",
+                       help="how many tabs may be open at once (default 30; each is an app process of about "
+                       "60 MB); the next one is told the server is full")
     return parser
 
 

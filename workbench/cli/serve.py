@@ -11,6 +11,9 @@ write the serving user's files and run code on every board:
   this machine: on a non-local bind, ``-d`` naming one is refused without ``--allow-host-code``,
   and the tabs' processes get ``WORKBENCH_NO_HOST_CODE=1`` so the app offers none.
 
+Each tab's opening and closing is a line on stdout (for the teacher); ``--max-tabs`` bounds how
+many app processes run at once (the next tab is told the server is full).
+
 Exit status: 0 stopped with Ctrl-C; 2 bad host or options; 3 could not listen (port in use).
 """
 
@@ -37,6 +40,9 @@ EXIT_LISTEN = 3
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: A class's worth of tabs; each is an app process of ~57 MB (plus ~11 MB for a simulated
+#: board), so 30 fit in the 2 GB of a small Raspberry Pi with room to spare.
+DEFAULT_MAX_TABS = 30
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Refused with -d on a non-local bind without --allow-host-code (see workbench/host_code.py).
 HOST_CODE_SCHEMES = ("sim://", "spawn://")
@@ -50,6 +56,17 @@ def port_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return value
+
+
+def tab_count(text: str) -> int:
+    """``--max-tabs``'s type: a positive number of tabs."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of tabs: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 tab: {text!r}")
     return value
 
 
@@ -91,6 +108,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         _error(f"--port: {exc}")
         return EXIT_USAGE
+    try:
+        max_tabs = DEFAULT_MAX_TABS if getattr(args, "max_tabs", None) is None else tab_count(args.max_tabs)
+    except argparse.ArgumentTypeError as exc:
+        _error(f"--max-tabs: {exc}")
+        return EXIT_USAGE
     problem = _host_problem(host, port)
     if problem is not None:
         _error(problem)
@@ -122,8 +144,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def ready() -> None:
         print(f"workbench serve: open {url}  (Ctrl-C to stop)", flush=True)
 
+    def say(line: str) -> None:
+        with contextlib.suppress(BrokenPipeError):  # stdout gone: the tabs go on regardless
+            print(f"workbench serve: {line}", flush=True)
+
     server = TokenServer(app_command(device), host=host, port=port, token=token, local_only=local,
-                         on_ready=ready)
+                         on_ready=ready, max_tabs=max_tabs, report=say)
     try:
         server.run()
     except OSError as exc:

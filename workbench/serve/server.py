@@ -31,6 +31,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: What a refused request reads; it says what to do, and nothing about the server.
 REFUSED = "workbench serve: open the URL with its token (?token=...), as printed by the command.\n"
 
+#: What a tab beyond ``--max-tabs`` reads (the page, or the websocket of a page loaded earlier).
+FULL = ("workbench serve: full, every tab it allows is open (--max-tabs {limit}): close one, "
+        "then reload this page.\n")
+
 #: What a request from another site's page reads (a websocket opened by a page not ours).
 FOREIGN = "workbench serve: requests from other sites' pages are refused.\n"
 #: ``Host`` names a local bind answers to (urlsplit gives IPv6 without brackets, lower case).
@@ -65,12 +69,19 @@ class TokenServer(Server):
     """
 
     def __init__(self, command: str, host: str, port: int, token: str | None, *, local_only: bool,
-                 on_ready: Callable[[], None] | None = None) -> None:
+                 on_ready: Callable[[], None] | None = None, max_tabs: int | None = None,
+                 report: Callable[[str], None] | None = None) -> None:
         super().__init__(command, host=host, port=port, title="workbench", templates_path=TEMPLATES)
         self.token = token
         self.local_only = local_only
         self.cookie_name = f"workbench_token_{port}"  # per port: two servers on one host do not mix
         self._on_ready = on_ready
+        #: Tabs (app processes) allowed at once; None: no limit.
+        self.max_tabs = max_tabs
+        #: Tabs open now (the event loop's thread only).
+        self.open_tabs = 0
+        #: Where a line for the person running the server goes (tabs opened and closed).
+        self._report = report or (lambda _line: None)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -105,8 +116,15 @@ class TokenServer(Server):
             return name in LOOPBACK_NAMES
         return True
 
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        """The page, unless every tab is taken (then what to do, before a page that would only
+        say "session ended")."""
+        if self._full():
+            raise web.HTTPServiceUnavailable(text=FULL.format(limit=self.max_tabs))
+        return await self._page(request)
+
     @aiohttp_jinja2.template(PAGE)
-    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+    async def _page(self, request: web.Request) -> dict[str, Any]:
         """The page, its URLs relative to the address the browser used."""
         base = f"{request.scheme}://{request.host}"
         ws_scheme = "wss" if request.scheme == "https" else "ws"
@@ -124,10 +142,15 @@ class TokenServer(Server):
         As textual-serve's, but the app is ended with a deadline (:class:`BoundedAppService`)
         when the tab goes, so a board it had open is never held by an app nobody sees.
         """
+        if self._full():
+            raise web.HTTPServiceUnavailable(text=FULL.format(limit=self.max_tabs))
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _dimension(request.query.get("width"), 80)
         height = _dimension(request.query.get("height"), 24)
         service: BoundedAppService | None = None
+        who = request.remote or "?"
+        self.open_tabs += 1
+        self._report(f"tab opened from {who} ({self._tabs_open()})")
         try:
             await websocket.prepare(request)
             service = BoundedAppService(self.command, write_bytes=websocket.send_bytes,
@@ -139,9 +162,20 @@ class TokenServer(Server):
             with contextlib.suppress(Exception):
                 await websocket.close()
         finally:
-            if service is not None:
-                await asyncio.shield(service.stop())
+            try:
+                if service is not None:
+                    await asyncio.shield(service.stop())
+            finally:
+                self.open_tabs -= 1
+                self._report(f"tab closed from {who} ({self._tabs_open()})")
         return websocket
+
+    def _full(self) -> bool:
+        return self.max_tabs is not None and self.open_tabs >= self.max_tabs
+
+    def _tabs_open(self) -> str:
+        limit = f" of {self.max_tabs}" if self.max_tabs is not None else ""
+        return f"{self.open_tabs}{limit} open"
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve prints its logo here, before the port is even bound; the
