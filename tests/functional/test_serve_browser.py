@@ -132,6 +132,21 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         assert any(address.endswith(".ttf") for address in requested)  # the terminal's font
         assert [address for address in requested if not address.startswith(server)] == []
 
+        # Closing the tab by mistake (Ctrl+W is the browser's) asks first while the app runs.
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.type)
+            dialog.dismiss()  # stay on the page
+
+        page.on("dialog", answer)
+        page.close(run_before_unload=True)
+        deadline = time.monotonic() + DEADLINE_S
+        while not asked and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert asked == ["beforeunload"]
+        assert not page.is_closed()
+
 
 def test_a_second_tab_sees_the_board_in_use_and_gets_it_once_the_first_closes(tmp_path: Path) -> None:
     """One board on a serial port (a pty with a simulated board behind it), two tabs: the first
