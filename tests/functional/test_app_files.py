@@ -140,6 +140,8 @@ async def test_upload_a_host_file_into_the_selected_folder(tmp_path: Path) -> No
         await wait_for(pilot, lambda: files.labels() == ["lib/", "blink.py  960 B", "util.py  1.5 KB", "main.py  12 B"])
         await wait_for(pilot, lambda: files.selected_entry is not None and files.selected_entry.path == "lib/blink.py")
         assert any("Uploaded blink.py to :lib/blink.py" in text for text in notifications(app))
+        status, devices = app.query_one("#status", StatusBar), app.query_one("#devices", DevicesPane)
+        await wait_for(pilot, lambda: devices.badge(app.device_url) == "raw" and "raw REPL, ready" in status.summary)
 
 
 async def test_a_slow_transfer_shows_progress_and_esc_cancels_it(tmp_path: Path) -> None:
@@ -155,13 +157,21 @@ async def test_a_slow_transfer_shows_progress_and_esc_cancels_it(tmp_path: Path)
         app.screen.query_one("#path-dialog-input").value = str(host)
         await pilot.press("enter")
         status = app.query_one("#status", StatusBar)
+        devices = app.query_one("#devices", DevicesPane)
+        # busy for the whole upload, and saying with what (not "ready" between its steps)
+        await wait_for(pilot, lambda: "running: uploading big.bin" in status.summary, limit=400)
+        assert devices.badge(app.device_url) == "running"
         await wait_for(pilot, lambda: status.transfer is not None, limit=400)
         assert "big.bin" in (status.transfer or "") and "%" in (status.transfer or "")
+        assert "running: uploading big.bin" in status.summary and devices.badge(app.device_url) == "running"
         await pilot.press("f5")  # a run waits for no transfer: it is refused, clearly
         assert any("busy with the upload of big.bin" in text for text in notifications(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: any(text.startswith("cancelled:") for text in notifications(app)), limit=1000)
         assert status.transfer is None
+        # ready again once cancelled
+        await wait_for(pilot, lambda: devices.badge(app.device_url) == "raw" and "raw REPL, ready" in status.summary)
+        assert "running" not in status.summary
         assert sorted(path.name for path in folder.iterdir()) == ["lib", "main.py"]  # no big.bin, no leftovers
         assert any("upload of big.bin to :big.bin; the board's :big.bin unchanged" in text for text in notifications(app))
 

@@ -208,7 +208,7 @@ class WorkbenchApp(App[None]):
             auto_reconnect=lambda key: key in self._auto_reconnect,
             trace_clock=trace_clock,
         )
-        self.file_work = FileWork(post=self.post_message)
+        self.file_work = FileWork(post=self.post_message, manager=self.manager)
         self._file_jobs: dict[str, _FileJob] = {}
         """Per board URL: the file action going on (one at a time per board)."""
         self._transfers: dict[str, str] = {}
@@ -255,16 +255,20 @@ class WorkbenchApp(App[None]):
     def _show_board_states(self) -> None:
         """What each session's worker published last (no other thread touches the protocol)."""
         devices = self.query_one("#devices", DevicesPane)
+        shown_state: str | None = None  # the shown board's, when the manager has it
         for managed in self.manager.sessions():
             session = managed.session
             if session is not None and managed.state in OPEN_STATES:
-                devices.set_state(managed.url, session.snapshot.state)
+                state = managed.state_text  # during a file action: "running: uploading main.py"
+                devices.set_state(managed.url, state)
+                if session is self.session:
+                    shown_state = state
         session = self.session
         if session is None:
             return
         snapshot = session.snapshot
         status = self.query_one("#status", StatusBar)
-        status.set_state(snapshot.state)
+        status.set_state(shown_state or snapshot.state)
         status.set_credit(snapshot.paste_credit)
         status.set_trace_drops(snapshot.trace_drops)
         # The profile asked for raw-paste and the board said no, or the workbench turned it off

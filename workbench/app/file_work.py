@@ -13,6 +13,11 @@ person: a board file error (missing, read-only, no folders), a lost board, a hos
 cannot be read or written; a transfer stopped with Esc or F6 (``session.interrupt()``) says
 what was left unchanged. Transfers that take over a second report their progress
 (:class:`~workbench.app.messages.FileProgress`), at most ten times a second.
+
+While an action runs, the session manager holds the board busy with a label
+(:meth:`ManagedSession.busy <workbench.manager.manager.ManagedSession.busy>`): the devices pane
+and the status bar say "running: uploading main.py" for the whole action, not "ready" between
+its execs, and the board is READY again when it ends, however it ends.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from workbench.engine.session import Session
 from workbench.errors import TransferCancelled, WorkbenchError
 from workbench.files.board_fs import BoardFS, ProgressCallback
 from workbench.files.model import FileEntry, TransferProgress
+from workbench.manager.manager import ManagerError, SessionManager
 from workbench.storage import atomic_write_bytes
 
 #: Larger board files are not opened in the editor (they are not scripts, and reading one
@@ -66,15 +72,24 @@ def _os_reason(exc: OSError) -> str:
 class FileWork:
     """The worker side of the Files pane's actions, for one app."""
 
-    def __init__(self, *, post: Callable[[Message], object], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        post: Callable[[Message], object],
+        manager: SessionManager | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._post = post
+        self._manager = manager
+        """Holds each board busy during its file actions (None: boards are not marked busy)."""
         self._clock = clock
 
     # ------------------------------------------------------------------ looking
     def list(self, url: str, session: Session, path: str) -> None:
         """The entries of the folder ``path`` on the board."""
         try:
-            entries = BoardFS(session).ls(path)
+            with self._busy(url, session, "listing files"):
+                entries = BoardFS(session).ls(path)
         except WorkbenchError as exc:
             self._post(FilesListed(url, path, None, one_line(exc)))
             return
@@ -83,7 +98,8 @@ class FileWork:
     def count(self, url: str, session: Session, entry: FileEntry) -> None:
         """How many files and folders are under the folder ``entry`` (asked before deleting it)."""
         try:
-            count = len(BoardFS(session).tree(entry.path))
+            with self._busy(url, session, f"counting the files in {board_path(entry.path)}"):
+                count = len(BoardFS(session).tree(entry.path))
         except WorkbenchError as exc:
             self._post(FilesCounted(url, entry, None, one_line(exc)))
             return
@@ -97,7 +113,8 @@ class FileWork:
             self._post(BoardFileRead(url, entry.path, None, _too_big(where, entry.size)))
             return
         try:
-            data = BoardFS(session).read(entry.path, progress=self._progress(url))
+            with self._busy(url, session, f"opening {where}"):
+                data = BoardFS(session).read(entry.path, progress=self._progress(url))
         except TransferCancelled:
             self._post(BoardFileRead(url, entry.path, None, transfer_cancelled(f"opening {where}", where), "warning"))
             return
@@ -121,7 +138,8 @@ class FileWork:
         """Write the editor's ``text`` to ``path`` on the board (verified, atomic)."""
         where = board_path(path)
         try:
-            BoardFS(session).write(path, text.encode("utf-8"), progress=self._progress(url))
+            with self._busy(url, session, f"saving {where}"):
+                BoardFS(session).write(path, text.encode("utf-8"), progress=self._progress(url))
         except TransferCancelled:
             message = transfer_cancelled(f"saving {where}", f"the board's {where}")
             self._post(BoardFileSaved(url, path, document_id, text, message, ok=False, severity="warning"))
@@ -145,7 +163,8 @@ class FileWork:
             except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the typed path
                 reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
                 raise _Failed(f"Cannot read {host}: {reason}") from None
-            BoardFS(session).write(target, data, progress=self._progress(url))
+            with self._busy(url, session, f"uploading {host.name}"):
+                BoardFS(session).write(target, data, progress=self._progress(url))
             done(
                 f"Uploaded {host.name} to {where} on {url} ({format_size(len(data))}, verified).",
                 changed=True,
@@ -158,7 +177,8 @@ class FileWork:
         if host.is_dir():
             host = host / source.rstrip("/").rsplit("/", 1)[-1]
         with self._job(url, f"download of {where} to {host}", str(host)) as done:
-            data = BoardFS(session).read(source, progress=self._progress(url))
+            with self._busy(url, session, f"downloading {where}"):
+                data = BoardFS(session).read(source, progress=self._progress(url))
             try:
                 atomic_write_bytes(host, data, make_parents=False)
             except (OSError, ValueError) as exc:
@@ -171,21 +191,43 @@ class FileWork:
         """Remove the file or folder ``entry`` (a folder with everything in it)."""
         where = board_path(entry.path)
         with self._job(url, f"deleting {where}", where) as done:
-            BoardFS(session).rm(entry.path, recursive=entry.is_dir)
+            with self._busy(url, session, f"deleting {where}"):
+                BoardFS(session).rm(entry.path, recursive=entry.is_dir)
             done(f"Deleted {where} from {url}.", changed=True)
 
     def mkdir(self, url: str, session: Session, path: str) -> None:
         where = board_path(path)
         with self._job(url, f"making {where}", where) as done:
-            BoardFS(session).mkdir(path)
+            with self._busy(url, session, f"making {where}"):
+                BoardFS(session).mkdir(path)
             done(f"Made the folder {where} on {url}.", changed=True, reveal=path)
 
     def rename(self, url: str, session: Session, source: str, target: str) -> None:
         with self._job(url, f"renaming {board_path(source)}", board_path(source)) as done:
-            BoardFS(session).rename(source, target)
+            with self._busy(url, session, f"renaming {board_path(source)}"):
+                BoardFS(session).rename(source, target)
             done(f"Renamed {board_path(source)} to {board_path(target)} on {url}.", changed=True, reveal=target)
 
     # ------------------------------------------------------------------ internals
+    @contextmanager
+    def _busy(self, url: str, session: Session, label: str) -> Iterator[None]:
+        """The board held busy with ``label`` for the block.
+
+        The manager's session for ``url`` must still be the one the app handed over: a board
+        lost, closed or reconnected since the person asked gets a one-line refusal rather than
+        an action on a session that is gone.
+        """
+        if self._manager is None:
+            yield
+            return
+        managed = self._manager.get(url)
+        if managed is None:
+            raise ManagerError(f"{url} is not connected")
+        with managed.busy(label) as held:
+            if held is not session:
+                raise ManagerError(f"{url} was reconnected meanwhile: try again")
+            yield
+
     @contextmanager
     def _job(self, url: str, what: str, unchanged: str) -> Iterator[Callable[..., None]]:
         """Run one job's body; post exactly one :class:`FileJobDone` whatever happens.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from workbench.engine.state import DeviceState
 from workbench.manager.lifecycle import SessionState
 
-__all__ = ["BADGES", "BADGE_SYMBOLS", "badge_for_state"]
+__all__ = ["BADGES", "BADGE_SYMBOLS", "BUSY_PREFIX", "badge_for_state", "busy_state"]
 
 #: The badges a device can show, from "nothing open" to "something went wrong".
 BADGES: tuple[str, ...] = ("disconnected", "connecting", "friendly", "raw", "running", "lost", "error")
@@ -28,6 +28,17 @@ BADGE_SYMBOLS: dict[str, str] = {
     "lost": "⚠",
     "error": "✖",
 }
+
+#: How a board held busy by a file action (or another multi-step job) states what it does:
+#: the "running" badge, and the label after it ("running: uploading main.py").
+BUSY_PREFIX = "running: "
+
+
+def busy_state(label: str) -> str:
+    """The state text of a board busy with ``label`` ("uploading main.py"): it earns the
+    "running" badge, and the label says what it runs, since it is not the person's code."""
+    return f"{BUSY_PREFIX}{label}"
+
 
 _DISCONNECTED_STATES = frozenset({DeviceState.DISCONNECTED, DeviceState.CLOSED, SessionState.CLOSED.value, ""})
 _MANAGER_STATES = frozenset({SessionState.LOST.value, SessionState.CONNECTING.value})

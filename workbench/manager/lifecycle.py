@@ -18,6 +18,7 @@ class SessionState(enum.Enum):
     CONNECTING = "connecting"
     READY = "ready"
     RUNNING = "running"
+    """Running code, or busy with a file action (its label is the session's ``detail``)."""
     LOST = "lost"
     CLOSED = "closed"
 

@@ -15,10 +15,12 @@ the change and must only hand the event on (the app posts a message).
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Self
 
@@ -28,7 +30,8 @@ from workbench.engine.result import ExecResult
 from workbench.engine.session import OutputCallback, Session, connect
 from workbench.engine.stepping import PendingStep
 from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, WorkbenchError
-from workbench.manager.lifecycle import SessionEvent, SessionState, allowed
+from workbench.manager.badges import busy_state
+from workbench.manager.lifecycle import OPEN_STATES, SessionEvent, SessionState, allowed
 from workbench.profiles.matching import device_key
 from workbench.trace.record import TraceRecorder
 
@@ -85,6 +88,10 @@ class ManagedSession:
         self.state = SessionState.CONNECTING
         self.detail = ""
         self._lock = threading.Lock()
+        self._holds: dict[int, str] = {}
+        """What keeps the board RUNNING now (runs and file actions), by ticket: their labels
+        ("" for a run). Emptied when the session is lost or closed: those holders are done."""
+        self._tickets = itertools.count()
 
     # ------------------------------------------------------------------ what the user does
     def exec(
@@ -97,18 +104,39 @@ class ManagedSession:
     ) -> ExecResult:
         """Run code on this board (see :meth:`Session.exec`, also for ``source_name``); the
         state shows RUNNING meanwhile."""
-        session = self._ready_session()
-        self._move(SessionState.RUNNING)
-        try:
-            result = session.exec(code, timeout=timeout, on_output=on_output, source_name=source_name)
-        except DeviceDisconnected as exc:
-            self._lost(session, exc)
-            raise
-        except WorkbenchError:
-            self._move(SessionState.READY)
-            raise
-        self._move(SessionState.READY)
-        return result
+        with self._running("") as session:
+            return session.exec(code, timeout=timeout, on_output=on_output, source_name=source_name)
+
+    @contextmanager
+    def busy(self, label: str) -> Iterator[Session]:
+        """Hold the board RUNNING, with ``label`` ("uploading main.py") as its detail, for the
+        length of a ``with`` block that uses the yielded session for several commands (a file
+        transfer, a listing).
+
+        Why: between the execs of a file action the protocol state says "ready", and a person
+        watching the devices pane would take the board for idle. The board goes back to READY
+        when the block ends, however it ends (error, cancel); a board lost meanwhile stays LOST.
+        Runs and busy blocks may overlap (the session runs their commands one after another):
+        the board is READY again only when the last of them ends. A board that is not open
+        raises :class:`ManagerError` before the block starts.
+        """
+        if not label:
+            raise ValueError("a busy board needs a label that says what it is doing")
+        with self._running(label) as session:
+            yield session
+
+    @property
+    def state_text(self) -> str:
+        """What the board is doing, in the words a badge is chosen from: the label of a busy
+        block while one holds it ("running: uploading main.py"), else the session's protocol
+        state, else the manager's state."""
+        with self._lock:
+            session, state, detail, busy = self.session, self.state, self.detail, bool(self._holds)
+        if state is SessionState.RUNNING and busy and detail:
+            return busy_state(detail)
+        if session is not None and state in OPEN_STATES:
+            return session.snapshot.state
+        return state.value
 
     def interrupt(self) -> None:
         """CTRL-C (from any thread, also while a run is going)."""
@@ -168,19 +196,69 @@ class ManagedSession:
         with self._lock:
             session, state = self.session, self.state
         if session is None or state in (SessionState.LOST, SessionState.CLOSED, SessionState.CONNECTING):
-            raise ManagerError(f"{self.url} is {state.value}" + (f": {self.detail}" if self.detail else ""))
+            raise ManagerError(self._not_open_text(state))
         return session
+
+    def _not_open_text(self, state: SessionState) -> str:
+        return f"{self.url} is {state.value}" + (f": {self.detail}" if self.detail else "")
+
+    @contextmanager
+    def _running(self, label: str) -> Iterator[Session]:
+        """The one path to RUNNING and back, for :meth:`exec` and :meth:`busy`.
+
+        Taking a ticket and moving to RUNNING happen under the lock in one step, so a run and
+        a file action that start at the same moment cannot leave the board READY while one of
+        them still goes on: READY comes back with the last ticket returned.
+        """
+        with self._lock:
+            session, state = self.session, self.state
+            if session is None or state not in OPEN_STATES:
+                raise ManagerError(self._not_open_text(state))
+            ticket = next(self._tickets)
+            self._holds[ticket] = label
+            event = self._change(SessionState.RUNNING, self._busy_detail())
+        self._announce(event)
+        try:
+            yield session
+        except DeviceDisconnected as exc:
+            self._lost(session, exc)
+            raise
+        finally:
+            with self._lock:
+                event = None
+                # A ticket is gone when its session was lost or closed meanwhile: nothing to undo.
+                if self._holds.pop(ticket, None) is not None and self.session is session:
+                    if self._holds:
+                        event = self._change(SessionState.RUNNING, self._busy_detail())
+                    else:
+                        event = self._change(SessionState.READY, "")
+            self._announce(event)
+
+    def _busy_detail(self) -> str:
+        """(lock held) The label of the latest busy block still going ("" for runs only)."""
+        return next((label for label in reversed(self._holds.values()) if label), "")
 
     def _move(self, new: SessionState, detail: str = "") -> None:
         with self._lock:
-            old = self.state
-            if old is SessionState.CLOSED or not allowed(old, new):
-                return  # e.g. a run ending after the board was already marked lost
-            self.state = new
-            if detail or new in (SessionState.READY, SessionState.RUNNING):
-                self.detail = detail
-        if old is not new:
-            self.manager._emit(SessionEvent(self.url, old, new, detail))
+            event = self._change(new, detail)
+        self._announce(event)
+
+    def _change(self, new: SessionState, detail: str) -> SessionEvent | None:
+        """(lock held) Go to ``new`` if :func:`allowed`; the event to announce once the lock
+        is released (None when nothing was announced: same state, or not allowed)."""
+        old = self.state
+        if old is SessionState.CLOSED or not allowed(old, new):
+            return None  # e.g. a run ending after the board was already marked lost
+        self.state = new
+        if detail or new in (SessionState.READY, SessionState.RUNNING):
+            self.detail = detail
+        if new not in OPEN_STATES:
+            self._holds.clear()  # their session is gone: what they hold ends with it
+        return SessionEvent(self.url, old, new, detail) if old is not new else None
+
+    def _announce(self, event: SessionEvent | None) -> None:
+        if event is not None:
+            self.manager._emit(event)
 
     def _lost(self, session: Session, error: WorkbenchError) -> None:
         """The device went away: release its session (on the watcher thread) and say so."""
