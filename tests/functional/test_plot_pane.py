@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -92,6 +93,44 @@ def drawn_colours(pane: PlotPane) -> set[tuple[int, int, int]]:
             if segment.style and segment.style.color and "\u2800" <= segment.text[:1] <= "\u28ff":
                 colours.add(segment.style.color.get_truecolor())
     return {tuple(c) for c in colours}
+
+
+def axis_labels(pane: PlotPane) -> tuple[list[str], list[str]]:
+    """The labels a person reads on the plot: the y axis's (left of ``┤``, top to bottom) and the
+    x axis's (the row under the frame)."""
+    lines = screen_text(pane).splitlines()[1:-1]  # inside the pane's border
+    y = [line[1:].split("┤", 1)[0].strip() for line in lines if "┤" in line]
+    frame = next(index for index, line in enumerate(lines) if "└" in line)
+    x = lines[frame + 1][1:-1].split()
+    return y, x
+
+
+async def labels_of(pilot, pane: PlotPane, readings: list[str]) -> tuple[list[str], list[str]]:
+    pane.add_output(BOARD, "".join(f"{reading}\n" for reading in readings))
+    await wait_until(pilot, lambda: f"{len(readings)} readings" in str(pane.border_subtitle))
+    pane._draw_now()  # (a timer draws too; this is the draw to read)
+    y, x = axis_labels(pane)
+    assert len(y) >= 2 and len(x) >= 2, (y, x)
+    assert [int(label) for label in x] == sorted(int(label) for label in x)  # x counts readings
+    return y, x
+
+
+async def test_integer_readings_have_integer_axis_labels() -> None:
+    app = PlotApp()
+    async with app.run_test(size=(90, 24)) as pilot:
+        y, x = await labels_of(pilot, app.pane, [str(301 + 7 * i) for i in range(40)])
+        assert all(label.lstrip("-").isdigit() for label in y + x), (y, x)  # "301", never "301.0"
+        values = [int(label) for label in y]
+        assert values == sorted(values, reverse=True) and all(value % 10 == 0 for value in values)  # round steps
+
+
+async def test_fractional_readings_have_a_few_round_decimals() -> None:
+    app = PlotApp()
+    async with app.run_test(size=(90, 24)) as pilot:
+        # what a board prints for i * 0.1: 0.30000000000000004 among them
+        y, x = await labels_of(pilot, app.pane, [repr(i * 0.1) for i in range(31)])
+        assert all(re.fullmatch(r"[0-3]\.[05]", label) for label in y), y  # steps of 0.5, one decimal
+        assert all(label.isdigit() for label in x), x
 
 
 async def test_pause_freezes_the_plot_and_resume_catches_up() -> None:

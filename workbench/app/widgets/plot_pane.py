@@ -35,6 +35,7 @@ from textual_plotext import PlotextPlot
 from workbench.host_root import host_path
 from workbench.plot.parse import LineSplitter, parse_line
 from workbench.plot.series import DEFAULT_WINDOW, SeriesStore, View
+from workbench.plot.ticks import axis_ticks, is_integral
 from workbench.storage import atomic_write_text
 
 __all__ = ["REDRAW_INTERVAL", "WINDOW_STEPS", "PlotPane", "thin"]
@@ -55,6 +56,11 @@ SERIES_COLOURS = ("primary", "warning", "success", "error", "secondary", "accent
 """Theme variables the series are drawn in, in turn."""
 
 EMPTY_HINT = "waiting for numbers: print(t, h) or print('t=', t)"
+
+ROWS_PER_Y_TICK = 3
+"""About one y label every this many rows (plotext's own spacing)."""
+COLUMNS_PER_X_TICK = 14
+"""About one x label every this many columns (room for a label like "10,000" and a gap)."""
 
 
 def thin(xs: list[int], ys: list[float], buckets: int) -> tuple[list[int], list[float]]:
@@ -329,10 +335,28 @@ class PlotPane(PlotextPlot):
     def _draw_series(self, view: View) -> None:
         buckets = max(self.size.width, 1)  # a low and a high point per column: braille has two dots
         colours = self._series_colours()
+        all_x: list[int] = []
+        all_y: list[float] = []
         for index, name in enumerate(view.names):
             xs, ys = thin(*view.series(name), buckets)
             if xs:
                 self.plt.plot(xs, ys, label=name, marker="braille", color=colours[index % len(colours)])
+                all_x += (xs[0], xs[-1])
+                all_y += ys
+        self._set_ticks(all_x, all_y)
+
+    def _set_ticks(self, xs: list[int], ys: list[float]) -> None:
+        """Our own tick labels (:mod:`workbench.plot.ticks`): plotext's are floats ("301.0")
+        even for integer readings, and the x axis counts readings."""
+        if not xs:
+            self.plt.xticks([], [])
+            self.plt.yticks([], [])
+            return
+        width, height = self.size
+        x = axis_ticks(min(xs), max(xs), max(2, width // COLUMNS_PER_X_TICK), integer=True)
+        y = axis_ticks(min(ys), max(ys), max(2, height // ROWS_PER_Y_TICK), integer=is_integral(ys))
+        self.plt.xticks(list(x.values), list(x.labels))
+        self.plt.yticks(list(y.values), list(y.labels))
 
     def _series_colours(self) -> list[tuple[int, int, int]]:
         """The theme's colours for the series, looked up again when the theme changes."""
