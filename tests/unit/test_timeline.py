@@ -15,7 +15,7 @@ import pytest
 
 from workbench.protocol import CodeSent, EndOfCode
 from workbench.trace import TraceRecord, annotate, load_jsonl
-from workbench.trace.timeline import Timeline, nice_step, span_label
+from workbench.trace.timeline import ExecSpan, Timeline, nice_step, span_label
 
 UNIX_PORT = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "unix-port"
 
@@ -144,3 +144,49 @@ def test_the_default_bucket_is_a_round_step_giving_48_to_120_buckets(duration: f
     step = nice_step(duration)
     assert round(step / 10 ** math.floor(math.log10(step)), 9) in (1, 2, 5)
     assert 48 <= duration / step <= 120
+
+
+def day_of_execs(repeats: int) -> list[TraceRecord]:
+    """The six execs over and over, 0.5 s apart each round: a long session's records."""
+    one, _ = session(EXECS)
+    records: list[TraceRecord] = []
+    for round_ in range(repeats):
+        shift = round_ * (one[-1].t + 0.5)
+        records += [replace(rec, t=rec.t + shift) for rec in one]
+    return records
+
+
+def test_a_capped_timeline_keeps_its_newest_records_and_their_spans_right() -> None:
+    records = day_of_execs(120)  # ~9,000 records, more than twice the compaction step
+    whole = Timeline(records, max_records=len(records))
+    capped = Timeline(max_records=1000)
+    for start in range(0, len(records), 50):  # live batches
+        capped.add(records[start : start + 50])
+        assert len(capped) <= 1000 and len(capped.spans) <= 1000
+        assert len(capped._times) <= 1000 * 5 // 4 + 4096  # forgotten records are freed, not just hidden
+
+    assert (len(capped), capped.first, capped.dropped) == (1000, len(records) - 1000, len(records) - 1000)
+    assert capped.start == records[capped.first].t and capped.end == records[-1].t
+    assert capped.time_of(len(records) - 1) == records[-1].t
+    with pytest.raises(IndexError):
+        capped.time_of(0)  # forgotten
+
+    # Every span still kept has a row kept, and reads as it does in the whole trace, numbers and all.
+    def described(spans: list[ExecSpan]) -> list[tuple[object, ...]]:
+        return [(s.number, s.first, s.last, s.result, s.code_size, s.round_trip) for s in spans]
+
+    kept_spans = capped.spans
+    assert kept_spans[0].last >= capped.first and capped.spans_dropped + len(kept_spans) == len(whole.spans)
+    assert described(kept_spans) == described(whole.spans[-len(kept_spans) :])
+    assert capped.span_number(capped.spans[-1].number) is capped.spans[-1] and capped.span_number(0) is None
+    # The bytes of the records kept, by bucket and in all.
+    kept = records[capped.first :]
+    assert capped.bytes_tx == sum(len(rec.data) for rec in kept if rec.dir == "tx")
+    mine = capped.rates(1.0)
+    theirs = whole.rates(1.0, origin=mine.origin, count=len(mine.tx))
+    assert mine.tx[1:] == theirs.tx[1:] and mine.tx[0] < theirs.tx[0]  # the first second lost some records
+    # Gaps found again from the times kept match those found on the way.
+    capped.add([replace(records[-1], t=records[-1].t + 5.0)])
+    found = list(capped.gaps)
+    capped.set_gap_threshold(capped.gap_threshold)
+    assert capped.gaps == found and found[-1].before == len(records) - 1

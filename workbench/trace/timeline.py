@@ -15,6 +15,12 @@ first record after construction or :meth:`Timeline.clear`): the same numbers as 
 view's absolute indices when both are fed the same records, so a span's ``[first, last]``
 selects its rows there.
 
+Memory. A board can talk for a day: the model keeps its newest ``max_records`` records
+(:data:`DEFAULT_MAX_RECORDS`, the trace view's own cap, so both forget the same rows), about
+24 bytes each, and forgets the spans and gaps that end before the oldest kept record.
+Indices go on counting from where they were (:attr:`Timeline.first` is the oldest kept), as
+the trace view's do, and span numbers too (:attr:`Timeline.spans_dropped` went before).
+
 Definitions (the words the view shows):
 
 - An **exec span** starts at the record with the first code byte of a plain raw exec
@@ -44,6 +50,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal
 
 from workbench.protocol.events import (
@@ -67,6 +74,13 @@ ResultKind = Literal["ok", "exception", "interrupted", "rebooted", "unfinished",
 DEFAULT_GAP_THRESHOLD = 1.0
 #: Rate buckets for a whole trace: the bucket is the smallest 1-2-5 step giving at most this many.
 DEFAULT_BUCKETS = 120
+#: Records a timeline keeps (the newest): the trace view's default cap (its ``max_records``),
+#: so the spans a timeline shows still have their rows in the trace. ~2.4 MB of times and sums.
+DEFAULT_MAX_RECORDS = 100_000
+#: The finest time per column (the trace's clock has microseconds).
+FINEST_STEP = 1e-6
+#: Compact the arrays once this many forgotten records sit in front of them (amortised O(1)).
+_COMPACT_AT = 4096
 
 
 @dataclass(slots=True)
@@ -77,7 +91,7 @@ class ExecSpan:
     """
 
     number: int
-    """0 for the first span of the timeline."""
+    """0 for the first span since the timeline was cleared (forgotten spans keep counting)."""
     mode: CodeMode
     start: float
     end: float
@@ -173,26 +187,67 @@ def nice_step(duration: float, buckets: int = DEFAULT_BUCKETS) -> float:
     return float(f"1e{exponent + 1}")  # pragma: no cover - the loop's 10 always covers
 
 
+def _split_step(step: float) -> tuple[int, int]:
+    """``step`` of the 1-2-5 series as (mantissa 1, 2 or 5, power of ten)."""
+    exponent = math.floor(math.log10(step) + 1e-9)
+    mantissa = round(step / 10.0**exponent)
+    if mantissa not in (1, 2, 5):
+        raise ValueError(f"{step} is not a step of the 1-2-5 series")
+    return mantissa, exponent
+
+
+def finer_step(step: float) -> float:
+    """The next smaller step of the 1-2-5 series (a zoom in: x2, or x2.5 from a 5)."""
+    mantissa, exponent = _split_step(step)
+    if mantissa == 1:
+        return float(f"5e{exponent - 1}")
+    return float(f"{1 if mantissa == 2 else 2}e{exponent}")
+
+
+def coarser_step(step: float) -> float:
+    """The next larger step of the 1-2-5 series (a zoom out)."""
+    mantissa, exponent = _split_step(step)
+    if mantissa == 5:
+        return float(f"1e{exponent + 1}")
+    return float(f"{2 if mantissa == 1 else 5}e{exponent}")
+
+
 class Timeline:
     """Exec spans, gaps and byte rates of a trace, updated as records arrive (see the module)."""
 
     def __init__(
-        self, records: Iterable[TraceRecord] = (), *, gap_threshold: float = DEFAULT_GAP_THRESHOLD
+        self,
+        records: Iterable[TraceRecord] = (),
+        *,
+        gap_threshold: float = DEFAULT_GAP_THRESHOLD,
+        max_records: int = DEFAULT_MAX_RECORDS,
     ) -> None:
         if gap_threshold <= 0:
             raise ValueError("gap_threshold must be positive")
+        if max_records < 1:
+            raise ValueError("max_records must be at least 1")
         self.gap_threshold = gap_threshold
+        self.max_records = max_records
         self.clear()
         self.add(records)
 
     def clear(self) -> None:
         """Forget every record: the next one added is index 0 again."""
         # A record's time, kept monotonic: a file whose clock steps back does not fold the axis.
+        # The kept records are positions _head.. of the arrays; those before wait for compaction.
         self._times = array("d")
-        # Bytes each way up to and including each record (prefix sums answer any bucket).
+        # Bytes each way up to and including each record (prefix sums answer any bucket), and
+        # the sums before position 0 (records compacted away).
         self._cum_tx = array("q")
         self._cum_rx = array("q")
+        self._base_tx = 0
+        self._base_rx = 0
+        self._head = 0
+        self._next = 0  # index of the next record added
         self.spans: list[ExecSpan] = []
+        """The spans with a row still kept, oldest first."""
+        self.spans_dropped = 0
+        """Spans forgotten with their records (the first kept span's number)."""
         self.gaps: list[Gap] = []
         self._open: ExecSpan | None = None
         self._prompt_may_follow: ExecSpan | None = None
@@ -203,19 +258,31 @@ class Timeline:
             raise ValueError("gap_threshold must be positive")
         self.gap_threshold = seconds
         times = self._times
+        shift = self.first - self._head  # array position -> record index
         self.gaps = [
-            Gap(index - 1, times[index - 1], times[index])
-            for index in range(1, len(times))
-            if times[index] - times[index - 1] > seconds
+            Gap(shift + pos - 1, times[pos - 1], times[pos])
+            for pos in range(self._head + 1, len(times))
+            if times[pos] - times[pos - 1] > seconds
         ]
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
-        return len(self._times)
+        """Records kept (at most ``max_records``)."""
+        return len(self._times) - self._head
+
+    @property
+    def first(self) -> int:
+        """Index of the oldest record kept (0 until the cap is reached)."""
+        return self._next - len(self)
+
+    @property
+    def dropped(self) -> int:
+        """Records forgotten to stay within ``max_records``."""
+        return self.first
 
     @property
     def start(self) -> float:
-        return self._times[0] if self._times else 0.0
+        return self._times[self._head] if len(self) else 0.0
 
     @property
     def end(self) -> float:
@@ -227,15 +294,39 @@ class Timeline:
 
     @property
     def bytes_tx(self) -> int:
-        return self._cum_tx[-1] if self._cum_tx else 0
+        """Bytes the host sent in the records kept."""
+        return self._between(self._cum_tx, self._base_tx, self._head, len(self._times))
 
     @property
     def bytes_rx(self) -> int:
-        return self._cum_rx[-1] if self._cum_rx else 0
+        """Bytes the device sent in the records kept."""
+        return self._between(self._cum_rx, self._base_rx, self._head, len(self._times))
 
     def time_of(self, index: int) -> float:
-        """The (monotonic) time of record ``index``."""
-        return self._times[index]
+        """The (monotonic) time of record ``index`` (a kept one)."""
+        if not self.first <= index < self._next:
+            raise IndexError(f"record {index} is not kept (kept: {self.first} to {self._next - 1})")
+        return self._times[self._head + index - self.first]
+
+    def span_number(self, number: int) -> ExecSpan | None:
+        """The span numbered ``number``, if it is still kept."""
+        position = number - self.spans_dropped
+        return self.spans[position] if 0 <= position < len(self.spans) else None
+
+    def spans_between(self, start: float, end: float) -> list[ExecSpan]:
+        """The spans that overlap the times ``[start, end)``, oldest first (two bisections:
+        a zoomed view draws what it shows, not the whole day)."""
+        spans = self.spans
+        lo = bisect_left(spans, start, key=attrgetter("end"))
+        hi = bisect_left(spans, end, lo=lo, key=attrgetter("start"))
+        return spans[lo:hi]
+
+    def gaps_between(self, start: float, end: float) -> list[Gap]:
+        """The gaps that overlap the times ``[start, end)``, oldest first."""
+        gaps = self.gaps
+        lo = bisect_left(gaps, start, key=attrgetter("end"))
+        hi = bisect_left(gaps, end, lo=lo, key=attrgetter("start"))
+        return gaps[lo:hi]
 
     def rates(
         self, step: float | None = None, *, origin: float | None = None, count: int | None = None
@@ -250,31 +341,33 @@ class Timeline:
         if origin is None:
             origin = math.floor(self.start / step) * step
         if count is None:
-            count = max(1, math.floor((self.end - origin) / step) + 1) if self._times else 0
+            count = max(1, math.floor((self.end - origin) / step) + 1) if len(self) else 0
         tx: list[float] = []
         rx: list[float] = []
-        times = self._times
-        lo = bisect_left(times, origin)
+        times, cum_tx, cum_rx = self._times, self._cum_tx, self._cum_rx
+        base_tx, base_rx = self._base_tx, self._base_rx
+        lo = bisect_left(times, origin, self._head)
         for k in range(count):
             hi = bisect_left(times, origin + (k + 1) * step, lo)
-            tx.append(self._between(self._cum_tx, lo, hi) / step)
-            rx.append(self._between(self._cum_rx, lo, hi) / step)
+            tx.append(self._between(cum_tx, base_tx, lo, hi) / step)
+            rx.append(self._between(cum_rx, base_rx, lo, hi) / step)
             lo = hi
         return Rates(origin, step, tuple(tx), tuple(rx))
 
     def span_at(self, index: int) -> ExecSpan | None:
         """The span whose rows include record ``index``, if any."""
-        pos = bisect_left([s.last for s in self.spans], index)  # spans are in order and apart
-        if pos < len(self.spans) and self.spans[pos].first <= index:
-            return self.spans[pos]
+        spans = self.spans
+        pos = bisect_left(spans, index, key=attrgetter("last"))  # spans are in order and apart
+        if pos < len(spans) and spans[pos].first <= index:
+            return spans[pos]
         return None
 
     @staticmethod
-    def _between(cum: array[int], lo: int, hi: int) -> int:
-        """Bytes of records ``lo .. hi - 1``."""
+    def _between(cum: array[int], base: int, lo: int, hi: int) -> int:
+        """Bytes of the records at array positions ``lo .. hi - 1`` (``base``: the sum before position 0)."""
         if hi <= lo:
             return 0
-        return cum[hi - 1] - (cum[lo - 1] if lo else 0)
+        return cum[hi - 1] - (cum[lo - 1] if lo else base)
 
     # ------------------------------------------------------------------ reading records
     def add(self, records: Iterable[TraceRecord]) -> None:
@@ -283,10 +376,13 @@ class Timeline:
         cum_tx = self._cum_tx
         cum_rx = self._cum_rx
         threshold = self.gap_threshold
+        cap = self.max_records
+        head = self._head
+        index = self._next - 1
         for rec in records:
-            index = len(times)
+            index += 1
             t = rec.t
-            if index:
+            if times:
                 previous = times[-1]
                 if t < previous:
                     t = previous
@@ -304,6 +400,12 @@ class Timeline:
                 rx += size
             cum_tx.append(tx)
             cum_rx.append(rx)
+            self._next = index + 1
+            if len(times) - head > cap:
+                head += 1  # the oldest goes
+                if head >= _COMPACT_AT and head * 4 >= len(times) - head:
+                    self._compact(head)
+                    head = 0
             if rec.events:
                 self._read_events(rec, index, t)
             elif self._open is not None:
@@ -311,6 +413,31 @@ class Timeline:
                 self._open.last = index
             else:
                 self._prompt_may_follow = None
+        self._head = head
+        self._forget_before(self.first)
+
+    def _compact(self, head: int) -> None:
+        """Free the forgotten records in front of the arrays, once they are a fifth of them:
+        the arrays stay under 1.25 x ``max_records`` (plus ``_COMPACT_AT``), and each record
+        is moved at most four times in all (amortised O(1))."""
+        self._base_tx = self._cum_tx[head - 1]
+        self._base_rx = self._cum_rx[head - 1]
+        del self._times[:head]
+        del self._cum_tx[:head]
+        del self._cum_rx[:head]
+        self._head = 0
+
+    def _forget_before(self, first: int) -> None:
+        """Drop the spans and gaps that end before record ``first`` (once per batch)."""
+        spans = self.spans
+        gone = bisect_left(spans, first, key=attrgetter("last"))
+        if gone:
+            del spans[:gone]
+            self.spans_dropped += gone
+        gaps = self.gaps
+        gone = bisect_left(gaps, first, key=attrgetter("before"))
+        if gone:
+            del gaps[:gone]
 
     def _read_events(self, rec: TraceRecord, index: int, t: float) -> None:
         """The exec state machine, one record's events at a time."""
@@ -386,7 +513,7 @@ class Timeline:
         if self._open is not None:
             previous = self._open
             self._close(previous, previous.last, previous.end, "unfinished", "unfinished")
-        span = ExecSpan(len(self.spans), mode, t, t, index, index)
+        span = ExecSpan(self.spans_dropped + len(self.spans), mode, t, t, index, index)
         self.spans.append(span)
         self._open = span
         self._prompt_may_follow = None
@@ -416,5 +543,3 @@ def format_seconds(seconds: float) -> str:
         return f"{seconds:.2f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s"
-
-
