@@ -310,6 +310,35 @@ async def test_selecting_a_row_posts_record_selected_with_an_explanation() -> No
         assert next(iter(view.render_line(5))).style != cursor
 
 
+async def test_select_range_highlights_every_row_of_the_exec_until_the_cursor_leaves_it() -> None:
+    app = TraceApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = app.query_one(TraceView)
+        assert view.select_range(12, 19)  # transcript 03: an exec that raised, 8 rows
+        await pilot.pause()
+        assert app.selected[-1].record is SESSION[12] and view.selected_record is SESSION[12]
+
+        def looks() -> dict[int, str]:
+            """Each record on screen: drawn as the cursor, in the range, or plainly."""
+            cursor = view.get_component_rich_style("trace-view--cursor")
+            band = view.get_component_rich_style("trace-view--range").bgcolor
+            top = int(view.scroll_offset.y)
+            seen = {}
+            for y in range(view.scrollable_content_region.height):
+                style = next(iter(view.render_line(y))).style
+                seen[top + y] = "cursor" if style == cursor else "range" if style.bgcolor == band else "plain"
+            return seen
+
+        shown = looks()
+        assert all(index in shown for index in range(12, 20))  # the whole exec is on screen
+        assert shown[12] == "cursor" and {shown[i] for i in range(13, 20)} == {"range"}
+        assert shown.get(11, "plain") == "plain" and shown[20] == "plain"
+        await pilot.press("down", "down")  # reading the exec's rows one by one: the range stays
+        assert view.selected_range == (12, 19) and looks()[12] == "range" and looks()[14] == "cursor"
+        await pilot.press(*["down"] * 6)  # out of it: gone
+        assert view.selected_range is None and looks()[19] == "plain"
+
+
 async def test_search_finds_soft_reboot_and_moves_the_cursor() -> None:
     app = TraceApp()
     async with app.run_test(size=(120, 30)) as pilot:

@@ -69,6 +69,8 @@ _EXPLAIN_BYTES = 32
 #: Compact the head of a list once this many dead entries sit in front of it.
 _COMPACT_AT = 4096
 _CACHE_LINES = 4096
+#: How a record's lines are drawn (a key of the line cache).
+_PLAIN, _IN_RANGE, _CURSOR = 0, 1, 2
 
 
 class TraceView(ScrollView, can_focus=True):
@@ -78,6 +80,11 @@ class TraceView(ScrollView, can_focus=True):
     meaning (the protocol's reading, else the host's note). Hex mode shows a header per
     record and a classic 16-bytes-a-line dump. A cursor selects one record and posts
     :class:`TraceView.RecordSelected` with a plain-language explanation and its bytes in hex.
+
+    :meth:`select_range` (the timeline's Enter on an exec) also highlights every row of the
+    range, so the exec's extent shows at a glance. The highlight stays while the cursor moves
+    inside the range (reading the exec's rows one by one, each explained), and goes when the
+    cursor leaves it, another range is selected, or the records change wholesale.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -90,6 +97,7 @@ class TraceView(ScrollView, can_focus=True):
         "trace-view--header",
         "trace-view--offset",
         "trace-view--cursor",
+        "trace-view--range",
     }
     """
     | Class | Description |
@@ -103,6 +111,7 @@ class TraceView(ScrollView, can_focus=True):
     | `trace-view--header` | The size column of a record header in hex mode. |
     | `trace-view--offset` | Offsets of hex dump lines. |
     | `trace-view--cursor` | Every line of the selected record. |
+    | `trace-view--range` | The background of the records of a selected range (an exec). |
     """
 
     DEFAULT_CSS = """
@@ -121,6 +130,7 @@ class TraceView(ScrollView, can_focus=True):
         & > .trace-view--annotation { color: $text-primary; }
         & > .trace-view--header { color: $foreground; text-style: bold; }
         & > .trace-view--offset { color: $text-muted; }
+        & > .trace-view--range { background: $accent 20%; }
         & > .trace-view--cursor {
             background: $block-cursor-blurred-background;
             color: $block-cursor-blurred-foreground;
@@ -205,12 +215,13 @@ class TraceView(ScrollView, can_focus=True):
         # value changed, and the rebuild must still read the old geometry to keep its anchor.
         self._hex_layout = False
         self._cursor: int | None = None  # absolute index of the selected record
+        self._range: tuple[int, int] | None = None  # absolute indices of a highlighted range
         self._time_width = 8
         self._widest_annotation = 0  # of the visible records: how far a row can scroll sideways
         self._last_search = ""
         self._programmatic = 0  # >0 while the view scrolls itself (not the user)
-        self._cache: LRUCache[tuple[int, int, int, bool, bool, int], Strip] = LRUCache(_CACHE_LINES)
-        self._style_cache: dict[bool, dict[str, Style]] = {}
+        self._cache: LRUCache[tuple[int, int, int, bool, int, int], Strip] = LRUCache(_CACHE_LINES)
+        self._style_cache: dict[int, dict[str, Style]] = {}
         """The columns' styles (for the cursor line and the others), until the CSS or focus changes."""
 
     # ------------------------------------------------------------------ public API
@@ -252,6 +263,11 @@ class TraceView(ScrollView, can_focus=True):
     def selected_record(self) -> TraceRecord | None:
         """The record under the cursor, if any."""
         return None if self._cursor is None else self._record(self._cursor)
+
+    @property
+    def selected_range(self) -> tuple[int, int] | None:
+        """The highlighted range (absolute indices, inclusive), if any: see :meth:`select_range`."""
+        return self._range
 
     @property
     def line_count(self) -> int:
@@ -408,22 +424,31 @@ class TraceView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         hit = self._locate(scroll_y + y)
         if hit is None:
-            return Strip.blank(width, self._styles(False)["plain"])
+            return Strip.blank(width, self._styles(_PLAIN)["plain"])
         vis_index, sub = hit
         abs_index = self._vis_abs[vis_index]
-        selected = abs_index == self._cursor
+        look = self._look(abs_index)
         columns = self._dump_offsets(width) if self._hex_layout else self._text_width(width)
-        key = (abs_index, sub, columns, self._hex_layout, selected, self._time_width)
+        key = (abs_index, sub, columns, self._hex_layout, look, self._time_width)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_record_line(self._record(abs_index), sub, width, selected)
+            strip = self._render_record_line(self._record(abs_index), sub, width, look)
             self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self._styles(selected)["plain"])
+        return strip.crop_extend(scroll_x, scroll_x + width, self._styles(look)["plain"])
 
-    def _render_record_line(self, rec: TraceRecord, sub: int, width: int, selected: bool) -> Strip:
+    def _look(self, abs_index: int) -> int:
+        """How a record's lines are drawn: :data:`_CURSOR`, :data:`_IN_RANGE` or :data:`_PLAIN`."""
+        if abs_index == self._cursor:
+            return _CURSOR
+        span = self._range
+        if span is not None and span[0] <= abs_index <= span[1]:
+            return _IN_RANGE
+        return _PLAIN
+
+    def _render_record_line(self, rec: TraceRecord, sub: int, width: int, look: int) -> Strip:
         """The whole line for a pane ``width`` wide (uncropped: it may be wider than the pane
         and scroll sideways)."""
-        style = self._styles(selected)
+        style = self._styles(look)
         if not self._hex_layout:
             parts = self._text_line(rec, self._text_width(width))
         elif sub == 0:
@@ -432,12 +457,14 @@ class TraceView(ScrollView, can_focus=True):
             parts = self._dump_line(rec, (sub - 1) * _PREVIEW, offsets=self._dump_offsets(width))
         return Strip([Segment(text, style[name]) for text, name in parts if text])
 
-    def _styles(self, selected: bool) -> dict[str, Style]:
-        """Style per column name; looked up once, not for every line drawn during a flood."""
-        styles = self._style_cache.get(selected)
+    def _styles(self, look: int) -> dict[str, Style]:
+        """Style per column name; looked up once, not for every line drawn during a flood.
+        A range keeps the columns' colours on its own background (the cursor line, one colour
+        for contrast, stays the one that stands out)."""
+        styles = self._style_cache.get(look)
         if styles is not None:
             return styles
-        if selected:
+        if look == _CURSOR:
             styles = _AllSame(self.get_component_rich_style("trace-view--cursor"))
         else:
             get = self.get_component_rich_style
@@ -445,7 +472,10 @@ class TraceView(ScrollView, can_focus=True):
                 name: get(f"trace-view--{name}")
                 for name in ("time", "tx", "rx", "hex", "text", "annotation", "header", "offset")
             } | {"plain": self.rich_style}
-        self._style_cache[selected] = styles
+            if look == _IN_RANGE:
+                background = Style(bgcolor=get("trace-view--range").bgcolor)
+                styles = {name: style + background for name, style in styles.items()}
+        self._style_cache[look] = styles
         return styles
 
     def _text_width(self, width: int) -> int:
@@ -538,6 +568,8 @@ class TraceView(ScrollView, can_focus=True):
         self._vis_head = head
         if self._cursor is not None and self._cursor < self._first:
             self._cursor = None
+        if self._range is not None and self._range[1] < self._first:
+            self._range = None
         if self._head >= _COMPACT_AT and self._head * 2 >= len(self._items):
             del self._items[: self._head]
             self._head = 0
@@ -563,6 +595,7 @@ class TraceView(ScrollView, can_focus=True):
         self._line_end = 0
         self._hex_layout = self.hex_mode
         self._cursor = None
+        self._range = None
         self._time_width = 8
         self._widest_annotation = 0
         self.dropped = 0
@@ -687,23 +720,48 @@ class TraceView(ScrollView, can_focus=True):
             self._select(self._vis_abs[hit[0]])
 
     def select_range(self, first: int, last: int) -> bool:
-        """Put the cursor on the first row of records ``first``..``last`` (absolute indices, as
-        the timeline counts them) that is still kept and passes the filters; False when none is."""
+        """Highlight records ``first``..``last`` (absolute indices, as the timeline counts them)
+        and put the cursor on the first of them that is still kept and passes the filters,
+        showing as much of the range as fits; False (and nothing changed) when none is."""
         first = max(first, self._first)
         if first > last:
             return False
         pos = bisect_left(self._vis_abs, first, lo=self._vis_head)
         if pos >= len(self._vis_abs) or self._vis_abs[pos] > last:
             return False
+        self._set_range((first, last))
         self._select(self._vis_abs[pos])
+        self._scroll_to_range()
         return True
+
+    def _set_range(self, span: tuple[int, int] | None) -> None:
+        if span != self._range:
+            self._range = span
+            self._cache.clear()  # the lines of the old range and the new one change look
+
+    def _scroll_to_range(self) -> None:
+        """Show the whole range when it fits on the page (the cursor, on its first row, stays
+        on screen either way)."""
+        if self._range is None or self._cursor is None:
+            return
+        top_row = self._row_of(self._cursor)
+        last = bisect_right(self._vis_abs, self._range[1], lo=self._vis_head) - 1
+        if top_row is None or last < self._vis_head:
+            return
+        end_row = self._vis_start[last] - self._origin + self._lines_of(self._record(self._vis_abs[last]))
+        top, height = int(self.scroll_offset.y), self._page_height()
+        if end_row - top_row <= height and end_row > top + height:
+            self._scroll(end_row - height)
 
     def _select(self, abs_index: int, *, follow: bool = False) -> None:
         """Put the cursor on a record, scroll to it, tell the app. A user's move pauses
-        follow (they are reading something); only End resumes it.
+        follow (they are reading something); only End resumes it. Leaving a highlighted
+        range clears it.
         """
         changed = abs_index != self._cursor
         self._cursor = abs_index
+        if self._range is not None and not self._range[0] <= abs_index <= self._range[1]:
+            self._set_range(None)
         self.follow = follow
         if follow:
             self._scroll_end()
