@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 
 from tests.support.pilot import wait_until
@@ -94,3 +95,70 @@ async def test_live_records_show_within_a_fifth_of_a_second() -> None:
         await wait_until(pilot, lambda: "1 execs" in rows(view)["detail"])
         view.add_records(records[12:])
         await wait_until(pilot, lambda: "4 execs" in rows(view)["detail"])
+
+
+def selected_columns(view: TimelineView) -> list[int]:
+    """Columns of the exec row drawn in the selected style: where the chosen exec shows."""
+    style = view.get_component_rich_style("timeline-view--selected")
+    columns, x = [], 0
+    for segment in view.render_line(6):
+        if segment.style == style:
+            columns += range(x, x + len(segment.text))
+        x += len(segment.text)
+    return columns
+
+
+async def test_plus_zooms_in_and_minus_returns_to_the_whole_trace() -> None:
+    app = TimelineApp(session())
+    async with app.run_test(size=(120, 12)) as pilot:
+        view = app.query_one(TimelineView)
+        whole = [view.row_text(y) for y in range(10)]
+        assert view.zoom == 1 and view.border_subtitle == ""
+        await pilot.press("plus")
+        assert view.zoom > 1 and view.row_text(0) != whole[0]  # a finer time per column
+        start, end = view.visible_range
+        assert view.border_subtitle == f"x{view.zoom:g}, {start:.2f} s - {end:.2f} s"
+        await pilot.press("minus")
+        assert view.zoom == 1 and view.border_subtitle == ""
+        assert [view.row_text(y) for y in range(10)] == whole
+        await pilot.press("equals_sign", "equals_sign", "0")  # `=` zooms in too; 0 fits the whole trace
+        assert [view.row_text(y) for y in range(10)] == whole
+
+
+async def test_zoomed_in_the_selected_exec_stays_on_screen_and_shift_arrows_pan() -> None:
+    app = TimelineApp(session())
+    async with app.run_test(size=(120, 12)) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.press("left", "left", "left")  # exec 2, a 337 µs one in a 6 s trace
+        for _ in range(6):
+            await pilot.press("plus")
+            span = view.selected_span
+            assert span is not None and span.number == 1
+            start, end = view.visible_range
+            assert start <= span.start < end and selected_columns(view)
+        assert view.zoom >= 50  # 6 steps of x2 / x2.5
+        await pilot.press("right")  # exec 3, far off screen at this zoom
+        start, end = view.visible_range
+        assert "exec 3/4" in rows(view)["detail"] and start <= view.selected_span.start < end  # type: ignore[union-attr]
+        await pilot.press("shift+left")
+        assert view.visible_range[0] == pytest.approx(start - (end - start) / 2, abs=(end - start) / 100)
+        await pilot.press("right_square_bracket")
+        assert view.visible_range[0] == pytest.approx(start)
+
+
+async def test_live_records_move_a_zoomed_view_only_when_it_follows_the_newest_exec() -> None:
+    records = session()
+    app = TimelineApp(records[:27])  # execs 1 to 3
+    async with app.run_test(size=(120, 12)) as pilot:
+        view = app.query_one(TimelineView)
+        await pilot.press("left", "left", "plus", "plus")  # on exec 2, zoomed
+        before = view.visible_range
+        view.add_records(records[27:])
+        await wait_until(pilot, lambda: "/4" in rows(view)["detail"])
+        assert view.visible_range == before  # reading exec 2: not yanked
+
+        await pilot.press("end")  # the newest exec: follow the live edge, as a log does
+        more = [replace(rec, t=rec.t + 3.0) for rec in records[-5:]]
+        view.add_records(more)
+        await wait_until(pilot, lambda: view.visible_range[1] > more[-1].t)
+        assert view.visible_range[0] <= more[-1].t

@@ -22,6 +22,17 @@ Live use: :meth:`TimelineView.add_records` reads a batch into the model at once 
 the model) and the screen is redrawn at most five times a second. Keys: Left/Right (or
 Up/Down) move between execs, Home/End to the first/last, Enter (or a click on a bar) posts
 :class:`TimelineView.SpanSelected` with the exec's record indices, for the trace to select.
+
+Zoom. A long trace squeezes short execs into one column, so ``+``/``=`` zoom in and ``-``
+out, one step of the 1-2-5 series of times a column each (x2, or x2.5 from a 5: every column
+stays a round time, so the axis labels stay round), and ``0`` fits the whole trace again.
+Zoomed, the view keeps the selected exec on screen as Left/Right move, Shift+Left/Right (or
+``[``/``]``) pan by half a screen, and the subtitle says the zoom and the times on screen.
+New records do not move a zoomed view, unless it follows the live edge (the selection is on
+the newest exec, or nothing is chosen and the view was zoomed at the end, or a pan reached
+it), as a log does; choosing an older exec or panning back stops following. A frame costs
+what is on screen: the rates are two bisections a column and the spans and gaps drawn are
+found by bisection, whatever the length of the trace.
 """
 
 from __future__ import annotations
@@ -43,9 +54,13 @@ from workbench.app.texts import format_rate, format_size
 from workbench.trace.record import TraceRecord
 from workbench.trace.timeline import (
     DEFAULT_GAP_THRESHOLD,
+    DEFAULT_MAX_RECORDS,
+    FINEST_STEP,
     ExecSpan,
     Rates,
     Timeline,
+    coarser_step,
+    finer_step,
     format_seconds,
     nice_step,
     span_label,
@@ -147,6 +162,11 @@ class TimelineView(Widget, can_focus=True):
         Binding("home", "first_span", "First exec", show=False),
         Binding("end", "last_span", "Last exec", show=False),
         Binding("enter", "select_span", "Select in trace"),
+        Binding("plus,equals_sign", "zoom_in", "Zoom in", show=False),
+        Binding("minus", "zoom_out", "Zoom out", show=False),
+        Binding("0", "zoom_fit", "Whole trace", show=False),
+        Binding("shift+left,left_square_bracket", "pan(-1)", "Earlier", show=False),
+        Binding("shift+right,right_square_bracket", "pan(1)", "Later", show=False),
     ]
 
     class SpanSelected(Message):
@@ -162,15 +182,19 @@ class TimelineView(Widget, can_focus=True):
         self,
         *,
         gap_threshold: float = DEFAULT_GAP_THRESHOLD,
+        max_records: int = DEFAULT_MAX_RECORDS,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.timeline = Timeline(gap_threshold=gap_threshold)
+        self.timeline = Timeline(gap_threshold=gap_threshold, max_records=max_records)
         """The model, for reading (the app may show its numbers elsewhere)."""
         self._selected: int | None = None  # span number
+        self._step: float | None = None  # seconds a column when zoomed; None: the whole trace fits
+        self._left = 0  # zoomed: the first column's bucket (it starts at _left * _step seconds)
+        self._follow = False  # zoomed: keep the newest record at the right edge
         self._dirty = False
         self._rows: list[Strip] = []
         self._rows_key: tuple[object, ...] | None = None
@@ -190,6 +214,8 @@ class TimelineView(Widget, can_focus=True):
         self.timeline.clear()
         self.timeline.add(records)
         self._selected = None
+        self._step = None  # another trace: see all of it first
+        self._follow = False
         self._redraw()
 
     def clear(self) -> None:
@@ -207,15 +233,34 @@ class TimelineView(Widget, can_focus=True):
 
     @property
     def selected_span(self) -> ExecSpan | None:
-        if self._selected is None or self._selected >= len(self.timeline.spans):
-            return None
-        return self.timeline.spans[self._selected]
+        """The chosen exec, while the model still keeps it."""
+        return None if self._selected is None else self.timeline.span_number(self._selected)
 
     def select_span(self, number: int | None) -> None:
-        """Put the selection on span ``number`` (clamped), or nowhere; no message."""
+        """Put the selection on span ``number`` (clamped to the spans kept), or nowhere; no
+        message. Zoomed, the view moves to show it, and follows the live edge when it is the newest."""
         spans = self.timeline.spans
-        self._selected = None if number is None or not spans else min(max(number, 0), len(spans) - 1)
+        if number is None or not spans:
+            self._selected = None
+        else:
+            self._selected = min(max(number, spans[0].number), spans[-1].number)
+            if self._step is not None:
+                self._follow = self._selected == spans[-1].number
+                self._reveal(spans[self._selected - spans[0].number], self._columns())
         self._redraw()
+
+    @property
+    def zoom(self) -> float:
+        """How many times finer than the whole-trace view a column is (1: the whole trace)."""
+        columns = self._columns()
+        return self._fit_step(columns) / self._frame(columns)[0]
+
+    @property
+    def visible_range(self) -> tuple[float, float]:
+        """The times at the left edge and just after the right edge of the axis."""
+        columns = self._columns()
+        step, origin = self._frame(columns)
+        return origin, origin + columns * step
 
     def row_text(self, y: int) -> str:
         """What row ``y`` shows, as plain text (for tests and screen readers alike)."""
@@ -229,10 +274,49 @@ class TimelineView(Widget, can_focus=True):
         self._move(+1)
 
     def action_first_span(self) -> None:
-        self.select_span(0)
+        spans = self.timeline.spans
+        self.select_span(spans[0].number if spans else None)
 
     def action_last_span(self) -> None:
-        self.select_span(len(self.timeline.spans) - 1)
+        spans = self.timeline.spans
+        self.select_span(spans[-1].number if spans else None)
+
+    def action_zoom_in(self) -> None:
+        """One step finer, keeping the selected exec (else the newest record) where it is."""
+        if not len(self.timeline):
+            return
+        columns = self._columns()
+        step, origin = self._frame(columns)
+        finer = finer_step(step)
+        if finer < FINEST_STEP * (1 - 1e-9):
+            self.notify(f"Zoomed in as far as it goes: {format_seconds(step)} a column", severity="warning")
+            return
+        self._zoom_to(finer, step, origin, columns)
+
+    def action_zoom_out(self) -> None:
+        """One step coarser; at the whole trace, stays there."""
+        if self._step is None:
+            return
+        columns = self._columns()
+        step, origin = self._frame(columns)
+        self._zoom_to(coarser_step(step), step, origin, columns)
+
+    def action_zoom_fit(self) -> None:
+        """The whole trace on screen (the view before any zoom)."""
+        self._step = None
+        self._follow = False
+        self._redraw()
+
+    def action_pan(self, direction: int) -> None:
+        """Half a screen earlier (-1) or later (+1); reaching the newest record follows it."""
+        if self._step is None:
+            self.notify("The whole trace is on screen: + zooms in", severity="information")
+            return
+        columns = self._columns()
+        low, high = self._bounds(self._step, columns)
+        self._left = min(max(self._left + direction * max(columns // 2, 1), low), high)
+        self._follow = direction > 0 and self._left >= high
+        self._redraw()
 
     def action_select_span(self) -> None:
         span = self.selected_span
@@ -243,10 +327,76 @@ class TimelineView(Widget, can_focus=True):
 
     def _move(self, step: int) -> None:
         """From nothing selected, any move starts at the newest exec (what just happened)."""
-        if self._selected is None:
-            self.select_span(len(self.timeline.spans) - 1)
+        if self.selected_span is None:
+            self.action_last_span()
         else:
-            self.select_span(self._selected + step)
+            self.select_span(self._selected + step)  # type: ignore[operator]  # selected_span says it is set
+
+    # ------------------------------------------------------------------ zoom
+    def _columns(self) -> int:
+        return max(self.content_region.width - _GUTTER, 1)
+
+    def _fit_step(self, columns: int) -> float:
+        return _column_step(self.timeline, columns)
+
+    def _bounds(self, step: float, columns: int) -> tuple[int, int]:
+        """The first column's bucket from the first record's to the one that puts the newest
+        record in the last column (no panning into empty time)."""
+        model = self.timeline
+        low = math.floor(model.start / step)
+        return low, max(low, math.floor(model.end / step) - (columns - 1))
+
+    def _frame(self, columns: int) -> tuple[float, float]:
+        """(seconds a column, time of the first column's start) for the frame to draw."""
+        model = self.timeline
+        fit = self._fit_step(columns)
+        if self._step is not None and self._step >= fit * (1 - 1e-9):
+            self._step = None  # the trace shrank (records forgotten) under the zoom
+        if self._step is None:
+            return fit, math.floor(model.start / fit) * fit
+        low, high = self._bounds(self._step, columns)
+        self._left = high if self._follow else min(max(self._left, low), high)
+        return self._step, self._left * self._step
+
+    def _zoom_to(self, new_step: float, step: float, origin: float, columns: int) -> None:
+        """Zoom to ``new_step`` a column from the frame (``step``, ``origin``) on screen."""
+        if new_step >= self._fit_step(columns) * (1 - 1e-9):
+            self.action_zoom_fit()
+            return
+        span = self.selected_span
+        newest = self.timeline.spans[-1] if self.timeline.spans else None
+        if span is not None:
+            anchor = span.start  # stays in its column, if it was on screen
+            column = math.floor((anchor - origin) / step)
+            if not 0 <= column < columns:
+                column = columns // 4
+            self._follow = span is newest
+        elif self._step is None or self._follow:
+            anchor, column = self.timeline.end, columns - 1  # nothing chosen: what just happened
+            self._follow = True
+        else:
+            anchor, column = origin + columns * step / 2, columns // 2
+        self._step = new_step
+        self._left = math.floor(anchor / new_step) - column
+        if span is not None:
+            self._reveal(span, columns)
+        self._redraw()
+
+    def _reveal(self, span: ExecSpan, columns: int) -> None:
+        """Move a zoomed view the least that shows ``span`` whole (its start, when it is wider
+        than the screen), with a little room around it."""
+        step = self._step
+        if step is None:
+            return
+        first, last = math.floor(span.start / step), math.floor(span.end / step)
+        if first >= self._left and last <= self._left + columns - 1:
+            return
+        width = last - first + 1
+        margin = max(0, min(columns // 10, (columns - width) // 2))
+        if width > columns or first < self._left:
+            self._left = first - margin
+        else:
+            self._left = last + margin - (columns - 1)
 
     # ------------------------------------------------------------------ events
     def on_mount(self) -> None:
@@ -273,7 +423,8 @@ class TimelineView(Widget, can_focus=True):
         if offset is None or rates is None or offset.y != _ROW_EXEC or offset.x < _GUTTER:
             return
         column = offset.x - _GUTTER
-        for span in reversed(self.timeline.spans):
+        at = rates.origin + column * rates.step
+        for span in reversed(self.timeline.spans_between(at, at + rates.step)):
             if rates.bucket_of(span.start) <= column <= rates.bucket_of(span.end):
                 self.select_span(span.number)
                 self.post_message(self.SpanSelected(span.first, span.last))
@@ -291,14 +442,18 @@ class TimelineView(Widget, can_focus=True):
     # ------------------------------------------------------------------ drawing
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
-        # Not the record count: live records show when the timer redraws, not on every repaint.
-        key = (width, self._selected, self.has_focus, self.timeline.gap_threshold)
+        key = self._key(width)
         if key != self._rows_key:
             self._rows = self._draw(width)
-            self._rows_key = key
+            self._rows_key = self._key(width)  # drawing a followed frame moves it to the live edge
         if 0 <= y < len(self._rows):
             return self._rows[y].crop_extend(0, width, self.rich_style)
         return Strip.blank(width, self.rich_style)
+
+    def _key(self, width: int) -> tuple[object, ...]:
+        """What the rows depend on. Not the record count: live records show when the timer
+        redraws, not on every repaint."""
+        return (width, self._selected, self.has_focus, self.timeline.gap_threshold, self._step, self._left)
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -311,20 +466,38 @@ class TimelineView(Widget, can_focus=True):
         label = self._style("label")
         if not len(model):
             self._layout = None
+            self._set_subtitle("")
             return [Strip([Segment("No trace records yet: run something, or open a saved trace.", label)])]
         columns = max(width - _GUTTER, 1)
-        rates = model.rates(_column_step(model, columns))
-        rates = model.rates(rates.step, origin=rates.origin, count=columns)
+        step, origin = self._frame(columns)
+        rates = model.rates(step, origin=origin, count=columns)
         self._layout = rates
+        end = origin + columns * step
+        spans = model.spans_between(origin, end)
+        gaps = self._gap_columns(rates, columns)
+        self._set_subtitle(self._zoom_text(rates, columns))
         rows: list[Strip] = [self._header(rates)]
         rows += self._curve("tx", rates.tx)
         rows += self._curve("rx", rates.rx)
-        rows.append(self._axis(rates, columns))
-        rows.append(self._exec_lane(rates, columns))
-        rows.append(self._credit_lane(rates, columns))
+        rows.append(self._axis(rates, columns, gaps))
+        rows.append(self._exec_lane(rates, columns, spans, gaps))
+        rows.append(self._credit_lane(rates, columns, spans))
         rows.append(Strip([Segment(self._detail(), label)]))
         rows.append(Strip([Segment(self._gaps(), self._style("muted"))]))
         return rows
+
+    def _zoom_text(self, rates: Rates, columns: int) -> str:
+        """``x4, 12.50 s - 18.70 s`` when zoomed: how far in, and which times are on screen."""
+        if self._step is None:
+            return ""
+        factor = f"{self._fit_step(columns) / rates.step:,.1f}".rstrip("0").rstrip(".")
+        decimals = max(0, -math.floor(math.log10(rates.step) + 1e-9))
+        end = rates.origin + columns * rates.step
+        return f"x{factor}, {rates.origin:.{decimals}f} s - {end:.{decimals}f} s"
+
+    def _set_subtitle(self, text: str) -> None:
+        if self.border_subtitle != text:
+            self.border_subtitle = text
 
     def _gutter(self, text: str) -> Segment:
         return Segment(text.ljust(_GUTTER)[:_GUTTER], self._style("muted"))
@@ -356,13 +529,13 @@ class TimelineView(Widget, can_focus=True):
     def _gap_columns(self, rates: Rates, columns: int) -> set[int]:
         """Columns a gap covers (the one where it ends, for a gap shorter than two columns)."""
         marked: set[int] = set()
-        for gap in self.timeline.gaps:
+        for gap in self.timeline.gaps_between(rates.origin, rates.origin + (columns + 1) * rates.step):
             first, last = rates.bucket_of(gap.start) + 1, rates.bucket_of(gap.end) - 1
             inside = range(max(first, 0), min(last, columns - 1) + 1)
             marked.update(inside if len(inside) else [rates.bucket_of(gap.end)])
         return {c for c in marked if 0 <= c < columns}
 
-    def _axis(self, rates: Rates, columns: int) -> Strip:
+    def _axis(self, rates: Rates, columns: int, gaps: set[int]) -> Strip:
         """Ticks every ``_TICK_EVERY`` columns or more, labelled with the trace's times."""
         cells = ["─"] * columns
         every = _TICK_EVERY
@@ -374,20 +547,19 @@ class TimelineView(Widget, can_focus=True):
                 break
             cells[column : column + len(text)] = list(text)
             column += max(every, len(text) + 2)
-        gaps = self._gap_columns(rates, columns)
         muted, gap = self._style("muted"), self._style("gap")
         segments = [self._gutter("")]
         for index, cell in enumerate(cells):
             segments.append(Segment(_GAP_MARK, gap) if index in gaps else Segment(cell, muted))
         return Strip(segments)
 
-    def _exec_lane(self, rates: Rates, columns: int) -> Strip:
-        """One bar per exec; the selected one drawn last, so it always shows."""
+    def _exec_lane(self, rates: Rates, columns: int, spans: list[ExecSpan], gaps: set[int]) -> Strip:
+        """One bar per exec on screen; the selected one drawn last, so it always shows."""
         cells: list[tuple[str, str]] = [(" ", "")] * columns
-        for column in self._gap_columns(rates, columns):
+        for column in gaps:
             cells[column] = (_GAP_MARK, "gap")
         selected = self.selected_span
-        for span in [*self.timeline.spans, *([selected] if selected is not None else [])]:
+        for span in [*spans, *([selected] if selected is not None else [])]:
             start = max(rates.bucket_of(span.start), 0)
             end = min(rates.bucket_of(span.end), columns - 1)
             if end < start:
@@ -402,13 +574,13 @@ class TimelineView(Widget, can_focus=True):
         segments += [Segment(char, self._style(style) if style else self.rich_style) for char, style in cells]
         return Strip(segments)
 
-    def _credit_lane(self, rates: Rates, columns: int) -> Strip:
+    def _credit_lane(self, rates: Rates, columns: int, spans: list[ExecSpan]) -> Strip:
         """The window credit during pastes: the last value in each column, scaled to the most
-        any paste had; blank where no paste ran."""
+        any paste on screen had; blank where no paste ran."""
         last: dict[int, int] = {}
         top = 0
         bucket = rates.bucket_of
-        for span in self.timeline.spans:
+        for span in spans:
             points = span.credit
             if not points:
                 continue
@@ -430,8 +602,8 @@ class TimelineView(Widget, can_focus=True):
         if span is None:
             if not spans:
                 return "No execs in this trace."
-            return f"{len(spans)} execs: Left / Right choose one, Enter selects its rows in the trace."
-        parts = [f"exec {span.number + 1}/{len(spans)}: {span_label(span)}"]
+            return f"{len(spans)} execs: Left / Right choose one, Enter selects its rows in the trace, + / - zoom."
+        parts = [f"exec {span.number + 1}/{self.timeline.spans_dropped + len(spans)}: {span_label(span)}"]
         if span.round_trip is not None:
             parts.append(f"round trip {format_seconds(span.round_trip)}")
         if span.first_reply is not None:
