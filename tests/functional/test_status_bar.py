@@ -219,3 +219,27 @@ def test_bad_values_are_refused_clearly() -> None:
 
 def test_no_literal_colours_in_the_css() -> None:
     assert not re.search(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", status_bar.StatusBar.DEFAULT_CSS)
+
+
+async def test_an_unchanged_line_is_not_redrawn() -> None:
+    """The app reports the state 4 times a second; each redraw of the bar is a layout refresh
+    that repaints the screen (bytes on the network for a browser tab of ``workbench serve``):
+    the same line is drawn once, a change (a colour too) again."""
+    app = BarApp(FakeClock())
+    async with app.run_test(size=(100, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.set_device("sim://generic")
+        bar.set_state("raw REPL, ready")
+        await pilot.pause()
+        drawn: list[object] = []
+        original = bar.update
+        bar.update = lambda content="": (drawn.append(content), original(content))[1]  # type: ignore[method-assign]
+        for _ in range(5):
+            bar.set_state("raw REPL, ready")
+            bar.set_credit(None)
+            bar.set_trace_drops(0)
+        assert drawn == []
+        bar.set_state("running")
+        assert len(drawn) == 1
+        await pilot.pause()
+        assert "running" in screen_line(app)

@@ -229,6 +229,8 @@ class DevicesPane(Vertical):
         self._check_url_argument(url)
         if not isinstance(state, str):
             raise TypeError(f"state must be a string such as 'raw REPL, ready', not {state!r}")
+        if self._states.get(url) == state:
+            return  # the app reports every board's state 4 times a second: redraw on a change only
         self._states[url] = state
         self._render_rows()
 

@@ -103,6 +103,10 @@ class StatusBar(Static):
         self._tx_rate = 0.0
         self._rx_rate = 0.0
         self._timer: Timer | None = None
+        #: What the line shows now (text and styles): the app sets the state 4 times a second,
+        #: and each ``update`` is a layout refresh that repaints the screen (in a browser tab of
+        #: ``workbench serve``, bytes on the network): only a change is drawn.
+        self._shown: tuple[str, tuple[object, ...]] | None = None
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(self._tick_interval_s, self._tick, name="status bar rates")
@@ -218,7 +222,11 @@ class StatusBar(Static):
 
     def _update_line(self) -> None:
         if self.is_mounted:
-            self.update(self._line(self._available_width()))
+            line = self._line(self._available_width())
+            key = (line.plain, tuple(line.spans))
+            if key != self._shown:
+                self._shown = key
+                self.update(line)
 
     def _line(self, width: int) -> Content:
         """The line for ``width`` columns; when it is tight, thinner separators buy the URL room."""
