@@ -17,6 +17,11 @@ class ConnectError(WorkbenchError):
     """The device could not be opened (no such port, busy, refused, bad URL)."""
 
 
+class PortInUse(ConnectError):
+    """Another program has the device open (a port opened exclusively, a ser2net port that
+    takes one client); the message names it where it can be found."""
+
+
 class DeviceDisconnected(WorkbenchError):
     """The port failed under us: cable pulled, process ended, socket closed."""
 

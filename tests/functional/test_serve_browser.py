@@ -148,32 +148,38 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         assert not page.is_closed()
 
 
-def test_a_second_tab_sees_the_board_in_use_and_gets_it_once_the_first_closes(tmp_path: Path) -> None:
-    """One board on a serial port (a pty with a simulated board behind it), two tabs: the first
-    has it; the second is told it is in use (its app opens nothing); closing the first ends its
-    app within seconds, and the second connects (F2) and runs code on the board."""
-    board = tmp_path / "board"
-    with PtyBridge(f"sim://generic?fs={board}") as bridge, \
-            serving("--token", "t0k3n", "-d", bridge.path) as (server, url), chromium() as context:
+def test_each_tab_takes_a_free_board_and_one_in_use_is_freed_when_its_tab_closes(tmp_path: Path) -> None:
+    """Two boards on serial ports (ptys with simulated boards behind them), served with
+    ``-d A -d B``: the first tab starts on A, the second on B (A is the first tab's); a third
+    is told both are in use, opens nothing and shows A; closing the first tab ends its app
+    within seconds, and the third connects (F2) and runs code on A."""
+    board_a, board_b = tmp_path / "a", tmp_path / "b"
+    with PtyBridge(f"sim://generic?fs={board_a}") as a, PtyBridge(f"sim://generic?fs={board_b}") as b, \
+            serving("--token", "t0k3n", "-d", a.path, "-d", b.path) as (server, url), chromium() as context:
         first, _ = open_app(context, url)
-        run_until_written(first, "open('first.txt', 'w').write('1')", board / "first.txt", tmp_path / "first.png")
+        run_until_written(first, "open('first.txt', 'w').write('1')", board_a / "first.txt", tmp_path / "first.png")
         (first_app,) = app_processes(server)
 
-        second, drawn = open_app(context, url)
+        second, _ = open_app(context, url)
+        run_until_written(second, "open('second.txt', 'w').write('2')", board_b / "second.txt",
+                          tmp_path / "second.png")
+
+        third, drawn = open_app(context, url)
         # (The rest of the message wraps in the output pane: where depends on the page's size.)
-        wait_for_text(second, drawn, f"could not open {bridge.path}: in use", tmp_path / "second.png")
+        wait_for_text(third, drawn, "every board this app may start on is in use", tmp_path / "third.png")
+        assert not (board_a / "third.txt").exists()
 
         first.close()
         closed = time.monotonic()
         while is_running(first_app) and time.monotonic() - closed < RELEASED_S:
             time.sleep(0.05)
         assert not is_running(first_app), f"the closed tab's app still runs after {RELEASED_S} s"
-        assert len(app_processes(server)) == 1  # the second tab's
+        assert len(app_processes(server)) == 2  # the second and third tabs'
 
-        second.mouse.click(500, 200)
-        second.keyboard.press("F2")  # connect, with the keyboard in the editor
-        run_until_written(second, "open('second.txt', 'w').write('2')", board / "second.txt",
-                          tmp_path / "second-run.png")
+        third.mouse.click(500, 200)
+        third.keyboard.press("F2")  # connect, with the keyboard in the editor
+        run_until_written(third, "open('third.txt', 'w').write('3')", board_a / "third.txt",
+                          tmp_path / "third-run.png")
 
 
 def test_on_a_shared_network_the_browser_needs_the_token(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ on the UI thread only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -188,8 +188,14 @@ class WorkbenchApp(App[None]):
         initial_code: str = DEFAULT_CODE,
         profiles: ProfileStore | None = None,
         learned: LearnedStore | None = None,
+        start_fallbacks: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        #: Where to start instead, in order, while the first connection finds its board in use
+        #: (``workbench -d A -d B``: a lab's tabs each take the next free board).
+        self._start_fallbacks = list(start_fallbacks)
+        #: Every board the app may start on, while it is still starting (empty: one was given).
+        self._start_candidates = [device_url, *start_fallbacks] if start_fallbacks else []
         self.manager = SessionManager(find_port=find_port, list_ports=list_ports)
         self.boards = Boards(self.manager, device_url, self.post_message)
         """Every board the app knows; the selected one; the lesson shown instead, if any."""
@@ -410,6 +416,8 @@ class WorkbenchApp(App[None]):
         self.board_work.open(board)
 
     def on_device_connected(self, message: DeviceConnected) -> None:
+        self._start_fallbacks.clear()  # started: the other boards are for whoever needs them
+        self._start_candidates.clear()
         board = self.boards.device(message.url)
         board.choice = message.choice
         self.query_one("#devices", DevicesPane).set_state(message.url, message.session.snapshot.state)
@@ -421,6 +429,12 @@ class WorkbenchApp(App[None]):
             self.screen.show_learned(self.board_work.learned_about(message.url))
 
     def on_device_status(self, message: DeviceStatus) -> None:
+        if message.in_use and message.url == self.device_url and self._start_candidates:
+            if self._start_fallbacks:
+                self._start_on_next(message)
+            else:
+                self._start_found_all_in_use(message)
+            return
         devices = self.query_one("#devices", DevicesPane)
         if message.text == "disconnected" and not message.error:
             devices.forget_state(message.url)
@@ -436,6 +450,27 @@ class WorkbenchApp(App[None]):
         if message.error:
             self.notify(message.text, severity="error", timeout=10)
             self.query_one("#output", OutputPane).error(message.text, document=message.url)
+
+    def _start_on_next(self, refused: DeviceStatus) -> None:
+        """The start's board is in use: say so in its output, then start on the next one."""
+        following = self._start_fallbacks.pop(0)
+        self.query_one("#devices", DevicesPane).set_state(refused.url, "error")
+        self.query_one("#output", OutputPane).error(refused.text, document=refused.url)
+        self.notify(f"{refused.url} is in use: starting on {following}", timeout=6)
+        self._connect(following)  # selects it: every pane follows
+
+    def _start_found_all_in_use(self, refused: DeviceStatus) -> None:
+        """Every board the app may start on is taken: back to the first, saying so."""
+        candidates, self._start_candidates = self._start_candidates, []
+        devices = self.query_one("#devices", DevicesPane)
+        output = self.query_one("#output", OutputPane)
+        devices.set_state(refused.url, "error")
+        output.error(refused.text, document=refused.url)
+        self.select_board(candidates[0])
+        text = (f"every board this app may start on is in use ({', '.join(candidates)}); when one is free, "
+                "select it and press F2 (Connect)")
+        output.error(text, document=candidates[0])
+        self.notify(text, severity="error", timeout=10)
 
     def on_board_state_changed(self, message: BoardStateChanged) -> None:
         """The session manager moved a board to another state (lost, reconnected, closed)."""
@@ -1600,7 +1635,7 @@ class WorkbenchApp(App[None]):
             ("Files", "Show or hide the selected board's files  [F11]", self.action_toggle_files),
             ("Plotter", "Draw the numbers the board prints, live (p pause, c clear, e CSV, s SVG)  [Shift+F11]",
              self.action_toggle_plot),
-            ("Timeline", "Traffic over time and every exec as a span; Enter selects its rows in the trace  [Shift+F10]",
+            ("Timeline", "Traffic over time and every exec as a span; Enter selects its rows in the trace, + / - zoom  [Shift+F10]",
              self.action_toggle_timeline),
             ("Refresh files", "List the board's files again  [r in the Files pane]", self.action_refresh_files),
             ("Files: upload", "Copy a host file into the selected folder on the board  [u]", self.action_files_upload),

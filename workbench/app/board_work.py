@@ -37,7 +37,7 @@ from workbench.app.messages import (
     SeveralRunFinished,
 )
 from workbench.engine.session import Session
-from workbench.errors import DeviceDisconnected, WorkbenchError
+from workbench.errors import DeviceDisconnected, PortInUse, WorkbenchError
 from workbench.manager import SessionManager
 from workbench.manager.manager import ManagedSession
 from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port, saved_profile, storage_key
@@ -134,7 +134,7 @@ class BoardWork:
             self._in_force[url] = _InForce(key, refined)
             learned = self._learn(url, managed, session)
         except WorkbenchError as exc:
-            self._post(DeviceStatus(url, str(exc), error=True))
+            self._post(DeviceStatus(url, str(exc), error=True, in_use=isinstance(exc, PortInUse)))
             self._post_all(learned)
             return
         self._post(DeviceConnected(url, session, self._in_force[url].choice))

@@ -71,13 +71,15 @@ class ProbeFinished(WorkerMessage):
 
 
 class DeviceStatus(WorkerMessage):
-    """The connection changed (disconnected, failed, reset); ``error`` for failures."""
+    """The connection changed (disconnected, failed, reset); ``error`` for failures;
+    ``in_use``: it failed because another program has the device."""
 
-    def __init__(self, url: str, text: str, *, error: bool = False) -> None:
+    def __init__(self, url: str, text: str, *, error: bool = False, in_use: bool = False) -> None:
         super().__init__()
         self.url = url
         self.text = text
         self.error = error
+        self.in_use = in_use
 
 
 class RunFinished(WorkerMessage):

@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-d", "--device", dest="top_devices", action="append", metavar="DEVICE",
         help="the device for the app, exec, run and probe: a URL, a shortcut (a0) or a name "
-        "(see below; default: the one board plugged in, else sim://generic)",
+        "(see below; default: the one board plugged in, else sim://generic); the app given several "
+        "starts on the first that no other program has open",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
 
@@ -223,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the address to listen on (default 127.0.0.1; 0.0.0.0: every network)")
     serve.add_argument("--port", metavar="P", help="the TCP port (default 8765)")
     serve.add_argument("-d", "--device", dest="devices", action="append", metavar="DEVICE",
-                       help="the device each tab's app starts on (see `workbench --help`)")
+                       help="the device each tab's app starts on (see `workbench --help`); several "
+                       "(-d a0 -d a1, or a0,a1): each tab starts on the first one no other tab has")
     serve.add_argument("--token", metavar="T",
                        help="the access token (default on a non-local host: a random one); given with "
                        "a local host, it is required there too")
@@ -288,10 +290,7 @@ def _settle_devices(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> 
         if command == "probe" and len(ns.urls) > 1:
             parser.error(f"probe measures one device at a time, not {len(ns.urls)}: {', '.join(ns.urls)}")
     elif command is None:
-        devices = _device_tokens(parser, top)
-        if len(devices) > 1:
-            parser.error(f"the app starts on one device, not {len(devices)}: {', '.join(devices)}")
-        ns.device = devices[0] if devices else None
+        ns.device = _device_tokens(parser, top)  # several: the app starts on the first free one
 
 
 def _positive_float(text: str) -> float:
@@ -336,7 +335,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.command is None:
             from workbench.app.main import run_app
 
-            return run_app(args.device)  # resolves a shortcut or name itself
+            return run_app(args.device)  # resolves shortcuts and names itself
         if args.command in ("exec", "run"):
             return _cmd_exec(args)
         if args.command == "ports":

@@ -75,11 +75,12 @@ def is_local(host: str) -> bool:
     return host in LOCAL_HOSTS
 
 
-def app_command(device: str | None) -> str:
+def app_command(devices: Sequence[str]) -> str:
     """The shell command each tab runs (textual-serve starts it with a shell). ``exec``: the
-    shell becomes the app, so ending the tab's process ends the app, not a shell above it."""
+    shell becomes the app, so ending the tab's process ends the app, not a shell above it.
+    Several devices: each tab's app starts on the first that is free."""
     words = [sys.executable, "-m", "workbench"]
-    if device is not None:
+    for device in devices:
         words += ["-d", device]
     return "exec " + shlex.join(words)
 
@@ -98,10 +99,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from workbench.cli.main import _error
 
     devices = _devices(args)
-    if len(devices) > 1:
-        _error(f"the app starts on one device, not {len(devices)}: {', '.join(devices)}")
-        return EXIT_USAGE
-    device = devices[0] if devices else None
     host = (args.host if args.host is not None else DEFAULT_HOST).strip().strip("[]")
     try:
         port = DEFAULT_PORT if args.port is None else port_number(args.port)
@@ -123,10 +120,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     token = args.token if args.token is not None else (None if local else secrets.token_urlsafe(24))
     if not local and not args.allow_host_code:
-        if device is not None and _runs_on_host(device):
-            _error(f"{device} runs code as a process of this machine: on a non-local host "
-                   f"({host}) it needs --allow-host-code")
-            return EXIT_USAGE
+        for device in devices:
+            if _runs_on_host(device):
+                _error(f"{device} runs code as a process of this machine: on a non-local host "
+                       f"({host}) it needs --allow-host-code")
+                return EXIT_USAGE
         os.environ[NO_HOST_CODE_ENV] = "1"  # inherited by every tab's app process
 
     root = args.root if args.root is not None else (None if local else ".")
@@ -148,7 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(BrokenPipeError):  # stdout gone: the tabs go on regardless
             print(f"workbench serve: {line}", flush=True)
 
-    server = TokenServer(app_command(device), host=host, port=port, token=token, local_only=local,
+    server = TokenServer(app_command(devices), host=host, port=port, token=token, local_only=local,
                          on_ready=ready, max_tabs=max_tabs, report=say)
     try:
         server.run()

@@ -30,7 +30,7 @@ from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.state import DeviceState, SessionSnapshot, device_state
 from workbench.engine.stepping import PendingStep, StepController, StepStopped
-from workbench.errors import ConnectError, DeviceDisconnected, SessionClosed, UsageError, WorkbenchError
+from workbench.errors import ConnectError, DeviceDisconnected, PortInUse, SessionClosed, UsageError, WorkbenchError
 from workbench.trace.record import TraceRecord, TraceRecorder
 from workbench.transports import has_modem_lines, open_port
 from workbench.transports.exclusive import holder
@@ -90,7 +90,9 @@ class Session:
         try:
             port = open_port(url, baudrate=profile.baudrate)
         except (serial.SerialException, ValueError, OSError) as exc:
-            raise ConnectError(f"could not open {url}: {_open_problem(url, exc)}") from exc
+            problem = _open_problem(url, exc)
+            error = PortInUse if _in_use(url, exc) else ConnectError
+            raise error(f"could not open {url}: {problem}") from exc
         try:
             self._apply_lines(port, profile)
         except (serial.SerialException, OSError) as exc:
@@ -453,6 +455,14 @@ def connect(url: str, profile: Profile | None = None, *, trace: TraceRecorder | 
     return Session(url, profile, trace=trace)
 
 
+def _in_use(url: str, exc: BaseException) -> bool:
+    """Whether the open failed because another program has the device (see :func:`_open_problem`)."""
+    code = getattr(exc, "errno", None)
+    if code in (errno.EPIPE, errno.ECONNRESET):
+        return url.lower().startswith(("rfc2217://", "socket://"))
+    return code in (errno.EBUSY, errno.EAGAIN)
+
+
 def _open_problem(url: str, exc: BaseException) -> str:
     """Why a port did not open, in words that say what to do (pyserial nests the OS error
     in its own text: "[Errno 2] could not open port X: [Errno 2] No such file ...")."""
@@ -461,7 +471,7 @@ def _open_problem(url: str, exc: BaseException) -> str:
         return "no such port (is the board plugged in? `workbench ports` lists what is there)"
     if code in (errno.EACCES, errno.EPERM):
         return "permission denied (on Linux, join the group that owns the port, e.g. dialout, and log in again)"
-    if code in (errno.EPIPE, errno.ECONNRESET) and url.lower().startswith(("rfc2217://", "socket://")):
+    if code in (errno.EPIPE, errno.ECONNRESET) and _in_use(url, exc):
         return ("the far end closed the connection at once: ser2net lets one client at a time have a port, so "
                 "the board is probably in use by another program (another workbench window or browser tab); "
                 "close it there, then connect again")
