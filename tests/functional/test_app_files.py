@@ -164,6 +164,8 @@ async def test_a_slow_transfer_shows_progress_and_esc_cancels_it(tmp_path: Path)
         await wait_for(pilot, lambda: status.transfer is not None, limit=400)
         assert "big.bin" in (status.transfer or "") and "%" in (status.transfer or "")
         assert "running: uploading big.bin" in status.summary and devices.badge(app.device_url) == "running"
+        await wait_for(pilot, lambda: "running: uploading big.bin" in devices.option_list.get_option(
+            app.device_url).prompt.plain, limit=400)  # the row says with what, too
         await pilot.press("f5")  # a run waits for no transfer: it is refused, clearly
         assert any("busy with the upload of big.bin" in text for text in notifications(app))
         await pilot.press("escape")

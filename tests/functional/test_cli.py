@@ -217,7 +217,6 @@ def test_a_lone_device_means_the_code_or_file_is_missing() -> None:
         assert last.startswith(f"workbench {args[0]}: error: the following arguments are required: {operand}")
         assert f"'{args[1]}' is a device" in last
     assert cli("probe", "sim://generic", "-d", "sim://esp32").returncode == 2  # one device at a time
-    assert cli("-d", "sim://generic", "-d", "sim://esp32").returncode == 2  # the app opens one
 
 
 def test_run_names_the_file_in_tracebacks(tmp_path: Path) -> None:

@@ -154,10 +154,12 @@ def test_the_apps_d_takes_names_and_shortcuts_and_defaults_like_the_cli(tmp_path
     from workbench.cli.main import main
 
     opened: list[str] = []
+    fallbacks: list[tuple[str, ...]] = []
 
     class RecordingApp:
-        def __init__(self, url: str) -> None:
+        def __init__(self, url: str, start_fallbacks: tuple[str, ...] = ()) -> None:
             opened.append(url)
+            fallbacks.append(tuple(start_fallbacks))
 
         def run(self) -> None:
             pass
@@ -170,4 +172,7 @@ def test_the_apps_d_takes_names_and_shortcuts_and_defaults_like_the_cli(tmp_path
     assert main(["--device", "a1"]) == 0
     assert main([]) == 0
     assert main(["-d", "sim://esp32"]) == 0
-    assert opened == ["rfc2217://lab-pi:4000", "/dev/ttyACM1", "sim://generic", "sim://esp32"]
+    assert main(["-d", "sim://esp32,lab", "-d", "a0"]) == 0  # several: the first free, then the others
+    assert opened == ["rfc2217://lab-pi:4000", "/dev/ttyACM1", "sim://generic", "sim://esp32", "sim://esp32"]
+    assert fallbacks[-1] == ("rfc2217://lab-pi:4000", "/dev/ttyACM0")
+    assert set(fallbacks[:-1]) == {()}

@@ -36,7 +36,7 @@ from workbench.app.badges import badge_style
 from workbench.discovery.devices import DeviceEntry, available_devices
 from workbench.discovery.names import resolve_device
 from workbench.discovery.urls import check_device_url
-from workbench.manager.badges import BADGE_SYMBOLS, badge_for_state
+from workbench.manager.badges import BADGE_SYMBOLS, BUSY_PREFIX, badge_for_state
 
 __all__ = ["DevicesPane"]
 
@@ -63,6 +63,13 @@ class _Row:
     marked: bool = False
     selected: bool = False
     name: str | None = None
+
+
+def _badge_text(row: _Row) -> str:
+    """The badge word; a board busy with a file action says with what ("running: uploading main.py")."""
+    if row.badge == "running" and row.state and row.state.startswith(BUSY_PREFIX):
+        return row.state
+    return row.badge
 
 
 def _detail(entry: DeviceEntry) -> str:
@@ -413,7 +420,7 @@ class DevicesPane(Vertical):
             (f"{BADGE_SYMBOLS[row.badge]} ", style),
             (row.name or row.url, "bold underline" if row.selected else "bold"),
             " ",
-            (row.badge, style),
+            (_badge_text(row), style),
             "\n",
             (f"  {row.detail}", "$text-muted"),
         )
