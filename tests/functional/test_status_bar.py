@@ -224,7 +224,7 @@ def test_no_literal_colours_in_the_css() -> None:
 async def test_an_unchanged_line_is_not_redrawn() -> None:
     """The app reports the state 4 times a second; each redraw of the bar is a layout refresh
     that repaints the screen (bytes on the network for a browser tab of ``workbench serve``):
-    the same line is drawn once, a change (a colour too) again."""
+    the same line is drawn once, a changed one again."""
     app = BarApp(FakeClock())
     async with app.run_test(size=(100, 3)) as pilot:
         bar = app.query_one(StatusBar)
