@@ -119,7 +119,8 @@ def app_processes(server: subprocess.Popen[str]) -> set[int]:
 
 def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
     """...and the page asks nothing of another site (a lab may have no internet; its fonts and
-    scripts come from the server)."""
+    scripts come from the server); the program and the trace download to the student's computer;
+    closing the tab asks first."""
     board = tmp_path / "board"
     with serving("--token", "t0k3n", "-d", f"sim://generic?fs={board}") as (_server, url), chromium() as context:
         requested: list[str] = []
@@ -131,6 +132,24 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         server = url.split("/?", 1)[0]
         assert any(address.endswith(".ttf") for address in requested)  # the terminal's font
         assert [address for address in requested if not address.startswith(server)] == []
+
+        # The student's program and the session's trace, downloaded to their own computer.
+        downloads: list[Any] = []
+        page.on("download", lambda download: downloads.append(download))  # (through a window.open)
+        for command, count in (("download the editor", 1), ("download the trace", 2)):
+            page.keyboard.press("Control+p")
+            page.wait_for_timeout(300)  # the palette is open before it is typed into
+            page.keyboard.type(command, delay=10)
+            page.wait_for_timeout(300)  # the palette has filtered its commands
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + DEADLINE_S
+            while len({download.url for download in downloads}) < count and time.monotonic() < deadline:
+                page.wait_for_timeout(50)
+        program, trace = list({download.url: download for download in downloads}.values())
+        assert program.suggested_filename == "main.py"
+        assert Path(program.path()).read_text().strip() == "open('made.txt', 'w').write('from the browser')"
+        assert trace.suggested_filename == "workbench-trace.jsonl"
+        assert "from the browser".encode().hex() in Path(trace.path()).read_text()  # the run's bytes
 
         # Closing the tab by mistake (Ctrl+W is the browser's) asks first while the app runs.
         asked: list[str] = []

@@ -15,6 +15,7 @@ on the UI thread only.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ from textual.worker import Worker, WorkerState
 from workbench.app.board import Board, Boards, DeviceBoard, LessonBoard
 from workbench.app.board_work import BoardWork
 from workbench.app.bridge import BridgeFlush
+from workbench.app.browser_downloads import board_file_name, editor_download
 from workbench.app.file_work import FileWork
 from workbench.app.messages import (
+    BoardFileFetched,
     BoardFileRead,
     BoardFileSaved,
     BoardNotice,
@@ -119,6 +122,7 @@ from workbench.manager.manager import ManagedSession, StepCallback
 from workbench.profiles import DeviceProfile, ProfileStore, device_key, find_port
 from workbench.profiles.learned import LearnedStore
 from workbench.trace import TraceFileError, annotate, load_jsonl, save_jsonl
+from workbench.trace.jsonl import jsonl_text
 from workbench.trace.record import TraceRecord
 
 SOFT_RESET_DONE = "Soft reset done: the board restarted its interpreter; variables and imports are gone."
@@ -1079,14 +1083,19 @@ class WorkbenchApp(App[None]):
     def action_save_trace(self) -> None:
         self.push_screen(PathDialog("Save the trace as JSON Lines", "workbench-trace.jsonl"), self._save_trace_to)
 
-    def _save_trace_to(self, path: str | None) -> None:
-        if not path:
-            return
+    def _trace_to_save(self) -> tuple[list[TraceRecord], dict[str, object]]:
+        """The trace shown (records and the file's meta), as a saved trace holds it."""
         records = self.query_one("#trace", TraceView).records()
         shown = self.boards.shown
         meta: dict[str, object] = {"device": self._viewing_file or shown.document}
         if shown.trace_dropped is not None:
             meta["dropped_records"] = shown.trace_dropped
+        return records, meta
+
+    def _save_trace_to(self, path: str | None) -> None:
+        if not path:
+            return
+        records, meta = self._trace_to_save()
         try:
             save_jsonl(host_path(path), records, meta)
         except OSError as exc:
@@ -1306,6 +1315,56 @@ class WorkbenchApp(App[None]):
             f"read of {board_path(entry.path)}",
             lambda session: self.file_work.read_for_editor(message.url, session, entry),
         )
+
+    # ------------------------------------------------------------------ a browser's downloads
+    def _browser_commands(self) -> Iterable[SystemCommand]:
+        """In a browser tab of ``workbench serve``: files for the student's own computer (the
+        dialogs save on the serving machine)."""
+        for title, help_text, callback in (
+            ("Download the editor's text", "Save the editor's document on this computer, through the browser",
+             self.action_download_editor),
+            ("Download the trace", "Every byte of this session as JSON Lines, on this computer",
+             self.action_download_trace),
+            ("Download the plot as CSV", "The plotter's readings, on this computer", self.action_download_plot_csv),
+            ("Download the plot as SVG", "The plotter as it is on screen, on this computer",
+             self.action_download_plot_svg),
+            ("Files: download to this computer", "The selected board file, through the browser",
+             self.action_files_download_to_browser),
+        ):
+            yield SystemCommand(title, help_text, callback)
+
+    def _to_browser(self, filename: str, text: str, mime_type: str = "text/plain") -> None:
+        self.deliver_text(io.StringIO(text), save_filename=filename, mime_type=mime_type)
+        self.notify(f"{filename} is on its way to this browser.", timeout=4)
+
+    def action_download_editor(self) -> None:
+        editor = self.query_one("#editor", EditorPane)
+        download = editor_download(editor.document, editor.text)
+        self._to_browser(download.filename, download.text, "text/x-python")
+
+    def action_download_trace(self) -> None:
+        records, meta = self._trace_to_save()
+        self._to_browser("workbench-trace.jsonl", jsonl_text(records, meta), "application/x-ndjson")
+
+    def action_download_plot_csv(self) -> None:
+        text, _rows = self.query_one("#plot", PlotPane).csv_text()
+        self._to_browser("plot.csv", text, "text/csv")
+
+    def action_download_plot_svg(self) -> None:
+        self._to_browser("plot.svg", self.query_one("#plot", PlotPane).svg_text(), "image/svg+xml")
+
+    def action_files_download_to_browser(self) -> None:
+        entry = self._selected_file(folders=False)
+        if entry is None:
+            return
+        url = self.boards.selected.url
+        self._start_file_job(url, f"download of {board_path(entry.path)}",
+                             lambda session: self.file_work.read_for_browser(url, session, entry))
+
+    def on_board_file_fetched(self, message: BoardFileFetched) -> None:
+        self._end_job_and_tell(message)
+        if message.data is not None:
+            self.deliver_binary(io.BytesIO(message.data), save_filename=board_file_name(message.path))
 
     def on_board_file_read(self, message: BoardFileRead) -> None:
         self._end_file_job(message.url)
@@ -1650,6 +1709,8 @@ class WorkbenchApp(App[None]):
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+        if self.is_web:
+            yield from self._browser_commands()
         for lesson in LESSONS:
             yield SystemCommand(
                 f"Lesson: {lesson.title}",

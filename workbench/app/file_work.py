@@ -30,6 +30,7 @@ from pathlib import Path
 from textual.message import Message
 
 from workbench.app.messages import (
+    BoardFileFetched,
     BoardFileRead,
     BoardFileSaved,
     FileJobDone,
@@ -133,6 +134,22 @@ class FileWork:
             self._post(BoardFileRead(url, entry.path, None, reason))
             return
         self._post(BoardFileRead(url, entry.path, text, f"Opened {where} from {url}.", "information"))
+
+    def read_for_browser(self, url: str, session: Session, entry: FileEntry) -> None:
+        """The board file ``entry``'s bytes, for the browser of a ``workbench serve`` tab to
+        download (any file: the browser saves bytes, the editor is not involved)."""
+        where = board_path(entry.path)
+        try:
+            with self._busy(url, session, f"downloading {where}"):
+                data = BoardFS(session).read(entry.path, progress=self._progress(url))
+        except TransferCancelled:
+            self._post(BoardFileFetched(url, entry.path, None, transfer_cancelled(f"download of {where}", where),
+                                        "warning"))
+            return
+        except WorkbenchError as exc:
+            self._post(BoardFileFetched(url, entry.path, None, one_line(exc)))
+            return
+        self._post(BoardFileFetched(url, entry.path, data, f"{where} is on its way to this browser.", "information"))
 
     def save(self, url: str, session: Session, path: str, text: str, document_id: object) -> None:
         """Write the editor's ``text`` to ``path`` on the board (verified, atomic)."""

@@ -216,6 +216,16 @@ class BoardFileRead(FileJobDone):
         self.content = content
 
 
+class BoardFileFetched(FileJobDone):
+    """A board file was read to hand to the browser of a ``workbench serve`` tab: its ``data``
+    (None when it could not be read; ``text`` of the base then says why)."""
+
+    def __init__(self, url: str, path: str, data: bytes | None, text: str = "", severity: SeverityLevel = "error") -> None:
+        super().__init__(url, text, severity)
+        self.path = path
+        self.data = data
+
+
 class BoardFileSaved(FileJobDone):
     """The editor's document ``document_id`` was written to ``path`` on ``url`` as ``content``
     (``ok`` False: it was not, and ``text`` says why; the document stays modified)."""

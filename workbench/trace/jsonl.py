@@ -36,6 +36,11 @@ class TraceFileError(ValueError):
 
 def save_jsonl(path: str | os.PathLike[str], records: list[TraceRecord], meta: dict[str, Any] | None = None) -> None:
     """Write atomically: a crash mid-save leaves the old file whole, never half a trace."""
+    atomic_write_text(path, jsonl_text(records, meta))
+
+
+def jsonl_text(records: list[TraceRecord], meta: dict[str, Any] | None = None) -> str:
+    """The trace file's text (what :func:`save_jsonl` writes; a browser tab downloads it)."""
     lines: list[str] = []
     if meta:
         lines.append(json.dumps({"meta": meta}) + "\n")
@@ -51,7 +56,7 @@ def save_jsonl(path: str | os.PathLike[str], records: list[TraceRecord], meta: d
         if rec.events:
             row["events"] = [event_to_json(event) for event in rec.events]
         lines.append(json.dumps(row) + "\n")
-    atomic_write_text(path, "".join(lines))
+    return "".join(lines)
 
 
 def load_jsonl(path: str | os.PathLike[str]) -> tuple[list[TraceRecord], dict[str, Any]]:

@@ -183,13 +183,22 @@ class PlotPane(PlotextPlot):
 
     def export_csv(self, path: str | Path) -> int:
         """Write the shown view (the frozen one while paused) as CSV; returns the rows written."""
+        text, rows = self.csv_text()
+        atomic_write_text(host_path(path), text)
+        return rows
+
+    def csv_text(self) -> tuple[str, int]:
+        """The shown view (the frozen one while paused) as CSV, and its number of rows."""
         view = self.store().view()
-        atomic_write_text(host_path(path), view.to_csv())
-        return len(view.samples)
+        return view.to_csv(), len(view.samples)
 
     def export_svg(self, path: str | Path) -> None:
-        """Write the pane as it is on screen (border, titles, plot) as an SVG, via Rich's export
-        as Textual's own screenshots do, but of this pane's region only."""
+        """Write the pane as it is on screen as an SVG (:meth:`svg_text`)."""
+        atomic_write_text(host_path(path), self.svg_text())
+
+    def svg_text(self) -> str:
+        """The pane as it is on screen (border, titles, plot) as an SVG, via Rich's export as
+        Textual's own screenshots do, but of this pane's region only."""
         self._draw_now()  # the file shows the current data even between two timer ticks
         width, height = self.outer_size
         strips = self.render_lines(Region(0, 0, width, height))
@@ -208,8 +217,7 @@ class PlotPane(PlotextPlot):
             segments.extend(strip)
             segments.append(Segment.line())
         console.print(Segments(segments), end="")
-        svg = console.export_svg(title=self.border_title or "plot")
-        atomic_write_text(host_path(path), svg)
+        return console.export_svg(title=self.border_title or "plot")
 
     # -- keys ----------------------------------------------------------------------------------
 
