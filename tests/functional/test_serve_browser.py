@@ -119,8 +119,8 @@ def app_processes(server: subprocess.Popen[str]) -> set[int]:
 
 def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
     """...and the page asks nothing of another site (a lab may have no internet; its fonts and
-    scripts come from the server); the program and the trace download to the student's computer;
-    closing the tab asks first."""
+    scripts come from the server); a program pasted in runs; the program and the trace download
+    to the student's computer; closing the tab asks first."""
     board = tmp_path / "board"
     with serving("--token", "t0k3n", "-d", f"sim://generic?fs={board}") as (_server, url), chromium() as context:
         requested: list[str] = []
@@ -132,6 +132,23 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         server = url.split("/?", 1)[0]
         assert any(address.endswith(".ttf") for address in requested)  # the terminal's font
         assert [address for address in requested if not address.startswith(server)] == []
+
+        # A program from the student's computer comes in by pasting it (the browser's paste
+        # event, as its menu or paste key sends it) over the selected text.
+        page.keyboard.press("Control+a")
+        page.wait_for_timeout(300)
+        page.evaluate("""code => {
+            const data = new DataTransfer();
+            data.setData("text/plain", code);
+            document.querySelector(".xterm-helper-textarea").dispatchEvent(
+                new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+        }""", "open('pasted.txt', 'w').write('pasted')\n")
+        page.wait_for_timeout(300)  # the paste is in the editor before F5 runs it
+        page.keyboard.press("F5")
+        deadline = time.monotonic() + DEADLINE_S
+        while not (board / "pasted.txt").exists() and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert (board / "pasted.txt").read_text() == "pasted"
 
         # The student's program and the session's trace, downloaded to their own computer.
         downloads: list[Any] = []
@@ -147,9 +164,10 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
                 page.wait_for_timeout(50)
         program, trace = list({download.url: download for download in downloads}.values())
         assert program.suggested_filename == "main.py"
-        assert Path(program.path()).read_text().strip() == "open('made.txt', 'w').write('from the browser')"
+        assert Path(program.path()).read_text().strip() == "open('pasted.txt', 'w').write('pasted')"
         assert trace.suggested_filename == "workbench-trace.jsonl"
-        assert "from the browser".encode().hex() in Path(trace.path()).read_text()  # the run's bytes
+        assert "from the browser".encode().hex() in Path(trace.path()).read_text()  # the runs' bytes
+        assert "pasted".encode().hex() in Path(trace.path()).read_text()
 
         # Closing the tab by mistake (Ctrl+W is the browser's) asks first while the app runs.
         asked: list[str] = []
