@@ -38,3 +38,23 @@ async def test_an_app_that_ignores_quit_is_terminated_when_its_tab_closes(
         ended_after = time.monotonic() - closed
     assert not any(is_running(pid) for pid in started), "the closed tab's app still runs"
     assert ended_after < 0.3 + serve_server.TERMINATE_GRACE_S
+
+
+async def test_a_page_sending_nonsense_ends_its_tab_in_one_line() -> None:
+    """A websocket message that is not what the page sends (a broken or hostile client) ends
+    that tab with one line for the teacher, not a traceback; the server goes on."""
+    lines: list[str] = []
+    tabs = TokenServer(DEAF_APP, host="127.0.0.1", port=0, token=None, local_only=True, report=lines.append)
+    async with TestServer(await tabs._make_app(), host="127.0.0.1") as web, TestClient(web) as browser:
+        tab = await browser.ws_connect("/ws?width=80&height=24")
+        await tab.send_str("{not json")
+        message = await tab.receive(timeout=10)
+        assert message.type.name in ("CLOSE", "CLOSED", "CLOSING")
+        deadline = time.monotonic() + 10
+        while len(lines) < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        page = await browser.get("/")  # the server still serves
+        assert page.status == 200
+    assert lines[0] == "tab opened from 127.0.0.1 (1 open)"
+    assert lines[1].startswith("tab from 127.0.0.1 ended: JSONDecodeError: ")
+    assert lines[2] == "tab closed from 127.0.0.1 (0 open)"
