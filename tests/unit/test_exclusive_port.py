@@ -15,6 +15,7 @@ from tests.support.pty_bridge import PtyBridge
 from tests.support.ser2net import Ser2NetServer, ser2net_path
 from workbench.engine.session import connect
 from workbench.errors import ConnectError
+from workbench.app.widgets.devices_pane import _detail as devices_pane_detail
 from workbench.transports.exclusive import holder
 
 
@@ -74,3 +75,31 @@ def test_a_board_behind_ser2net_refuses_a_second_client_in_one_line(board_port: 
     assert proc.returncode == 3
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
     assert "the board is probably in use by another program" in proc.stderr
+
+
+def test_the_device_list_says_which_ports_another_program_has(board_port: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a lab, a student's devices pane (and `workbench ports`) shows which boards the other
+    tabs have; the one this app has is not "in use"."""
+    from workbench.discovery import devices
+    from workbench.discovery.ports import PortInfo
+
+    port = PortInfo(board_port, 0x2E8A, 0x0005, None, "Board in CDC mode", None, None, None, "Raspberry Pi Pico")
+    monkeypatch.setattr(devices, "list_ports", lambda: [port])
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from workbench.transports import open_port; p = open_port(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.read()", board_port],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "open\n"
+        (entry,) = [entry for entry in devices.available_devices() if entry.kind == "serial"]
+        assert entry.in_use is not None and entry.in_use.startswith(f"process {other.pid} (")
+        assert f"(in use by process {other.pid}" in devices.format_devices_table([entry])
+        assert f"in use by process {other.pid}" in devices_pane_detail(entry)  # the app's row
+    finally:
+        other.communicate(timeout=30)
+    mine = connect(board_port)
+    try:
+        (entry,) = [entry for entry in devices.available_devices() if entry.kind == "serial"]
+        assert entry.in_use is None  # this process's own
+    finally:
+        mine.close()

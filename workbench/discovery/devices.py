@@ -14,6 +14,7 @@ from typing import Any, Literal
 from workbench.discovery.ports import PortInfo, list_ports
 from workbench.host_code import host_code_refused
 from workbench.sim.boards import BOARDS
+from workbench.transports.exclusive import other_holder
 
 Kind = Literal["named", "serial", "simulated", "local"]
 
@@ -32,6 +33,9 @@ class DeviceEntry:
     port: PortInfo | None = None
     name: str | None = None
     """The name from the settings file's ``[devices]`` table (kind "named")."""
+    in_use: str | None = None
+    """Who else has this serial port open (``"process 4711 (python3 -m workbench)"``), if known:
+    in a lab, which boards the other tabs have."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form; serial ports carry their USB details too."""
@@ -44,6 +48,7 @@ class DeviceEntry:
         }
         if self.port is not None:
             data["usb"] = self.port.to_json()
+            data["in_use"] = self.in_use
         return data
 
 
@@ -61,7 +66,8 @@ def available_devices(*, include_serial: bool = True, include_named: bool = True
     if include_named:
         entries += named_device_entries(ports)
     for port in ports:
-        entries.append(DeviceEntry(port.device, "serial", port.description or "serial port", port.board_guess, port))
+        entries.append(DeviceEntry(port.device, "serial", port.description or "serial port", port.board_guess, port,
+                                   in_use=other_holder(port.device)))
     if host_code_refused("sim://"):
         return entries  # workbench serve without --allow-host-code: no code runs on the server
     for spec in BOARDS.values():
@@ -81,7 +87,8 @@ def named_device_entries(ports: list[PortInfo] | None = None) -> list[DeviceEntr
     for name, url in load_named_devices().names.items():
         port = by_device.get(url)
         board = port.board_guess if port is not None else None
-        entries.append(DeviceEntry(url, "named", f"named {name!r} in the settings file", board, port, name))
+        entries.append(DeviceEntry(url, "named", f"named {name!r} in the settings file", board, port, name,
+                                   in_use=other_holder(url) if port is not None else None))
     return entries
 
 
@@ -127,7 +134,7 @@ def format_devices_table(entries: list[DeviceEntry]) -> str:
             (port.vid_pid() if port else "") or "-",
             (port.serial_number if port else None) or "-",
             entry.board or "-",
-            entry.description or "-",
+            (entry.description or "-") + (f" (in use by {entry.in_use})" if entry.in_use else ""),
         ))
     widths = [max(len(row[col]) for row in rows) for col in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]

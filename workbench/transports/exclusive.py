@@ -41,6 +41,18 @@ def claim(port: serial.SerialBase) -> None:
 def holder(device: str) -> str | None:
     """Who holds the lock on ``device``: ``"process 4711 (python3 -m workbench)"``; None when
     that cannot be found (no /proc/locks, a lock of another kind, a process gone meanwhile)."""
+    pid = holder_pid(device)
+    return None if pid is None else f"process {pid}{_command(pid)}"
+
+
+def other_holder(device: str) -> str | None:
+    """:func:`holder`, unless it is this process (a board this app has open is not "in use")."""
+    pid = holder_pid(device)
+    return None if pid is None or pid == os.getpid() else f"process {pid}{_command(pid)}"
+
+
+def holder_pid(device: str) -> int | None:
+    """The process holding the ``flock`` on ``device`` (Linux's /proc/locks), else None."""
     try:
         info = os.stat(device)
         lines = PROC_LOCKS.read_text().splitlines()
@@ -50,7 +62,7 @@ def holder(device: str) -> str | None:
     for line in lines:
         words = line.split()
         if len(words) >= 6 and words[1] == "FLOCK" and words[5] == wanted and words[4].isdigit():
-            return f"process {words[4]}{_command(int(words[4]))}"
+            return int(words[4])
     return None
 
 

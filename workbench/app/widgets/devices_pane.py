@@ -87,6 +87,8 @@ def _detail(entry: DeviceEntry) -> str:
             parts.append(vid_pid)
     else:
         parts.append(entry.description or entry.board or entry.kind)
+    if entry.in_use:
+        parts.append(f"in use by {entry.in_use}")
     return " · ".join(parts)
 
 
