@@ -98,6 +98,57 @@ def test_sync_uploads_what_differs_and_a_dry_run_changes_nothing(
     assert (board / "main.py").read_text() == "print('v1')\n"
 
 
+def test_a_sync_of_several_files_says_one_line_each_and_a_second_one_sends_nothing(
+    fs: Run, board: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    (src / "lib").mkdir(parents=True)
+    files = {"main.py": b"import lib.a\n", "boot.py": b"", "data.bin": bytes(range(256)) * 4,
+             **{f"lib/{name}.py": f"{name} = 1\n".encode() for name in "abc"}}
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    code, out, err = fs("sync", str(src), ":")
+    assert (code, err) == (0, b"")
+    lines = out.decode().splitlines()
+    assert lines[0] == "mkdir :lib" and len(lines) == 1 + len(files) + 1
+    assert "upload data.bin -> :data.bin (1,024 B)" in lines and "upload lib/b.py -> :lib/b.py (6 B)" in lines
+    assert lines[-1] == "6 uploaded (1,055 B), 1 folder made, 0 unchanged"
+    assert {name: (board / name).read_bytes() for name in files} == files
+    assert not list(board.rglob("*.wbtmp"))
+    assert fs("sync", str(src), ":") == (0, b"6 unchanged\n", b"")
+
+
+def test_cp_of_several_files_ctrl_c_names_the_file_under_way(
+    fs: Run, board: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.cli.fs import Board
+    from workbench.engine.session import Session
+
+    (board / "b.bin").write_bytes(b"old")
+    (tmp_path / "a.py").write_bytes(b"a = 1\n")
+    (tmp_path / "b.bin").write_bytes(os.urandom(64 * 1024))
+    interrupted = threading.Event()
+    original_interrupt, original_progress = Session.interrupt, Board.on_progress
+
+    def interrupt(self: Session) -> None:
+        original_interrupt(self)
+        interrupted.set()
+
+    def on_progress(self: Board, progress: object) -> None:
+        original_progress(self, progress)  # type: ignore[arg-type]
+        if progress.path == "b.bin" and not interrupted.is_set():  # type: ignore[attr-defined]
+            os.kill(os.getpid(), signal.SIGINT)
+            assert interrupted.wait(5)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Session, "interrupt", interrupt)
+        patched.setattr(Board, "on_progress", on_progress)
+        code, _out, err = fs("cp", str(tmp_path / "a.py"), str(tmp_path / "b.bin"), ":")
+    assert (code, err) == (1, b"workbench: cancelled: :b.bin unchanged on the board\n")
+    assert (board / "a.py").read_bytes() == b"a = 1\n" and (board / "b.bin").read_bytes() == b"old"
+    assert sorted(p.name for p in board.iterdir()) == ["a.py", "b.bin"]
+
+
 def test_rm_needs_r_for_a_folder(fs: Run, board: Path) -> None:
     (board / "lib" / "deep").mkdir(parents=True)
     (board / "lib" / "deep" / "x.py").write_text("x = 1\n")

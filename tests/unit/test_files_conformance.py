@@ -90,6 +90,50 @@ def test_sync_twice_sends_nothing_the_second_time(board_url: str, tmp_path: Path
         fs.rm("wb_sync", recursive=True)
 
 
+def test_several_files_go_in_one_run_verified_and_the_first_error_names_its_file(board_url: str) -> None:
+    from workbench.files.codec import hash_kind, host_hash
+    from workbench.trace import TraceRecorder
+
+    trace = TraceRecorder()
+    with workbench.connect(board_url, trace=trace) as session:
+        fs = BoardFS(session)
+        fs.mkdir("wb_b")
+        # A folder that is not there: that file is named, the one before it is in place, the
+        # one after it untouched, and no temporary copy is left.
+        with pytest.raises(BoardFileNotFound, match=r":wb_b/nope/x\.py"):
+            fs.write_many([("wb_b/a.py", b"old"), ("wb_b/nope/x.py", b"x"), ("wb_b/every.bin", b"new")])
+        assert [e.name for e in fs.ls("wb_b")] == ["a.py"]
+        files = [("wb_b/every.bin", EVERY_BYTE), ("wb_b/empty.txt", b""), (f"wb_b/{NAME}", "x = 'ü'\n".encode()),
+                 ("wb_b/a.py", b"a = 1\n")]  # the last one over the file the failed batch left
+        written: list[int] = []
+        trace.clear()
+        fs.write_many(files, on_written=written.append)
+        assert written == [0, 1, 2, 3]
+        # One run of the transfer program for the four files (its definition crossed once).
+        assert sum(record.data.count(b"def _wbv") for record in trace.records() if record.dir == "tx") == 1
+        hashes = fs.hashes([path for path, _ in files])
+        assert hashes == [host_hash(data, hash_kind(str(got))) for (_, data), got in zip(files, hashes, strict=True)]
+        assert sorted(e.name for e in fs.ls("wb_b")) == sorted(["a.py", "every.bin", "empty.txt", NAME])
+        fs.rm("wb_b", recursive=True)
+
+
+def test_cancel_mid_batch_keeps_the_file_under_way_and_the_ones_after_it(tmp_path: Path) -> None:
+    with workbench.connect(f"sim://generic?fs={tmp_path}") as session:
+        fs = BoardFS(session, block_size=1024)
+        fs.write_many([("b.bin", b"old b"), ("c.bin", b"old c")])
+        asked = threading.Event()
+
+        def progress(p) -> None:
+            if p.path == "b.bin" and p.done >= 4096 and not asked.is_set():
+                asked.set()
+                threading.Thread(target=session.interrupt).start()
+
+        with pytest.raises(TransferCancelled, match=r":b\.bin cancelled; the file on the board is unchanged"):
+            fs.write_many([("a.bin", b"new a"), ("b.bin", os.urandom(200_000)), ("c.bin", b"new c")], progress=progress)
+    # The board's files, read on the host: no temporary copy left.
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a.bin": b"new a", "b.bin": b"old b", "c.bin": b"old c"}
+
+
 @pytest.mark.parametrize(
     "url",
     [pytest.param("spawn://micropython", marks=requires_micropython, id="micropython"), pytest.param("sim://generic", id="sim-generic")],
@@ -184,6 +228,8 @@ def test_a_flat_filesystem_without_streams_or_sha256_still_transfers() -> None:
         assert [(e.name, e.size) for e in fs.ls("")] == [("every.bin", 300)]
         with pytest.raises(NoFolders, match="no folders"):
             fs.mkdir("lib")
+        fs.write_many([("a.py", b"a"), ("b.py", b"\x03\x04")])  # one by one, as write does here
+        assert fs.hashes(["a.py", "b.py"]) == ["sum:1:97", "sum:2:7"]
 
 
 def test_circuitpython_mounted_as_a_usb_drive_is_read_only_and_says_so() -> None:
@@ -191,4 +237,6 @@ def test_circuitpython_mounted_as_a_usb_drive_is_read_only_and_says_so() -> None
         fs = BoardFS(session)
         with pytest.raises(BoardReadOnly, match="USB drive"):
             fs.write("wb_new.py", b"print(1)\n")
+        with pytest.raises(BoardReadOnly, match=r":wb_new\.py: .*USB drive"):
+            fs.write_many([("wb_new.py", b"print(1)\n"), ("wb_two.py", b"")])
         assert not [e.name for e in fs.ls("") if e.name.startswith("wb_new")]  # nor a temporary copy

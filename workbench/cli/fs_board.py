@@ -70,6 +70,29 @@ class Board:
         self._unchanged = None
         self._say_rate(label, len(data), started)
 
+    def upload_many(self, items: list[tuple[bytes, str, str]]) -> None:
+        """Write several files (bytes, board path, ``-v`` label) in one run of the board's
+        transfer program (:meth:`BoardFS.write_many`), with the bar; each file's ``-v`` line
+        as it is put in place, and a Ctrl-C names the file it spared."""
+        if len(items) < 2:
+            for data, path, label in items:
+                self.upload(data, path, label)
+            return
+        self.check_cancel()
+        self._unchanged = f"{shown(items[0][1])} unchanged on the board"
+        started = time.monotonic()
+
+        def written(index: int) -> None:  # the session's worker, between two files
+            nonlocal started
+            following = items[index + 1][1] if index + 1 < len(items) else None
+            self._unchanged = None if following is None else f"{shown(following)} unchanged on the board"
+            data, _, label = items[index]
+            self._say_rate(label, len(data), started)
+            started = time.monotonic()
+
+        self.fs.write_many([(path, data) for data, path, _ in items], progress=self.on_progress, on_written=written)
+        self._unchanged = None
+
     def download(self, path: str, label: str, unchanged: str) -> bytes:
         """The bytes of the board's ``path`` (verified), with the bar; ``unchanged`` says
         what a Ctrl-C during it leaves as it was (``nothing written to x.py``)."""

@@ -79,18 +79,25 @@ def _local_name(source: Path) -> str:
 
 
 def _upload_all(board: Board, sources: list[Path], dest: str, several: bool) -> int:
+    """Files go in batches, one run of the board's transfer program each (a folder between
+    them keeps its place in the order)."""
     into_folder = several or names_a_folder(dest) or board.is_dir(dest)
+    batch: list[tuple[bytes, str, str]] = []
     for source in sources:
         target = board_join(dest, _local_name(source)) if into_folder else dest
         if source.is_dir():
+            board.upload_many(batch)
+            batch = []
             _upload_tree(board, source, target)
         else:
-            board.upload(read_local(source), target, f"{source} -> {shown(target)}")
+            batch.append((read_local(source), target, f"{source} -> {shown(target)}"))
+    board.upload_many(batch)
     return EXIT_OK
 
 
 def _upload_tree(board: Board, source: Path, target: str) -> None:
-    """``cp -r DIR :X``: the folder ``X`` (made if missing) gets what ``DIR`` holds."""
+    """``cp -r DIR :X``: the folder ``X`` (made if missing) gets what ``DIR`` holds: the
+    folders first, then the files in one batch."""
     made: set[str] = set()
 
     def ensure_folder(path: str, parent_made: bool) -> None:
@@ -103,6 +110,7 @@ def _upload_tree(board: Board, source: Path, target: str) -> None:
     # current folder), the copies made on the way must not be walked and copied again.
     walked = [(root, sorted(folders), sorted(files)) for root, folders, files in os.walk(source)]
     ensure_folder(target, False)
+    batch: list[tuple[bytes, str, str]] = []
     for root, folders, files in walked:
         relative = Path(root).relative_to(source).as_posix()
         here = target if relative == "." else board_join(target, relative)
@@ -111,7 +119,8 @@ def _upload_tree(board: Board, source: Path, target: str) -> None:
         for name in files:
             path = Path(root) / name
             remote = board_join(here, name)
-            board.upload(read_local(path), remote, f"{path} -> {shown(remote)}")
+            batch.append((read_local(path), remote, f"{path} -> {shown(remote)}"))
+    board.upload_many(batch)
 
 
 def _download_all(board: Board, sources: list[str], dest: str, several: bool) -> int:

@@ -2,7 +2,9 @@
 
 Each operation is one or a few small execs of the programs in :mod:`.programs`; a transfer is
 one exec that runs a receiver (or sender) on the board and streams the file through it in
-blocks, with flow control and a hash at the end (:mod:`.transfer`). Errors are
+blocks, with flow control and a hash at the end (:mod:`.transfer`); several files (a sync's
+uploads, ``fs cp a b c :``) go through one run of that program (:meth:`BoardFS.write_many`),
+so its code and start are paid once, not once a file. Errors are
 :class:`~workbench.errors.BoardFileError` subclasses naming the path; a transfer stopped by
 :meth:`Session.interrupt` raises :class:`~workbench.errors.TransferCancelled`.
 
@@ -61,6 +63,8 @@ class BoardFS:
         self.block_size = block_size
         #: ``sys.platform`` of the board, once an operation told it.
         self.platform: str | None = None
+        #: The firmware has no ``sys.stdin.buffer`` (found by a batch): no batch is tried again.
+        self._no_streams = False
 
     # ------------------------------------------------------------------ looking
     def ls(self, path: str = "") -> list[FileEntry]:
@@ -173,22 +177,88 @@ class BoardFS:
                 self._slow_write(path, data, progress)
                 return
             raise self._ended(exc, "write", path) from None
-        except TransferCancelled:
-            raise TransferCancelled(f"writing :{path} cancelled; the file on the board is unchanged") from None
-        except DeviceDisconnected as exc:
-            raise DeviceDisconnected(
-                f"{exc}; while writing :{path}: the file on the board is unchanged (the new copy was never put in place)"
-            ) from None
         except WorkbenchError as exc:
-            if isinstance(exc, TransferError | BoardFileError):
-                raise
-            why = ""
-            if isinstance(exc, DeviceTimeout) and not isinstance(exc, ExecTimeout):
-                # The board's program still waits for the rest of a block: bytes were lost.
-                why = " (bytes were probably lost on the way, and the board waited for them)"
-            raise TransferError(f"writing :{path} failed: {exc}{why}; the file on the board is unchanged") from None
+            raise self._write_failed(exc, path) from None
         if problem is not None:
             raise TransferError(problem)
+
+    def write_many(
+        self,
+        items: list[tuple[str, bytes]],
+        *,
+        progress: ProgressCallback | None = None,
+        on_written: Callable[[int], None] | None = None,
+    ) -> None:
+        """Write several files (board path, bytes), each as :meth:`write` does (temporary
+        copy, hash checked, renamed over the old file), in ONE run of the board's transfer
+        program: its code, entering it and its start cost once, not once a file, which for a
+        project of small files is most of the time (a sync's uploads, ``fs cp a b c :``).
+
+        ``on_written(index)`` is called once the file ``items[index]`` is in place (on the
+        session's worker, like ``progress``). The first error stops the batch, as a loop of
+        :meth:`write` calls would: it names that file, the files before it are in place and
+        the ones after it untouched. One file, or firmware without ``sys.stdin.buffer``: the
+        files go one by one through :meth:`write`."""
+        items = [(normal(path), data) for path, data in items]
+        for path, _ in items:
+            if not path or path.endswith("/"):
+                raise BoardFileError(f"cannot write :{path}: a file name is needed", path)
+            if len(path.encode("utf-8")) >= 10**transfer.PATH_HEADER_SIZE:
+                raise BoardFileError(f"cannot write :{path[:40]}...: the path is too long for the board", path)
+        if len(items) < 2 or self._no_streams:
+            self._write_each(items, progress, on_written)
+            return
+        position = transfer.BatchPosition()
+
+        def talk(conversation: Any) -> str | None:
+            return transfer.upload_many(
+                conversation, items, position=position, progress=progress, on_written=on_written,
+                wait_s=self._wait_s(), link_bps=self._link_bps(), block=self._block_override(),
+                window=self.session.raw_paste_window,
+            )
+
+        code = programs.with_hash(programs.call(programs.UPLOAD_MANY, "_wbv"))
+        try:
+            problem = self.session.converse(code, talk)
+        except ProgramEnded as exc:
+            if _lacks_streams(exc) and not position.started:
+                self._no_streams = True  # the next batch goes one by one straight away
+                self._write_each(items, progress, on_written)
+                return
+            raise self._write_failed(exc, _current(items, position)) from None
+        except WorkbenchError as exc:
+            raise self._write_failed(exc, _current(items, position)) from None
+        if problem is not None:
+            raise TransferError(problem)
+
+    def _write_each(
+        self,
+        items: list[tuple[str, bytes]],
+        progress: ProgressCallback | None,
+        on_written: Callable[[int], None] | None,
+    ) -> None:
+        for index in range(len(items)):
+            path, data = items[index]
+            self.write(path, data, progress=progress)
+            if on_written is not None:
+                on_written(index)
+
+    def _write_failed(self, exc: WorkbenchError, path: str) -> WorkbenchError:
+        """The error :meth:`write` gives for ``exc`` while writing ``path`` (the same words)."""
+        if isinstance(exc, ProgramEnded):
+            return self._ended(exc, "write", path)
+        if isinstance(exc, TransferCancelled):
+            return TransferCancelled(f"writing :{path} cancelled; the file on the board is unchanged")
+        if isinstance(exc, DeviceDisconnected):
+            return DeviceDisconnected(
+                f"{exc}; while writing :{path}: the file on the board is unchanged (the new copy was never put in place)"
+            )
+        if isinstance(exc, TransferError | BoardFileError):
+            return exc
+        why = ""
+        if isinstance(exc, DeviceTimeout) and not isinstance(exc, ExecTimeout):
+            why = " (bytes were probably lost on the way, and the board waited for them)"
+        return TransferError(f"writing :{path} failed: {exc}{why}; the file on the board is unchanged")
 
     # ------------------------------------------------------------------ changing
     def rm(self, path: str, *, recursive: bool = False) -> None:
@@ -261,12 +331,15 @@ class BoardFS:
         report = SyncReport(tuple(actions), dry_run)
         if dry_run:
             return report
+        # Folders first (the uploads go into them), then every upload in one batch, then the
+        # removals: the order the actions are listed in.
         for action in actions:
             if action.kind == "mkdir":
                 self.mkdir(action.remote)
-            elif action.kind == "upload":
-                self.write(action.remote, Path(action.local).read_bytes(), progress=progress)
-            elif action.kind == "delete":
+        uploads = [(action.remote, Path(action.local).read_bytes()) for action in actions if action.kind == "upload"]
+        self.write_many(uploads, progress=progress)
+        for action in actions:
+            if action.kind == "delete":
                 self.rm(action.remote, recursive=True)
         return report
 
@@ -359,6 +432,11 @@ class BoardFS:
             if line.startswith("WBC "):
                 out += ast.literal_eval(line[4:].strip())
         return bytes(out)
+
+
+def _current(items: list[tuple[str, bytes]], position: transfer.BatchPosition) -> str:
+    """The path of the file a batch was on (the last one once all were sent)."""
+    return items[min(position.index, len(items) - 1)][0]
 
 
 def _lacks_streams(exc: ProgramEnded) -> bool:

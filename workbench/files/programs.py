@@ -146,6 +146,48 @@ UPLOAD = (
 """
 )
 
+#: UPLOAD for several files in one run (see workbench.files.transfer.upload_many): each
+#: behind its path's length (4 digits) and path, answered ``+`` once its temporary copy is
+#: open; ``0000`` ends the run. An error ends the run (the host names the file under way), and
+#: the ``finally`` removes that file's temporary copy, as UPLOAD's does.
+UPLOAD_MANY = (
+    """def _wbv():
+ import sys,os
+ r=sys.stdin.buffer.read;w=sys.stdout.write
+ f=t=None
+ w('WBGO %s\\n'%sys.platform)
+ try:
+  while 1:
+   n=r(4)
+   if n==b'0000':break
+   d=r(int(n)).decode();t=d+'.wbtmp'
+   f=open(t,'wb')
+   w('+')
+   while 1:
+    n=r(6)
+    if n==b'000000':break
+    b=r(int(n))
+    f.write("""
+    + board_unescape_expr("b", UP_ESCAPED)
+    + """)
+    w('.')
+   f.close()
+   w('WBH %s\\n'%_wbh(t))
+   if r(1)==b'Y':
+    try:os.rename(t,d)
+    except OSError:
+     os.remove(d);os.rename(t,d)
+    w('WBOK\\n')
+   else:os.remove(t)
+   t=None
+ finally:
+  if f:f.close()
+  if t:
+   try:os.remove(t)
+   except OSError:pass
+"""
+)
+
 #: Sends a file on stdout in escaped blocks of ``z`` bytes (``y[0]`` on a unix-like port, whose
 #: platform names are the rest of ``y``), after a line with its platform and size; then the
 #: hash of what it read.

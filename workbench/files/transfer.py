@@ -6,6 +6,12 @@ link stays busy while the board writes, yet the board never holds more than that
 (its receive buffer is small). At the end the board reports the hash of what it wrote, the
 host compares and answers ``Y`` (rename over the old file) or ``N`` (drop it).
 
+Upload of several files (:func:`upload_many`): one run of a program that takes the files one
+after the other, each behind its path (:data:`PATH_HEADER_SIZE` digits of length, then the
+path) and, once the board answers ``+`` (its temporary copy is open), exactly as a single
+upload; a path length of zeros ends the run. The program, entering it and its start cost
+once for all the files: for a project of small files most of the time a file took.
+
 Download: the board sends escaped blocks, each behind its length, and the hash of what it
 read; the host has nothing to answer (a download is stopped with CTRL-C).
 
@@ -120,10 +126,85 @@ def upload(
     """Send ``data`` to the board's UPLOAD program (see the module docstring). Returns None
     when the board put the file in place, else what went wrong: the board then drops its
     copy and ends by itself (raising here would interrupt that clean-up with CTRL-C)."""
-    started = time.monotonic()
     stream = _Stream(conversation, wait_s)
     platform = _platform(stream, name)
     size = block_size(platform, block, window)
+    return _send_file(conversation, stream, data, name, size, progress, wait_s, link_bps)
+
+
+#: Before each file of a batch: the length of its path (UTF-8 bytes) in this many digits;
+#: all zeros end the batch.
+PATH_HEADER_SIZE = 4
+END_OF_BATCH = b"0" * PATH_HEADER_SIZE
+#: The batch program's answer once it opened a file's temporary copy: the host sends no
+#: block before it, so a file that cannot be opened (read-only, no such folder) ends the
+#: program with nothing of the file on its way. Not a letter (see :data:`ACK`).
+READY = ord("+")
+
+
+class BatchPosition:
+    """Which file of a batch is under way (``index``; ``len(items)`` once all are done): the
+    caller names that file when the program ends early. ``started``: the program said it runs
+    (an error before that is the firmware's, not a file's)."""
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.started = False
+
+
+def upload_many(
+    conversation: Conversation,
+    items: list[tuple[str, bytes]],
+    *,
+    position: BatchPosition,
+    progress: ProgressCallback | None,
+    on_written: Callable[[int], None] | None,
+    wait_s: float,
+    link_bps: float,
+    block: int | None = None,
+    window: int = 0,
+) -> str | None:
+    """Send several files (board path, bytes) to the board's UPLOAD_MANY program, one after
+    the other in one run: each behind its path, then as :func:`upload` sends one. Returns None
+    when every file is in place (``on_written(index)`` after each), else what went wrong with
+    the file at ``position.index``: the batch then ends there (the files before it are in
+    place, the ones after it untouched), as a loop of single uploads stops at its first error."""
+    stream = _Stream(conversation, wait_s)
+    platform = _platform(stream, f"{len(items)} files")
+    position.started = True
+    size = block_size(platform, block, window)
+    for index, (path, data) in enumerate(items):
+        position.index = index
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        encoded = path.encode("utf-8")
+        conversation.send(b"%0*d" % (PATH_HEADER_SIZE, len(encoded)) + encoded, f"next file: {path} ({len(data):,} B)")
+        conversation.label = f"the board opening {name}"
+        ready = stream.exact(1, f"opening {name}", "the board's '+' (the file's temporary copy is open)")
+        if ready[0] != READY:
+            raise TransferError(f"the board said {ready!r} instead of '+' before receiving {name}")
+        problem = _send_file(conversation, stream, data, name, size, progress, wait_s, link_bps)
+        if problem is not None:
+            conversation.send(END_OF_BATCH, "end of the files: the batch stops at the damaged one")
+            return problem
+        if on_written is not None:
+            on_written(index)
+    position.index = len(items)
+    conversation.send(END_OF_BATCH, f"end of the files ({len(items)})")
+    return None
+
+
+def _send_file(
+    conversation: Conversation,
+    stream: _Stream,
+    data: bytes,
+    name: str,
+    size: int,
+    progress: ProgressCallback | None,
+    wait_s: float,
+    link_bps: float,
+) -> str | None:
+    """One file's blocks, its end, the board's hash and the host's Y or N (see :func:`upload`)."""
+    started = time.monotonic()
     total = len(data)
     unanswered: deque[int] = deque()
     sent = done = 0
