@@ -5,6 +5,7 @@ Run by hand (not part of the test suite)::
     .venv/bin/python bench/bench_files.py             # 3 runs, 1 MB and 64 KB: about two minutes
     .venv/bin/python bench/bench_files.py --quick     # 1 run, 256 KB and 32 KB: about 20 s
     .venv/bin/python bench/bench_files.py --symlink   # adds mpremote's serial-port path (minutes)
+    .venv/bin/python bench/bench_files.py --no-projects   # without the small-files case (~30 s)
 
 Two parts, each a table with its ratios and the issue's targets (issue 16):
 
@@ -18,6 +19,9 @@ Two parts, each a table with its ratios and the issue's targets (issue 16):
 * **Against the line rate**: the same through a simulated board at 115 200 baud
   (``sim://generic?baud=115200``, and ``sim://esp32``: a CP2102 bridge with 4 ms latency),
   payload bytes per second as a share of 11 520 B/s (10 bits a byte). Target: 85 %.
+* **Small files** (a project: 20 x 2 KB, 10 x 8 KB) at 115 200 baud on sim://generic, one run:
+  one exec per file (``BoardFS.write``) against all in one (``BoardFS.write_many``, what
+  ``fs sync`` and ``fs cp a b c :`` use). Target: 85 % of the line rate for the batch.
 
 Every interpreter runs in a folder of its own (its current folder), so the files land there
 and the bench checks them on the host: after each upload the file's sha256 in that folder,
@@ -457,6 +461,61 @@ def against_line_rate(data: bytes, runs: int, esp32: bool) -> list[Check]:
     return checks
 
 
+#: Small-file projects for the batch case: (files, size of each).
+PROJECTS = ((20, 2 * KB), (10, 8 * KB))
+
+
+def time_project(fs: BoardFS, items: list[tuple[str, bytes]], batch: bool) -> float:
+    """Seconds to upload ``items``: one exec per file (``BoardFS.write``, the path a sync took
+    before issue 16's leftover) or all in one (``BoardFS.write_many``); checked by hash."""
+    fs.session.exec("import os\nfor n in os.listdir():\n if n.startswith('p'):os.remove(n)\n")
+    t0 = time.perf_counter()
+    if batch:
+        fs.write_many(items)
+    else:
+        for path, data in items:
+            fs.write(path, data)
+    seconds = time.perf_counter() - t0
+    got = fs.hashes([path for path, _ in items])
+    if got != ["sha256:" + sha(data) for _, data in items]:
+        raise BenchError("a project file's hash differs after the upload")
+    return seconds
+
+
+def against_line_rate_projects(rng: random.Random, runs: int) -> list[Check]:
+    """Many small files at 115200 baud on sim://generic: one exec per file against one exec
+    for them all (``write_many``, what ``fs sync`` and ``fs cp a b c :`` use)."""
+    line_bps = SIM_BAUD / 10
+    rows = []
+    checks: list[Check] = []
+    session = workbench.connect(f"sim://generic?baud={SIM_BAUD}")
+    try:
+        fs = BoardFS(session)
+        fs.write("warm.bin", b"warm-up")
+        fs.rm("warm.bin")
+        for count, size in PROJECTS:
+            print(f"  line rate: {count} files of {size_label(size)} ...", file=sys.stderr, flush=True)
+            items = [(f"p{index:02d}.bin", rng.randbytes(size)) for index in range(count)]
+            payload = count * size
+            for batch in (False, True):
+                seconds = statistics.median(time_project(fs, items, batch) for _ in range(runs))
+                share = payload / seconds / line_bps
+                how = "one exec for all (write_many)" if batch else "one exec per file (write)"
+                rows.append([f"{count} x {size_label(size)}: {how}", f"{seconds:.3f}",
+                             f"{payload / seconds:,.0f}", f"{100 * share:.1f}%"])
+                if batch:
+                    label = f"{count} files of {size_label(size)} in one batch >= {100 * LINE_RATE_TARGET:.0f}% of the line rate"
+                    checks.append((label, share, LINE_RATE_TARGET))
+    finally:
+        session.close()
+    print()
+    print(f"Small files at {SIM_BAUD} baud (sim://generic), random bytes, median of {runs} run(s); "
+          "% line = payload B/s / line rate (the program, the escaping, headers and answers are overhead)")
+    print()
+    print_table(["upload", "time (s)", "payload B/s", "% line"], rows)
+    return checks
+
+
 def print_targets(checks: list[Check]) -> None:
     print()
     print("targets")
@@ -477,6 +536,8 @@ def main() -> int:
                         help="also mpremote through a symlink: its serial-port path (minutes for 1 MB)")
     parser.add_argument("--no-sim", action="store_true", help="skip the line-rate part")
     parser.add_argument("--no-esp32", action="store_true", help="line rate on sim://generic only")
+    parser.add_argument("--no-projects", action="store_true",
+                        help="skip the small-files case (20 x 2 KB, 10 x 8 KB; about 30 s a run)")
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     size = (args.size_kb or (256 if args.quick else 1024)) * KB
@@ -505,6 +566,8 @@ def main() -> int:
         checks = against_mpremote(exe, workdir, cleanups, runs, source, warm, args.symlink)
         if not args.no_sim:
             checks += against_line_rate(rng.randbytes(sim_size), runs, not args.no_esp32)
+            if not args.no_projects:
+                checks += against_line_rate_projects(rng, 1)
         print_targets(checks)
         return 0
     finally:
