@@ -137,8 +137,10 @@ class Conversation:
 
     def abandon(self) -> None:
         """After a failure or a cancel: stop the program (CTRL-C; its ``finally`` removes a
-        half-written temporary file) and get back to the raw prompt, best effort; otherwise the
-        next command starts by entering the raw REPL afresh."""
+        half-written temporary file) and get back to the raw prompt, best effort. The next
+        command then enters the raw REPL afresh, always: input sent to the program that it never
+        read (blocks in flight when CTRL-C stopped it) lands in the raw REPL's line buffer after
+        the prompt, and only the CTRL-C of a fresh entry clears it before the next code."""
         engine = self._engine
         engine.needs_resync = True
         with contextlib.suppress(WorkbenchError):
@@ -146,7 +148,6 @@ class Conversation:
                 engine._back_to_prompt()
             elif not self.rebooted:
                 engine._recover_after_timeout()
-            engine.needs_resync = engine.conn.state.name != "RAW_READY"
 
     # -- internals
     def _feed(self, data: bytes) -> None:
