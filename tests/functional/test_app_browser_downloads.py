@@ -70,6 +70,7 @@ async def test_the_plot_goes_to_the_browser_as_csv_and_svg(tmp_path: Path, deliv
 async def test_a_terminal_offers_no_browser_downloads(tmp_path: Path) -> None:
     """In a terminal the dialogs already save on the person's own computer."""
     app = make_app(tmp_path)
-    async with app.run_test(size=(160, 50)):
+    async with app.run_test(size=(160, 50)) as pilot:
+        await connected(pilot)
         assert not app.is_web
         assert [title for title in titles(app) if "download" in title.lower()] == ["Files: download"]

@@ -15,6 +15,7 @@ on the UI thread only.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -420,6 +421,10 @@ class WorkbenchApp(App[None]):
         self.board_work.open(board)
 
     def on_device_connected(self, message: DeviceConnected) -> None:
+        with contextlib.suppress(NoMatches):  # the app quit while the board was opening
+            self._device_connected(message)
+
+    def _device_connected(self, message: DeviceConnected) -> None:
         self._start_fallbacks.clear()  # started: the other boards are for whoever needs them
         self._start_candidates.clear()
         board = self.boards.device(message.url)
@@ -433,6 +438,10 @@ class WorkbenchApp(App[None]):
             self.screen.show_learned(self.board_work.learned_about(message.url))
 
     def on_device_status(self, message: DeviceStatus) -> None:
+        with contextlib.suppress(NoMatches):  # the app quit while the board was opening
+            self._device_status(message)
+
+    def _device_status(self, message: DeviceStatus) -> None:
         if message.in_use and message.url == self.device_url and self._start_candidates:
             if self._start_fallbacks:
                 self._start_on_next(message)
