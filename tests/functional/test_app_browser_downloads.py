@@ -4,7 +4,6 @@ editor's text and the trace are downloaded in a real browser: test_serve_browser
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 

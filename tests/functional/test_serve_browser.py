@@ -166,8 +166,8 @@ def test_code_typed_in_the_browser_runs_on_the_board(tmp_path: Path) -> None:
         assert program.suggested_filename == "main.py"
         assert Path(program.path()).read_text().strip() == "open('pasted.txt', 'w').write('pasted')"
         assert trace.suggested_filename == "workbench-trace.jsonl"
-        assert "from the browser".encode().hex() in Path(trace.path()).read_text()  # the runs' bytes
-        assert "pasted".encode().hex() in Path(trace.path()).read_text()
+        assert b"from the browser".hex() in Path(trace.path()).read_text()  # the runs' bytes
+        assert b"pasted".hex() in Path(trace.path()).read_text()
 
         # Closing the tab by mistake (Ctrl+W is the browser's) asks first while the app runs.
         asked: list[str] = []

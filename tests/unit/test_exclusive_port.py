@@ -13,9 +13,9 @@ import pytest
 
 from tests.support.pty_bridge import PtyBridge
 from tests.support.ser2net import Ser2NetServer, ser2net_path
+from workbench.app.widgets.devices_pane import _detail as devices_pane_detail
 from workbench.engine.session import connect
 from workbench.errors import ConnectError
-from workbench.app.widgets.devices_pane import _detail as devices_pane_detail
 from workbench.transports.exclusive import holder
 
 
@@ -86,8 +86,8 @@ def test_the_device_list_says_which_ports_another_program_has(board_port: str, m
     port = PortInfo(board_port, 0x2E8A, 0x0005, None, "Board in CDC mode", None, None, None, "Raspberry Pi Pico")
     monkeypatch.setattr(devices, "list_ports", lambda: [port])
     other = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from workbench.transports import open_port; p = open_port(sys.argv[1]); "
-         "print('open', flush=True); sys.stdin.read()", board_port],
+        [sys.executable, "-c", ("import sys; from workbench.transports import open_port; p = open_port(sys.argv[1]); "
+                                "print('open', flush=True); sys.stdin.read()"), board_port],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout is not None and other.stdout.readline() == "open\n"

@@ -30,7 +30,14 @@ from workbench.engine.profile import DEFAULT_PROFILE, Profile
 from workbench.engine.result import ExecResult
 from workbench.engine.state import DeviceState, SessionSnapshot, device_state
 from workbench.engine.stepping import PendingStep, StepController, StepStopped
-from workbench.errors import ConnectError, DeviceDisconnected, PortInUse, SessionClosed, UsageError, WorkbenchError
+from workbench.errors import (
+    ConnectError,
+    DeviceDisconnected,
+    PortInUse,
+    SessionClosed,
+    UsageError,
+    WorkbenchError,
+)
 from workbench.trace.record import TraceRecord, TraceRecorder
 from workbench.transports import has_modem_lines, open_port
 from workbench.transports.exclusive import holder

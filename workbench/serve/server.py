@@ -161,7 +161,7 @@ class TokenServer(Server):
         except asyncio.CancelledError:  # the server is stopping (Ctrl-C)
             with contextlib.suppress(Exception):
                 await websocket.close()
-        except Exception as exc:  # the app could not start, or the page sent nonsense: one line
+        except Exception as exc:  # noqa: BLE001 - the app could not start, or the page sent nonsense: one line
             self._report(f"tab from {who} ended: {type(exc).__name__}: {exc}".rstrip(": "))
             with contextlib.suppress(Exception):
                 await websocket.close()
