@@ -142,12 +142,12 @@ class Conversation:
         read (blocks in flight when CTRL-C stopped it) lands in the raw REPL's line buffer after
         the prompt, and only the CTRL-C of a fresh entry clears it before the next code."""
         engine = self._engine
-        engine.needs_resync = True
         with contextlib.suppress(WorkbenchError):
             if self.finished is not None:
                 engine._back_to_prompt()
             elif not self.rebooted:
-                engine._recover_after_timeout()
+                engine._recover_after_timeout()  # (it clears needs_resync on reaching the prompt)
+        engine.needs_resync = True
 
     # -- internals
     def _feed(self, data: bytes) -> None:
