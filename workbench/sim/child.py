@@ -30,6 +30,7 @@ import _signal
 import _thread
 import builtins
 import os
+import select
 import sys
 
 TYPE_CHECKING = False
@@ -367,6 +368,9 @@ class Board:
         self.output_stream = BoardOutput(self, buffered)
         self.input_stream = BoardInput(self, buffered)
         self.running = False
+        #: A command frame is half read: a CTRL-C now waits for its end (see :meth:`_input_frame`).
+        self._in_frame = False
+        self._interrupt_deferred = False
         self.silenced = False
         self.memory = MemoryCap(4 * 1024 * 1024 + 8 * int(identity.get("mem_total", 0)))
         self.errors: Any = None
@@ -526,6 +530,9 @@ class Board:
     def on_sigint(self, signum: int, interrupted: Any) -> None:
         """CTRL-C from the parent: an interrupt while code runs, nothing while idle."""
         if self.running:
+            if self._in_frame:
+                self._interrupt_deferred = True
+                return
             raise KeyboardInterrupt
 
     # -- stdin
@@ -533,9 +540,28 @@ class Board:
         """Wait for 1 to ``count`` bytes from the host; CTRL-C interrupts the wait."""
         self.wire.send(EVT_WANT_INPUT, max(1, count).to_bytes(4, "big"))
         while True:
-            kind, payload = read_frame(self.command_fd)
+            kind, payload = self._input_frame()
             if kind == CMD_INPUT and payload:
                 return payload
+
+    def _input_frame(self) -> tuple[bytes, bytes]:
+        """The next command frame, read whole. CTRL-C interrupts the wait for its first byte;
+        from then on it is noted and raised once the frame has been read to its end: half a
+        frame left in the pipe (a big block of input, interrupted) would garble every read
+        after it, and the board would answer nothing, CTRL-C included."""
+        # The wait: a CTRL-C here consumes nothing (not even a returned byte's worth: a
+        # KeyboardInterrupt may be raised just after a read returns).
+        select.select([self.command_fd], [], [])
+        self._in_frame = True
+        try:
+            header = read_exact(self.command_fd, HEADER_SIZE)
+            frame = header[:1], read_exact(self.command_fd, int.from_bytes(header[1:], "big"))
+        finally:
+            self._in_frame = False
+        if self._interrupt_deferred:
+            self._interrupt_deferred = False
+            raise KeyboardInterrupt
+        return frame
 
     def input(self, prompt: object = "") -> str:
         """``input()`` as MicroPython's ``readline``: the prompt, echo, backspace, CR or LF to end."""
