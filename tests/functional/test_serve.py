@@ -72,13 +72,19 @@ def server() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
         line = read_line(proc, DEADLINE_S)
         yield proc, port, line
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=DEADLINE_S)
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a person stops it; killed if it has not stopped by the deadline."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=DEADLINE_S)
 
 
 def status_of(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:

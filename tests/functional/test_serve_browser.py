@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,7 +20,15 @@ from typing import Any
 
 import pytest
 
-from tests.functional.test_serve import DEADLINE_S, children, free_port, is_running, read_line, serve_cmd
+from tests.functional.test_serve import (
+    DEADLINE_S,
+    children,
+    free_port,
+    is_running,
+    read_line,
+    serve_cmd,
+    stop_server,
+)
 from tests.support.pty_bridge import PtyBridge
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,12 +56,7 @@ def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     try:
         yield proc, read_line(proc, DEADLINE_S).split("open ", 1)[1].split()[0]
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=DEADLINE_S)
+        stop_server(proc)
 
 
 @contextmanager
